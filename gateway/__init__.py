@@ -1,0 +1,23 @@
+"""The battery export validation gateway.
+
+Nothing runs at import: the web application is built by `create_app(settings)`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from gateway.config import Settings
+
+__version__ = "0.1.0"
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the Flask application for `settings` (from the environment when None)."""
+    from gateway.api.app import build_app
+
+    app: Flask = build_app(settings)
+    return app

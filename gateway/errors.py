@@ -1,0 +1,76 @@
+"""Errors the gateway raises on purpose.
+
+Problems *in* a shipment (a bad check digit, an unregistered battery) are data: `Problem`s and
+`Finding`s. These exceptions are for what stops the gateway from doing its work: input it cannot
+use, and services outside it that do not answer.
+"""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """Base for errors we raise on purpose."""
+
+    status = 500
+    code = "internal_error"
+
+
+class InputError(GatewayError):
+    """The input cannot be used; the client can fix it."""
+
+    status = 400
+    code = "invalid_input"
+
+
+class UnsupportedDocument(InputError):
+    """The document's type (sniffed from its bytes) is not one the gateway reads."""
+
+    status = 415
+    code = "unsupported_document"
+
+
+class DocumentTooLarge(InputError):
+    """The document or request exceeds a size, page, pixel or count limit."""
+
+    status = 413
+    code = "document_too_large"
+
+
+class CorruptDocument(InputError):
+    """The document claims a type but cannot be read as one."""
+
+    status = 422
+    code = "corrupt_document"
+
+
+class ResourceLimitExceeded(CorruptDocument):
+    """Reading the document exceeded a memory, CPU, time or output limit."""
+
+    code = "parse_resource_limit"
+
+
+class NotFound(GatewayError):
+    """No such object for this tenant (unknown and foreign ids look the same)."""
+
+    status = 404
+    code = "not_found"
+
+
+class PlatformError(GatewayError):
+    """The registration platform answered badly or not at all."""
+
+    status = 502
+    code = "platform_error"
+
+
+class PlatformUnavailable(PlatformError):
+    """Transient: timeout, 5xx, 429 or an open circuit. Codes become `unverified`."""
+
+    status = 503
+    code = "platform_unavailable"
+
+
+class PlatformRejected(PlatformError):
+    """A 4xx from the platform: our bug or bad credentials."""
+
+    code = "platform_rejected"

@@ -1,0 +1,35 @@
+"""The project's foundation: settings and the command group."""
+
+import pytest
+from click.testing import CliRunner
+
+from gateway.cli import main
+from gateway.config import Settings
+
+
+def test_settings_from_env_reads_gateway_variables():
+    s = Settings.from_env({"GATEWAY_MAX_DOCUMENTS": "7", "GATEWAY_REDIS_URL": "redis://x"})
+    assert s.max_documents == 7
+    assert s.redis_url == "redis://x"
+
+
+def test_settings_from_env_names_the_bad_variable():
+    with pytest.raises(ValueError, match="GATEWAY_MAX_DOCUMENTS"):
+        Settings.from_env({"GATEWAY_MAX_DOCUMENTS": "many"})
+
+
+def test_settings_never_print_secrets():
+    s = Settings(platform_token="s3cret", secret_key="k3y")
+    assert "s3cret" not in repr(s)
+    assert "k3y" not in repr(s)
+
+
+def test_sqlite_is_the_default_database(tmp_path):
+    s = Settings(data_dir=str(tmp_path))
+    assert s.effective_database_url == f"sqlite:///{tmp_path}/gateway.sqlite3"
+
+
+def test_gateway_command_lists_help():
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    assert "Battery export validation gateway" in result.output

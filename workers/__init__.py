@@ -1,0 +1,1 @@
+"""rq worker entry points (see `workers/jobs.py`)."""
