@@ -1,0 +1,90 @@
+"""The GS1 code engine: reads, validates and normalises the identifiers on battery labels.
+
+Pure Python, no I/O, and `decode` never raises: every problem is data (a `Problem` with a stable
+code, a message and a character span in the raw input).
+
+>>> code = decode("(01)09521234543213(21)A1")
+>>> code.valid, code.key, code.key_kind
+(True, '01:09521234543213/21:A1', 'sgtin')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from gateway.domain import DecodedCode, Problem, Scheme
+from gateway.gs1._decode import decode_text
+from gateway.gs1._engine import RawProblem, check_associations
+from gateway.gs1.ai_table import DICTIONARY_RELEASE
+from gateway.gs1.checksums import check_digit, check_pair, has_valid_check_digit
+from gateway.gs1.formatting import format_element_string, format_hri
+
+__all__ = [
+    "DICTIONARY_RELEASE",
+    "check_digit",
+    "check_pair",
+    "decode",
+    "format_element_string",
+    "format_hri",
+    "has_valid_check_digit",
+    "validate_together",
+]
+
+
+def decode(raw: str, *, strict: bool = False, associations: bool = True) -> DecodedCode:
+    """Read one code: a GS1 element string (bracketed, raw, scanner data with a symbology
+    identifier), a GS1 Digital Link URI, or a GB/T 34014 / GB/T 45565 battery code.
+
+    Args:
+        raw: the code exactly as captured (GS kept as "\\x1d").
+        strict: repair nothing; capture artefacts then make the code invalid.
+        associations: check mandatory associations and invalid pairs within this one code.
+            Pass False for one symbol of a multi-symbol label and call `validate_together`.
+
+    Returns:
+        A `DecodedCode`; `valid` is False when any problem has severity "error".
+        Never raises.
+    """
+    if not isinstance(raw, str):
+        problem = Problem("INVALID_INPUT", f"Expected a str, got {type(raw).__name__}.", (0, 0))
+        return DecodedCode(
+            raw=str(raw), scheme=Scheme.UNKNOWN, valid=False, ais={}, problems=(problem,)
+        )
+    try:
+        return decode_text(raw, strict, associations)
+    except Exception as exc:  # a bug must not stop a manifest: report it as data
+        problem = Problem(
+            "INTERNAL_ERROR",
+            f"The code could not be read: {type(exc).__name__}: {exc}",
+            (0, len(raw)),
+        )
+        return DecodedCode(raw=raw, scheme=Scheme.UNKNOWN, valid=False, ais={}, problems=(problem,))
+
+
+def validate_together(codes: Sequence[DecodedCode]) -> tuple[Problem, ...]:
+    """Association rules over several symbols that mark ONE physical item (one label).
+
+    Checks conflicting duplicate AIs across the symbols, mandatory associations and invalid
+    pairs over the union of their AIs. Decode each symbol with `associations=False` first.
+    Spans are (0, 0): the problems concern the item, not one symbol's characters.
+
+    References: GS1 Barcode Syntax Dictionary ("pairings should be evaluated over the
+    combined data received from all GS1 carriers marking a physical item").
+    """
+    problems: list[RawProblem] = []
+    merged: dict[str, str] = {}
+    for code in codes:
+        for ai, value in code.ais.items():
+            known = merged.setdefault(ai, value)
+            if known != value:
+                problems.append(
+                    (
+                        "DUPLICATE_AI_CONFLICT",
+                        f"AI ({ai}) has different values on one item: {known!r} and {value!r}.",
+                        0,
+                        0,
+                        "error",
+                    )
+                )
+    check_associations(list(merged), lambda ai: (0, 0), problems)
+    return tuple(Problem(code, msg, (s, e), sev) for code, msg, s, e, sev in problems)

@@ -1,0 +1,378 @@
+"""Element string parsing and validation: the core of the GS1 engine.
+
+Positions are offsets into the text being parsed; `decode` maps them back to the raw input.
+Problems are collected as tuples (code, message, start, end, severity) and turned into
+`Problem` records once, at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Final
+
+from gateway.gs1.ai_table import AI_LENGTH_BY_PREFIX, CSET_NAME, ENTRIES, AIEntry, matches
+
+GS: Final = "\x1d"
+RawProblem = tuple[str, str, int, int, str]
+Element = tuple[str, str, int]  # AI, value, offset of the value in the text
+
+
+def _ai_at(text: str, pos: int) -> tuple[str | None, int]:
+    """The AI starting at `pos`, by the 2-digit prefix rule; (None, length tried) if none."""
+    prefix = text[pos : pos + 2]
+    length = AI_LENGTH_BY_PREFIX.get(prefix)
+    if length is None:
+        return None, 2
+    ai = text[pos : pos + length]
+    return (ai if ai in ENTRIES else None), length
+
+
+def parse_raw(text: str, pos: int, problems: list[RawProblem]) -> list[Element]:
+    """Split unbracketed element strings (GS between fields) starting at `pos`.
+
+    References: GS1 General Specifications §7.8.5 (predefined-length element strings and
+    FNC1 separators).
+    """
+    elements: list[Element] = []
+    end = len(text)
+    while pos < end:
+        ai, length = _ai_at(text, pos)
+        if ai is None:
+            if text[pos] == GS:
+                problems.append(
+                    (
+                        "MISPLACED_SEPARATOR",
+                        f"A separator (GS) at offset {pos} is not followed by an element string.",
+                        pos,
+                        pos + 1,
+                        "error",
+                    )
+                )
+                return elements
+            shown = text[pos : pos + 8]
+            if text[pos] == "(":
+                problems.append(
+                    (
+                        "PARENTHESES_IN_SCAN_DATA",
+                        f"Scan data holds HRI parentheses at {shown!r}: brackets are never "
+                        "encoded in a symbol.",
+                        pos,
+                        pos + 1,
+                        "error",
+                    )
+                )
+            else:
+                problems.append(
+                    (
+                        "UNKNOWN_AI",
+                        f"No known AI is a prefix of {shown!r}.",
+                        pos,
+                        min(end, pos + length),
+                        "error",
+                    )
+                )
+            return elements
+        entry = ENTRIES[ai]
+        vstart = pos + len(ai)
+        if entry.predefined and entry.fixed_length is not None:
+            vend = vstart + entry.fixed_length
+            if vend > end or GS in text[vstart:vend]:
+                cut = text.find(GS, vstart, vend)
+                stop = end if cut == -1 else cut
+                value = text[vstart:stop]
+                problems.append(
+                    (
+                        "WRONG_LENGTH",
+                        f"AI ({ai}): value {value!r} is too short: expected {entry.fixed_length} "
+                        f"characters, got {len(value)}.",
+                        pos,
+                        stop,
+                        "error",
+                    )
+                )
+                elements.append((ai, value, vstart))
+                return elements
+            elements.append((ai, text[vstart:vend], vstart))
+            pos = vend
+            # A GS after a predefined-length field is superfluous but harmless.
+            if pos < end and text[pos] == GS:
+                pos += 1
+                if pos == end:
+                    problems.append(
+                        (
+                            "SUPERFLUOUS_SEPARATOR",
+                            "A trailing separator (GS) was ignored.",
+                            pos - 1,
+                            pos,
+                            "warning",
+                        )
+                    )
+            continue
+        cut = text.find(GS, vstart)
+        vend = end if cut == -1 else cut
+        elements.append((ai, text[vstart:vend], vstart))
+        pos = vend
+        if cut != -1:
+            pos += 1
+            if pos == end:
+                problems.append(
+                    (
+                        "SUPERFLUOUS_SEPARATOR",
+                        "A trailing separator (GS) was ignored.",
+                        pos - 1,
+                        pos,
+                        "warning",
+                    )
+                )
+    return elements
+
+
+def parse_bracketed(text: str, pos: int, problems: list[RawProblem]) -> list[Element]:
+    r"""Split bracketed element strings "(01)...(21)..." starting at `pos`.
+
+    A literal "(" inside a value is written "\(", as in GS1's own bracketed syntax.
+    """
+    elements: list[Element] = []
+    end = len(text)
+    while pos < end:
+        if text[pos] != "(":
+            problems.append(
+                (
+                    "MALFORMED_HRI",
+                    f"Expected '(' at offset {pos}, got {text[pos]!r}.",
+                    pos,
+                    pos + 1,
+                    "error",
+                )
+            )
+            return elements
+        close = text.find(")", pos + 1, pos + 6)
+        ai = text[pos + 1 : close] if close != -1 else ""
+        if close == -1 or not (2 <= len(ai) <= 4 and ai.isascii() and ai.isdigit()):
+            problems.append(
+                (
+                    "MALFORMED_HRI",
+                    f"Expected an AI of 2-4 digits in brackets at offset {pos}, got "
+                    f"{text[pos : pos + 7]!r}.",
+                    pos,
+                    min(end, pos + 6),
+                    "error",
+                )
+            )
+            return elements
+        if ai not in ENTRIES:
+            problems.append(("UNKNOWN_AI", f"Unrecognised AI ({ai}).", pos, close + 1, "error"))
+            return elements
+        vstart = close + 1
+        nxt = text.find("(", vstart)
+        while nxt > 0 and text[nxt - 1] == "\\":
+            nxt = text.find("(", nxt + 1)
+        vend = end if nxt == -1 else nxt
+        value = text[vstart:vend]
+        if "\\(" in value:
+            value = value.replace("\\(", "(")
+        elements.append((ai, value, vstart))
+        pos = vend
+    return elements
+
+
+def check_value(ai: str, entry: AIEntry, value: str, vpos: int, problems: list[RawProblem]) -> bool:
+    """Check one AI value: length, character set and linters of each component."""
+    n = len(value)
+    single = entry.single
+    # Most AIs have one component: skip the component walk when the value fits it.
+    if single is not None and single.min <= n <= single.max and not single.bad_char.search(value):
+        for linter in single.linters:
+            err = linter(value)
+            if err is not None:
+                lcode, lmsg, s, e = err
+                problems.append(
+                    (lcode, f"AI ({ai}): {lmsg}: {value!r}.", vpos + s, vpos + e, "error")
+                )
+                return False
+        return True
+    if n == 0:
+        problems.append(
+            ("EMPTY_VALUE", f"AI ({ai}): the value is empty.", vpos - len(ai), vpos, "error")
+        )
+        return False
+    if n > entry.max_length:
+        code = "WRONG_LENGTH" if entry.fixed_length is not None else "TOO_LONG"
+        want = (
+            f"{entry.fixed_length}"
+            if entry.fixed_length is not None
+            else f"at most {entry.max_length}"
+        )
+        problems.append(
+            (
+                code,
+                f"AI ({ai}): value {value!r} is too long: expected {want} characters, got {n}.",
+                vpos + entry.max_length,
+                vpos + n,
+                "error",
+            )
+        )
+        return False
+    if n < entry.min_length:
+        want = (
+            f"{entry.fixed_length}"
+            if entry.fixed_length is not None
+            else f"at least {entry.min_length}"
+        )
+        problems.append(
+            (
+                "WRONG_LENGTH",
+                f"AI ({ai}): value {value!r} is too short: expected {want} characters, got {n}.",
+                vpos,
+                vpos + n,
+                "error",
+            )
+        )
+        return False
+    i = 0
+    for comp in entry.components:
+        if i >= n:
+            if comp.optional:
+                break
+            problems.append(
+                (
+                    "WRONG_LENGTH",
+                    f"AI ({ai}): value {value!r} is too short.",
+                    vpos,
+                    vpos + n,
+                    "error",
+                )
+            )
+            return False
+        part = value[i : i + comp.max]
+        if len(part) < comp.min:
+            problems.append(
+                (
+                    "WRONG_LENGTH",
+                    f"AI ({ai}): value {value!r} is too short.",
+                    vpos + i,
+                    vpos + n,
+                    "error",
+                )
+            )
+            return False
+        bad = comp.bad_char.search(part)
+        if bad is not None:
+            at = i + bad.start()
+            char = value[at]
+            if comp.cset == "N":
+                code, what = "NON_NUMERIC", "a digit"
+            else:
+                code, what = "INVALID_CHARACTER", f"a {CSET_NAME[comp.cset]} character"
+            problems.append(
+                (
+                    code,
+                    f"AI ({ai}): expected {what}, got {char!r} (U+{ord(char):04X}) at position "
+                    f"{at + 1} of {value!r}.",
+                    vpos + at,
+                    vpos + at + 1,
+                    "error",
+                )
+            )
+            return False
+        for linter in comp.linters:
+            err = linter(part)
+            if err is not None:
+                lcode, lmsg, s, e = err
+                problems.append(
+                    (lcode, f"AI ({ai}): {lmsg}: {value!r}.", vpos + i + s, vpos + i + e, "error")
+                )
+                return False
+        i += len(part)
+    return True
+
+
+def check_elements(
+    elements: Sequence[Element], problems: list[RawProblem], offset: int = 0
+) -> dict[str, str]:
+    """Check every value and repeated AIs; return the AI -> value map (first value wins)."""
+    ais: dict[str, str] = {}
+    for ai, value, vpos in elements:
+        entry = ENTRIES[ai]
+        if ai in ais:
+            if ais[ai] != value:
+                problems.append(
+                    (
+                        "DUPLICATE_AI_CONFLICT",
+                        f"AI ({ai}) appears twice with different values: {ais[ai]!r} and "
+                        f"{value!r}.",
+                        vpos - len(ai),
+                        vpos + len(value),
+                        "error",
+                    )
+                )
+            continue
+        ais[ai] = value
+        check_value(ai, entry, value, vpos, problems)
+    return ais
+
+
+def _present(pattern: str, present: Iterable[str]) -> bool:
+    if "n" not in pattern:
+        return pattern in present
+    return any(matches(ai, pattern) for ai in present)
+
+
+# (code, message, AI the problem is about) found for one combination of AIs. Labels repeat the
+# same few combinations, so the rules are evaluated once per combination, not once per code.
+_AssociationFinding = tuple[str, str, str]
+_association_cache: dict[tuple[str, ...], tuple[_AssociationFinding, ...]] = {}
+_CACHE_LIMIT: Final = 4096
+
+
+def _association_findings(present: tuple[str, ...]) -> tuple[_AssociationFinding, ...]:
+    found: list[_AssociationFinding] = []
+    seen_pairs: set[tuple[str, str]] = set()
+    for ai in present:
+        entry = ENTRIES.get(ai)
+        if entry is None:
+            continue
+        for group in entry.requires:
+            if not any(all(_present(p, present) for p in alt) for alt in group):
+                wanted = " or ".join("+".join(f"({p})" for p in alt) for alt in group)
+                found.append(
+                    ("MISSING_ASSOCIATION", f"AI ({ai}) requires {wanted}, which is missing.", ai)
+                )
+        for pattern in entry.excludes:
+            for other in present:
+                # "An AI is not exclusive of itself even if it matches a pattern" [DICT]
+                if other == ai or not matches(other, pattern):
+                    continue
+                pair = (min(ai, other), max(ai, other))
+                if pair in seen_pairs:
+                    continue
+                seen_pairs.add(pair)
+                found.append(
+                    (
+                        "INVALID_PAIR",
+                        f"AI ({ai}) must not appear together with AI ({other}).",
+                        ai,
+                    )
+                )
+    return tuple(found)
+
+
+def check_associations(
+    present: Sequence[str],
+    span_of: Callable[[str], tuple[int, int]],
+    problems: list[RawProblem],
+) -> None:
+    """Mandatory associations (req) and invalid pairs (ex) over the AIs of one item.
+
+    References: GS1 General Specifications §4.14 (mandatory associations, invalid pairs).
+    """
+    combo = tuple(sorted(present))
+    findings = _association_cache.get(combo)
+    if findings is None:
+        findings = _association_findings(combo)
+        if len(_association_cache) >= _CACHE_LIMIT:
+            _association_cache.clear()
+        _association_cache[combo] = findings
+    for code, message, ai in findings:
+        start, end = span_of(ai)
+        problems.append((code, message, start, end, "error"))

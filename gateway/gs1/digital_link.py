@@ -1,0 +1,281 @@
+"""GS1 Digital Link URIs: primary key and key qualifiers in the path, data attributes in the query.
+
+References: GS1 Digital Link URI Syntax 1.6.0, §4 (URI structure), §6 (key qualifier order),
+§7 (percent-encoding).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+from urllib.parse import unquote
+
+from gateway.gs1._engine import Element, RawProblem
+from gateway.gs1.ai_table import ENTRIES
+
+_PERCENT_OK: Final = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# A compressed DL path is one long base64url-like segment and no numeric AI segments.
+_COMPRESSED: Final = re.compile(r"[A-Za-z0-9_\-]{12,}")
+
+
+def is_digital_link(text: str, pos: int = 0) -> bool:
+    """True if the text at `pos` starts with http:// or https:// (all lower or all upper case)."""
+    head = text[pos : pos + 8]
+    return head.startswith(("https://", "http://", "HTTPS://", "HTTP://"))
+
+
+def looks_like_url(text: str, pos: int = 0) -> bool:
+    """True for any letter case of an http(s) scheme, to name a mixed-case scheme as the problem."""
+    return text[pos : pos + 8].lower().startswith(("https://", "http://"))
+
+
+def _decode_component(
+    raw: str, start: int, plus_is_space: bool, problems: list[RawProblem]
+) -> str | None:
+    if plus_is_space and "+" in raw:
+        raw = raw.replace("+", " ")
+    if "%" not in raw:
+        return raw
+    bad = _PERCENT_OK.search(raw)
+    if bad is not None:
+        problems.append(
+            (
+                "DL_BAD_PERCENT_ENCODING",
+                f"Invalid percent-escape {raw[bad.start() : bad.start() + 3]!r} in {raw!r}.",
+                start + bad.start(),
+                start + bad.start() + 1,
+                "error",
+            )
+        )
+        return None
+    try:
+        return unquote(raw, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        problems.append(
+            (
+                "DL_BAD_PERCENT_ENCODING",
+                f"Percent-escapes in {raw!r} are not UTF-8.",
+                start,
+                start + len(raw),
+                "error",
+            )
+        )
+        return None
+
+
+def parse_digital_link(text: str, pos: int, problems: list[RawProblem]) -> list[Element]:
+    """Read the AIs of a Digital Link URI starting at `pos`.
+
+    Returns elements in path-then-query order; the value offsets point at the encoded value in
+    the text (percent-decoding can shorten a value, so spans cover the encoded form).
+    """
+    end = len(text)
+    if not is_digital_link(text, pos):
+        colon = text.find(":", pos, pos + 8)
+        stop = colon if colon != -1 else pos + 4
+        problems.append(
+            (
+                "DL_BAD_SCHEME",
+                f"The URI scheme {text[pos:stop]!r} must be http or https, all lower or all upper "
+                "case.",
+                pos,
+                stop,
+                "error",
+            )
+        )
+        return []
+    host_start = text.index("//", pos) + 2
+    frag = text.find("#", host_start)
+    if frag != -1:
+        end = frag
+    qmark = text.find("?", host_start, end)
+    path_end = end if qmark == -1 else qmark
+    slash = text.find("/", host_start, path_end)
+    host_end = path_end if slash == -1 else slash
+    if host_end == host_start:
+        problems.append(
+            ("DL_EMPTY_HOST", "The URI has no host name.", host_start, host_start + 1, "error")
+        )
+        return []
+    # Path segments with their offsets.
+    segments: list[tuple[str, int]] = []
+    i = host_end
+    while i < path_end:
+        j = text.find("/", i + 1, path_end)
+        j = path_end if j == -1 else j
+        if j > i + 1:
+            segments.append((text[i + 1 : j], i + 1))
+        i = j
+    # Find the primary key from the end, pair by pair (AI, value): everything after it must be
+    # key qualifiers, everything before it is a free path prefix.
+    key_index = -1
+    k = len(segments) - 2
+    while k >= 0:
+        seg = segments[k][0]
+        entry = ENTRIES.get(seg)
+        if entry is None:
+            break
+        if entry.dl_key is not None:
+            key_index = k
+            break
+        k -= 2
+    if key_index == -1:
+        last = segments[-1][0] if segments else ""
+        if len(segments) <= 2 and _COMPRESSED.fullmatch(last) and not last.isdigit():
+            problems.append(
+                (
+                    "DL_COMPRESSED",
+                    "The URI looks like a compressed GS1 Digital Link, which this engine does not "
+                    "decompress.",
+                    segments[-1][1],
+                    segments[-1][1] + len(last),
+                    "error",
+                )
+            )
+        else:
+            problems.append(
+                (
+                    "DL_NO_PRIMARY_KEY",
+                    "No GS1 Digital Link primary key (e.g. /01/<GTIN>) was found in the URI path.",
+                    host_end,
+                    path_end,
+                    "error",
+                )
+            )
+        return []
+    elements: list[Element] = []
+    key_ai = segments[key_index][0]
+    key_entry = ENTRIES[key_ai]
+    path_pairs = segments[key_index:]
+    if len(path_pairs) % 2:
+        problems.append(
+            (
+                "DL_INVALID_PATH",
+                "The URI path ends with an AI that has no value.",
+                path_pairs[-1][1],
+                path_end,
+                "error",
+            )
+        )
+        return []
+    qualifiers: list[str] = []
+    for n in range(0, len(path_pairs), 2):
+        (ai, _), (raw_value, vpos) = path_pairs[n], path_pairs[n + 1]
+        if n:
+            qualifiers.append(ai)
+        value = _decode_component(raw_value, vpos, False, problems)
+        if value is None:
+            return elements
+        elements.append((ai, value, vpos))
+    if qualifiers and not _valid_sequence(qualifiers, key_entry.dl_key or ()):
+        shown = "/".join(qualifiers)
+        allowed = " or ".join("/".join(seq) for seq in key_entry.dl_key or () if seq) or "none"
+        problems.append(
+            (
+                "DL_INVALID_KEY_QUALIFIERS",
+                f"Key qualifiers {shown} are not a valid sequence for primary key ({key_ai}): "
+                f"allowed, in order: {allowed}.",
+                path_pairs[2][1],
+                path_end,
+                "error",
+            )
+        )
+    if qmark != -1:
+        _parse_query(
+            text,
+            qmark + 1,
+            end,
+            key_entry.dl_qualifiers,
+            {e[0] for e in elements},
+            elements,
+            problems,
+        )
+    return elements
+
+
+def _valid_sequence(qualifiers: list[str], sequences: tuple[tuple[str, ...], ...]) -> bool:
+    for seq in sequences:
+        at = 0
+        ok = True
+        for q in qualifiers:
+            try:
+                found = seq.index(q, at)
+            except ValueError:
+                ok = False
+                break
+            at = found + 1
+        if ok:
+            return True
+    return False
+
+
+def _parse_query(
+    text: str,
+    start: int,
+    end: int,
+    qualifiers: frozenset[str],
+    in_path: set[str],
+    elements: list[Element],
+    problems: list[RawProblem],
+) -> None:
+    seen: set[str] = set()
+    i = start
+    while i <= end:
+        amp = text.find("&", i, end)
+        stop = end if amp == -1 else amp
+        param = text[i:stop]
+        if param:
+            key, eq, raw_value = param.partition("=")
+            if key.isascii() and key.isdigit():
+                vpos = i + len(key) + len(eq)
+                entry = ENTRIES.get(key)
+                if entry is None:
+                    problems.append(
+                        (
+                            "DL_UNKNOWN_AI",
+                            f"Unknown AI ({key}) in the query: all-numeric parameters are "
+                            "reserved for AIs.",
+                            i,
+                            stop,
+                            "error",
+                        )
+                    )
+                elif key in qualifiers:
+                    problems.append(
+                        (
+                            "DL_QUALIFIER_IN_QUERY",
+                            f"AI ({key}) is a key qualifier and belongs in the URI path, not the "
+                            "query.",
+                            i,
+                            stop,
+                            "error",
+                        )
+                    )
+                elif not entry.dl_attribute:
+                    problems.append(
+                        (
+                            "DL_NOT_ATTRIBUTE",
+                            f"AI ({key}) is not a permitted Digital Link data attribute.",
+                            i,
+                            stop,
+                            "error",
+                        )
+                    )
+                elif key in seen or key in in_path:
+                    problems.append(
+                        (
+                            "DL_DUPLICATE_ATTRIBUTE",
+                            f"AI ({key}) is given more than once.",
+                            i,
+                            stop,
+                            "error",
+                        )
+                    )
+                else:
+                    value = _decode_component(raw_value, vpos, True, problems)
+                    if value is not None:
+                        elements.append((key, value, vpos))
+                seen.add(key)
+        if amp == -1:
+            break
+        i = amp + 1
