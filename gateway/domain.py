@@ -247,6 +247,7 @@ class RegistrationRecord:
     gtin: str | None = None
     serial: str | None = None
     sscc: str | None = None
+    giai: str | None = None  # AI 8004, when the unit is identified as an individual asset
     digital_link: str | None = None
     gb_code: str | None = None
     gb_code_scheme: str | None = None  # "GB_T_34014", "GB_T_45565"

@@ -1,0 +1,199 @@
+"""Unit keys: how a registration record is reached, and how a key travels on the wire.
+
+A key is the normalized unit identity the code engine produces (`gateway.gs1.decode(raw).key`):
+``01:<gtin14>/21:<serial>`` (sgtin), ``00:<sscc18>`` (sscc), ``8004:<giai>`` (giai),
+``01:<gtin14>/10:<lot>`` (lot), ``01:<gtin14>`` (gtin), or a GB/T 34014 / GB/T 45565 code
+as its normalized upper-case string. Only the first three and GB codes identify one unit.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import quote, unquote
+
+from gateway.domain import DecodedCode, RegistrationRecord
+
+# GB/T 34014-2017 as encoded by the Catena-X TractionBatteryCode aspect model: a first gate
+# only, used when the code engine is not installed.
+_GB34014 = re.compile(
+    r"^[A-Z0-9]{3}[PMC][A-GZ][A-Z0-9]{2}[A-Z0-9]{7}"
+    r"[1-9A-GH-NPR-Y][1-9A-C][0-9A-GH-NPR-Y][0-9]{7}$"
+)
+_GS1_KEY = re.compile(r"^(01|00|8004):([^/]+)(?:/(21|10):(.+))?$")
+UNIT_KEY_KINDS = frozenset({"sgtin", "sscc", "giai", "gb34014", "gb45565"})
+
+
+@dataclass(frozen=True, slots=True)
+class KeyResult:
+    """The key of one raw code, or why there is none."""
+
+    key: str | None
+    kind: str | None = None  # "sgtin", "sscc", "giai", "gtin", "lot", "gb34014", ...
+    problem: str | None = None  # why no key: the code engine's first error, for humans
+
+
+def gtin_check_digit(body: str) -> str:
+    """The GS1 mod-10 check digit of `body` (the digits before the check digit).
+
+    References: GS1 General Specifications §7.9.1.
+    """
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return str((10 - total % 10) % 10)
+
+
+def valid_gtin14(value: str) -> bool:
+    """True when `value` is 14 ASCII digits with a correct check digit."""
+    return (
+        len(value) == 14
+        and value.isascii()
+        and value.isdigit()
+        and gtin_check_digit(value[:-1]) == value[-1]
+    )
+
+
+def decode_key(raw: str) -> KeyResult:
+    """The unit key of one raw code (element string, Digital Link, GB code, or a key).
+
+    Uses the gateway's code engine; never raises.
+    """
+    text = raw.strip()
+    if not text:
+        return KeyResult(None, problem="empty code")
+    kind = key_kind(text)
+    if kind is not None:  # already a normalized key (e.g. typed by an operator)
+        return KeyResult(text, kind)
+    decode = _code_engine()
+    if decode is None:
+        return _fallback_key(text)
+    decoded = decode(text)
+    if decoded.key is None or not decoded.valid:
+        errors = [p for p in decoded.problems if p.severity == "error"]
+        why = f"{errors[0].code}: {errors[0].message}" if errors else "no unit key"
+        return KeyResult(None, decoded.key_kind, why)
+    return KeyResult(decoded.key, decoded.key_kind)
+
+
+@functools.cache
+def _code_engine() -> Callable[[str], DecodedCode] | None:
+    """The code engine's `decode`, or None on an installation without it."""
+    try:
+        module = importlib.import_module("gateway.gs1")
+    except ImportError:
+        return None
+    decode: Callable[[str], DecodedCode] | None = getattr(module, "decode", None)
+    return decode
+
+
+def _fallback_key(text: str) -> KeyResult:
+    """GB/T 34014 codes only, for installations without the code engine."""
+    compact = text.upper().replace(" ", "").replace("-", "")
+    if _GB34014.match(compact):
+        return KeyResult(compact, "gb34014")
+    return KeyResult(None, problem=f"cannot decode {text!r}: the code engine is not installed")
+
+
+def key_kind(key: str) -> str | None:
+    """The kind of a normalized key, or None when `key` is not in key form.
+
+    GB codes have no marker, so a bare string of 18 to 40 capitals and digits is taken as one.
+    """
+    m = _GS1_KEY.match(key)
+    if m:
+        ai, value, qualifier, _ = m.groups()
+        if ai == "01":
+            if not valid_gtin14(value):
+                return None
+            return {"21": "sgtin", "10": "lot", None: "gtin"}[qualifier]
+        if qualifier is not None:
+            return None
+        if ai == "00":
+            return "sscc" if len(value) == 18 and value.isdigit() else None
+        return "giai"
+    if _GB34014.match(key):
+        return "gb34014"
+    return None
+
+
+def is_unit_key(key: str) -> bool:
+    """True when `key` names one unit (not a model or a lot)."""
+    kind = key_kind(key)
+    if kind is not None:
+        return kind in UNIT_KEY_KINDS
+    # a GB/T 45565 code (hyphen-separated) or another national code: unit identity
+    return bool(key) and key == key.upper() and ":" not in key
+
+
+def sgtin_key(gtin: str, serial: str) -> str:
+    """The key of a GTIN + serial."""
+    return f"01:{gtin}/21:{serial}"
+
+
+def record_keys(record: RegistrationRecord) -> frozenset[str]:
+    """Every key by which `record` can be reached: GTIN+serial, SSCC, GIAI, GB code, DL.
+
+    A record holding both a GTIN+serial and a GB code is reached by both.
+    """
+    keys: set[str] = set()
+    if record.gtin and record.serial:
+        keys.add(sgtin_key(record.gtin, record.serial))
+    if record.sscc:
+        keys.add(f"00:{record.sscc}")
+    if record.giai:
+        keys.add(f"8004:{record.giai}")
+    for raw in (record.gb_code, record.gs1_element_string, record.digital_link):
+        if raw:
+            result = decode_key(raw)
+            if result.key is not None and is_unit_key(result.key):
+                keys.add(result.key)
+    return frozenset(keys)
+
+
+def record_reached_by(record: RegistrationRecord, key: str) -> bool:
+    """True when `key` is one of `record`'s keys (fast paths first; same answer as
+    `key in record_keys(record)`)."""
+    m = _GS1_KEY.match(key)
+    if m:
+        ai, value, qualifier, qvalue = m.groups()
+        if ai == "01" and qualifier == "21" and record.gtin == value and record.serial == qvalue:
+            return True
+        if ai == "00" and qualifier is None and record.sscc == value:
+            return True
+        if ai == "8004" and qualifier is None and record.giai == value:
+            return True
+    elif record.gb_code is not None and record.gb_code == key:
+        return True
+    return key in record_keys(record)
+
+
+def key_to_code(key: str) -> str:
+    """The wire form of a key: a GS1 Digital Link path (no leading slash) or the GB code.
+
+    Values are percent-encoded, so a serial holding "/" stays unambiguous.
+    """
+    m = _GS1_KEY.match(key)
+    if not m:
+        return key
+    ai, value, qualifier, qvalue = m.groups()
+    code = f"{ai}/{quote(value, safe='')}"
+    if qualifier is not None:
+        code += f"/{qualifier}/{quote(qvalue, safe='')}"
+    return code
+
+
+def code_to_key(code: str) -> str | None:
+    """The key of a wire code (Digital Link path, key, or GB code); None when unreadable."""
+    text = code.strip().strip("/")
+    if key_kind(text) is not None:
+        return text
+    parts = text.split("/")
+    if len(parts) in (2, 4) and parts[0] in ("01", "00", "8004"):
+        key = f"{parts[0]}:{unquote(parts[1])}"
+        if len(parts) == 4:
+            key += f"/{parts[2]}:{unquote(parts[3])}"
+        return key if key_kind(key) is not None else None
+    result = decode_key(text)
+    return result.key
