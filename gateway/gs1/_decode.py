@@ -439,8 +439,10 @@ def decode_text(raw: str, strict: bool, associations: bool) -> DecodedCode:
     elif not text.isdigit():
         # A GB/T code may start with digits (manufacturer or enterprise code); read it as GB/T
         # only when the GS1 reading fails, since digit-led GS1 strings are far more common.
+        # A valid GS1 reading that identifies nothing (only company-internal AIs 90-99, e.g.
+        # "982WJB1-..." read as AI 98) loses to a GB/T reading of the same text.
         attempt = _raw_gs1(raw, t, list(problems), associations, strict)
-        if attempt.valid:
+        if attempt.valid and attempt.key is not None:
             return attempt
         gb = _gb(raw, t.copy(), 0, strict, list(problems), None)
         return attempt if gb is None else gb

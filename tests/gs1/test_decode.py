@@ -415,6 +415,19 @@ def test_gb45565_codes_are_recognised_by_structure(raw, level):
     assert "production_date" in d.gb.uncertain
 
 
+def test_gb45565_code_led_by_internal_ai_digits_is_not_read_as_gs1():
+    # "98" is also GS1's internal AI 98, which would make the text a valid but key-less message.
+    d = decode("982WJB1-00012345")
+    assert d.scheme is Scheme.GB45565
+    assert d.key == "982WJB1-00012345"
+
+
+def test_internal_ai_alone_stays_gs1_when_no_gb_reading_exists():
+    d = decode("98ABC")
+    assert d.scheme is Scheme.GS1
+    assert d.ais == {"98": "ABC"}
+
+
 @pytest.mark.parametrize("raw", ["", "   ", "hello world", "]Z9abc", f"]J001{GTIN}"])
 def test_unrecognised_inputs_are_invalid_problems(raw):
     d = decode(raw)
