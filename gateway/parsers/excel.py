@@ -1,0 +1,482 @@
+"""Spreadsheets and delimited text -> `Grid`s: xlsx/xlsm (own streaming reader), xls, csv/tsv.
+
+The xlsx reader streams the sheet XML through defusedxml's iterparse (no DTDs, no entities,
+no external references) after the ZIP container passed its checks, reads only the parts it
+needs (workbook, relationships, shared strings, styles, sheets) and never the macro project:
+an xlsm is read as data only. It keeps numbers as stored, so a GTIN that Excel turned into a
+number can be told apart from one typed as text, and applies zero-padding number formats
+(`000000`) the way Excel shows them.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterator
+from typing import IO, Any
+
+from defusedxml import ElementTree as SafeET
+
+from gateway.domain import ExtractionMethod
+from gateway.errors import CorruptDocument, DocumentTooLarge
+from gateway.parsers.limits import Limits
+from gateway.parsers.table import Grid, Value
+
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_DATE_FORMAT_IDS = frozenset({14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47})
+_EPOCH_1900 = dt.datetime(1899, 12, 30)  # noqa: DTZ001 - Excel serial dates are naive
+_CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
+
+
+# ----------------------------------------------------------------------------- zip checks
+
+
+def check_zip(zf: zipfile.ZipFile, limits: Limits) -> None:
+    """Refuse zip bombs and odd members before any XML is parsed.
+
+    Raises:
+        DocumentTooLarge: too many entries, too large once inflated, or a ratio of a bomb.
+        CorruptDocument: a member name that climbs out of the package.
+    """
+    infos = zf.infolist()
+    if len(infos) > limits.zip_max_entries:
+        msg = f"Workbook has {len(infos)} ZIP entries; expected at most {limits.zip_max_entries}."
+        raise DocumentTooLarge(msg)
+    total = 0
+    for info in infos:
+        name = info.filename
+        if name.startswith(("/", "\\")) or ".." in name.replace("\\", "/").split("/"):
+            msg = f"Workbook member {name!r} has an absolute or parent path; refusing it."
+            raise CorruptDocument(msg)
+        if info.file_size > limits.zip_max_entry_uncompressed:
+            msg = (
+                f"Workbook member {name!r} inflates to {info.file_size} bytes; expected at "
+                f"most {limits.zip_max_entry_uncompressed}."
+            )
+            raise DocumentTooLarge(msg)
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > 1_000_000 and ratio > limits.zip_max_ratio:
+            msg = (
+                f"Workbook member {name!r} has a compression ratio of {ratio:.0f}:1; expected "
+                f"at most {limits.zip_max_ratio:.0f}:1 (a decompression bomb)."
+            )
+            raise DocumentTooLarge(msg)
+        total += info.file_size
+    if total > limits.zip_max_total_uncompressed:
+        msg = (
+            f"Workbook inflates to {total} bytes; expected at most "
+            f"{limits.zip_max_total_uncompressed}."
+        )
+        raise DocumentTooLarge(msg)
+
+
+class _CappedReader(io.RawIOBase):
+    """A member stream that stops at the declared size: a lying header cannot inflate more."""
+
+    def __init__(self, stream: IO[bytes], cap: int, name: str) -> None:
+        self._stream = stream
+        self._left = cap
+        self._name = name
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._stream.read(min(len(buffer), self._left + 1))
+        if len(data) > self._left:
+            msg = f"Workbook member {self._name!r} inflates past its declared size."
+            raise DocumentTooLarge(msg)
+        self._left -= len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _open_member(zf: zipfile.ZipFile, name: str, limits: Limits) -> IO[bytes]:
+    info = zf.getinfo(name)
+    cap = min(info.file_size, limits.zip_max_entry_uncompressed)
+    return io.BufferedReader(_CappedReader(zf.open(info), cap, name), buffer_size=1 << 16)
+
+
+def _parse(zf: zipfile.ZipFile, name: str, limits: Limits) -> Any:
+    with _open_member(zf, name, limits) as fh:
+        return SafeET.parse(fh)
+
+
+# ----------------------------------------------------------------------------- xlsx
+
+
+def read_xlsx(data: bytes, limits: Limits) -> Iterator[Grid]:
+    """Yield one grid per worksheet of an xlsx/xlsm workbook (macros are never touched)."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        msg = f"Failed to read the workbook as a ZIP container: {exc}."
+        raise CorruptDocument(msg) from exc
+    with zf:
+        check_zip(zf, limits)
+        names = set(zf.namelist())
+        if "xl/workbook.xml" not in names:
+            msg = "Failed to read the workbook: expected 'xl/workbook.xml', found none."
+            raise CorruptDocument(msg)
+        sheets = _sheet_parts(zf, names, limits)
+        if len(sheets) > limits.max_sheets:
+            msg = f"Workbook has {len(sheets)} sheets; expected at most {limits.max_sheets}."
+            raise DocumentTooLarge(msg)
+        strings = _shared_strings(zf, names, limits)
+        styles = _styles(zf, names, limits)
+        for title, part in sheets:
+            if part not in names:
+                continue
+            yield _read_sheet(zf, part, title, strings, styles, limits)
+
+
+def _sheet_parts(zf: zipfile.ZipFile, names: set[str], limits: Limits) -> list[tuple[str, str]]:
+    rels: dict[str, str] = {}
+    if "xl/_rels/workbook.xml.rels" in names:
+        for rel in _parse(zf, "xl/_rels/workbook.xml.rels", limits).getroot():
+            target = rel.get("Target", "")
+            target = (
+                target.lstrip("/")
+                if target.startswith("/")
+                else posixpath.normpath(posixpath.join("xl", target))
+            )
+            rels[rel.get("Id", "")] = target
+    sheets: list[tuple[str, str]] = []
+    root = _parse(zf, "xl/workbook.xml", limits).getroot()
+    for i, sheet in enumerate(root.iter(f"{_NS_MAIN}sheet")):
+        rid = sheet.get(f"{_NS_REL}id", "")
+        part = rels.get(rid, f"xl/worksheets/sheet{i + 1}.xml")
+        sheets.append((sheet.get("name", f"Sheet{i + 1}"), part))
+    return sheets
+
+
+def _shared_strings(zf: zipfile.ZipFile, names: set[str], limits: Limits) -> list[str]:
+    if "xl/sharedStrings.xml" not in names:
+        return []
+    strings: list[str] = []
+    t_tag, si_tag, r_tag = f"{_NS_MAIN}t", f"{_NS_MAIN}si", f"{_NS_MAIN}r"
+    with _open_member(zf, "xl/sharedStrings.xml", limits) as fh:
+        for _event, elem in SafeET.iterparse(fh, events=("end",)):
+            if elem.tag == si_tag:
+                # rich text runs (<r><t>) and phonetic hints (<rPh>) - keep the runs only
+                parts = [t.text or "" for t in elem.findall(t_tag)]
+                parts += [t.text or "" for r in elem.findall(r_tag) for t in r.findall(t_tag)]
+                strings.append("".join(parts)[: limits.max_cell_chars])
+                elem.clear()
+    return strings
+
+
+class _Styles:
+    def __init__(self) -> None:
+        self.date: set[int] = set()
+        self.zero_pad: dict[int, int] = {}
+
+
+def _styles(zf: zipfile.ZipFile, names: set[str], limits: Limits) -> _Styles:
+    styles = _Styles()
+    if "xl/styles.xml" not in names:
+        return styles
+    root = _parse(zf, "xl/styles.xml", limits).getroot()
+    formats: dict[int, str] = {}
+    for fmt in root.iter(f"{_NS_MAIN}numFmt"):
+        try:
+            formats[int(fmt.get("numFmtId", "-1"))] = fmt.get("formatCode", "")
+        except ValueError:
+            continue
+    xfs = root.find(f"{_NS_MAIN}cellXfs")
+    if xfs is None:
+        return styles
+    for index, xf in enumerate(xfs.findall(f"{_NS_MAIN}xf")):
+        try:
+            fmt_id = int(xf.get("numFmtId", "0"))
+        except ValueError:
+            continue
+        code = formats.get(fmt_id, "")
+        if fmt_id in _DATE_FORMAT_IDS or (code and _is_date_format(code)):
+            styles.date.add(index)
+        elif re.fullmatch(r"0{2,}", code):
+            styles.zero_pad[index] = len(code)
+    return styles
+
+
+def _is_date_format(code: str) -> bool:
+    bare = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", code).lower()
+    return bool(re.search(r"[ymdhs]", bare)) and not re.fullmatch(r"[0#,.%e+\-\s]*", bare)
+
+
+def _column_index(ref: str) -> tuple[int, int] | None:
+    m = _CELL_REF.match(ref)
+    if not m:
+        return None
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + (ord(ch) - 64)
+    return col - 1, int(m.group(2))
+
+
+def _read_sheet(
+    zf: zipfile.ZipFile,
+    part: str,
+    title: str,
+    strings: list[str],
+    styles: _Styles,
+    limits: Limits,
+) -> Grid:
+    rows: list[list[Value]] = []
+    refs: list[tuple[int | None, int | None]] = []
+    c_tag, v_tag, row_tag = f"{_NS_MAIN}c", f"{_NS_MAIN}v", f"{_NS_MAIN}row"
+    is_tag, t_tag, dim_tag = f"{_NS_MAIN}is", f"{_NS_MAIN}t", f"{_NS_MAIN}dimension"
+    current: list[Value] = []
+    next_row = 1
+    with _open_member(zf, part, limits) as fh:
+        for event, elem in SafeET.iterparse(fh, events=("start", "end")):
+            tag = elem.tag
+            if event == "start":
+                if tag == dim_tag:
+                    _check_dimension(elem.get("ref", ""), title, limits)
+                continue
+            if tag == c_tag:
+                ref = elem.get("r")
+                col = len(current)
+                if ref:
+                    pos = _column_index(ref)
+                    if pos is not None:
+                        col = pos[0]
+                if col >= limits.max_columns:
+                    elem.clear()
+                    continue
+                value = _cell_value(elem, strings, styles, v_tag, is_tag, t_tag, limits)
+                if value is not None:
+                    if col >= len(current):
+                        current.extend([None] * (col - len(current) + 1))
+                    current[col] = value
+                elem.clear()
+            elif tag == row_tag:
+                number = elem.get("r")
+                row_no = int(number) if number and number.isdigit() else next_row
+                next_row = row_no + 1
+                if row_no > limits.max_rows or len(rows) >= limits.max_rows:
+                    msg = (
+                        f"Sheet {title!r} has more than {limits.max_rows} rows; expected at "
+                        f"most {limits.max_rows}."
+                    )
+                    raise DocumentTooLarge(msg)
+                if current:
+                    rows.append(current)
+                    refs.append((row_no, None))
+                current = []
+                elem.clear()
+    return Grid(rows=rows, method=ExtractionMethod.CELL, sheet=title, row_refs=refs)
+
+
+def _check_dimension(ref: str, title: str, limits: Limits) -> None:
+    last = ref.split(":")[-1]
+    pos = _column_index(last)
+    if pos is None:
+        return
+    col, row = pos
+    if row > limits.max_rows or col >= limits.max_columns:
+        msg = (
+            f"Sheet {title!r} claims a used range of {ref!r}; expected at most "
+            f"{limits.max_rows} rows and {limits.max_columns} columns."
+        )
+        raise DocumentTooLarge(msg)
+
+
+def _cell_value(
+    elem: Any,
+    strings: list[str],
+    styles: _Styles,
+    v_tag: str,
+    is_tag: str,
+    t_tag: str,
+    limits: Limits,
+) -> Value:
+    kind = elem.get("t", "n")
+    if kind == "inlineStr":
+        node = elem.find(is_tag)
+        if node is None:
+            return None
+        return "".join(str(t.text or "") for t in node.iter(t_tag))[: limits.max_cell_chars]
+    v = elem.find(v_tag)
+    if v is None or v.text is None:
+        return None
+    text = str(v.text)
+    if kind == "s":
+        try:
+            return strings[int(text)]
+        except (ValueError, IndexError):
+            return None
+    if kind in ("str", "e"):
+        return text[: limits.max_cell_chars]
+    if kind == "b":
+        return text == "1"
+    try:
+        number: int | float = int(text) if text.lstrip("-").isdigit() else float(text)
+    except ValueError:
+        return text[: limits.max_cell_chars]
+    style = elem.get("s")
+    if style is not None:
+        index = int(style) if style.isdigit() else -1
+        if index in styles.date:
+            try:
+                return _EPOCH_1900 + dt.timedelta(days=float(number))
+            except (OverflowError, ValueError):
+                return number
+        pad = styles.zero_pad.get(index)
+        if pad and float(number).is_integer() and abs(number) < 1e15:
+            return str(int(number)).zfill(pad)
+    return number
+
+
+# ----------------------------------------------------------------------------- xls
+
+
+def read_xls(data: bytes, limits: Limits) -> Iterator[Grid]:
+    """Yield one grid per sheet of a BIFF8 `.xls` workbook (xlrd, pure Python)."""
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True)
+    except Exception as exc:  # xlrd raises IndexError, CompDocError, XLRDError, ...
+        msg = f"Failed to read the document as an .xls workbook: {type(exc).__name__}: {exc}."
+        raise CorruptDocument(msg) from exc
+    try:
+        if book.nsheets > limits.max_sheets:
+            msg = f"Workbook has {book.nsheets} sheets; expected at most {limits.max_sheets}."
+            raise DocumentTooLarge(msg)
+        for index in range(book.nsheets):
+            sheet = book.sheet_by_index(index)
+            if sheet.nrows > limits.max_rows or sheet.ncols > limits.max_columns:
+                msg = (
+                    f"Sheet {sheet.name!r} has {sheet.nrows} rows and {sheet.ncols} columns; "
+                    f"expected at most {limits.max_rows} x {limits.max_columns}."
+                )
+                raise DocumentTooLarge(msg)
+            yield _xls_sheet(book, sheet)
+            book.unload_sheet(index)
+    finally:
+        book.release_resources()
+
+
+def _xls_sheet(book: Any, sheet: Any) -> Grid:
+    import xlrd
+
+    rows: list[list[Value]] = []
+    refs: list[tuple[int | None, int | None]] = []
+    for r in range(sheet.nrows):
+        row: list[Value] = []
+        for c in range(sheet.ncols):
+            cell = sheet.cell(r, c)
+            value: Value
+            if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+                value = None
+            elif cell.ctype == xlrd.XL_CELL_DATE:
+                try:
+                    value = xlrd.xldate.xldate_as_datetime(cell.value, book.datemode)
+                except (ValueError, OverflowError):
+                    value = cell.value
+            elif cell.ctype == xlrd.XL_CELL_NUMBER:
+                number = cell.value
+                value = int(number) if float(number).is_integer() and abs(number) < 1e15 else number
+                fmt = _xls_format(book, cell.xf_index)
+                if isinstance(value, int) and re.fullmatch(r"0{2,}", fmt):
+                    value = str(value).zfill(len(fmt))
+            elif cell.ctype == xlrd.XL_CELL_TEXT:
+                value = str(cell.value)
+            elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
+                value = bool(cell.value)
+            else:
+                value = None
+            row.append(value)
+        if any(v is not None for v in row):
+            rows.append(row)
+            refs.append((r + 1, None))
+    return Grid(rows=rows, method=ExtractionMethod.CELL, sheet=sheet.name, row_refs=refs)
+
+
+def _xls_format(book: Any, xf_index: int) -> str:
+    try:
+        xf = book.xf_list[xf_index]
+        return str(book.format_map[xf.format_key].format_str)
+    except (IndexError, KeyError, AttributeError):
+        return ""
+
+
+# ----------------------------------------------------------------------------- csv
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK); NUL is refused."""
+    if b"\x00" in data[:65536]:
+        offset = data.find(b"\x00")
+        msg = f"Text document contains a NUL byte at offset {offset}; expected text."
+        raise CorruptDocument(msg)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as first:
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError:
+            msg = (
+                f"Failed to decode the text: not UTF-8 (byte offset {first.start}) and not "
+                f"GB18030/GBK."
+            )
+            raise CorruptDocument(msg) from first
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the first lines into the most consistent columns."""
+    sample = text[:20000]
+    best, best_score = ",", -1.0
+    for delim in (",", ";", "\t", "|"):
+        try:
+            rows = list(csv.reader(io.StringIO(sample), delimiter=delim))[:60]
+        except csv.Error:
+            continue
+        widths = [len(r) for r in rows if any(c.strip() for c in r)]
+        if not widths:
+            continue
+        common = max(set(widths), key=widths.count)
+        if common < 2:
+            continue
+        score = common * widths.count(common) / len(widths)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def read_csv(data: bytes, limits: Limits) -> Iterator[Grid]:
+    """One grid from a CSV/TSV file; every cell is text as written."""
+    text = decode_text(data)
+    delimiter = sniff_delimiter(text)
+    csv.field_size_limit(limits.max_cell_chars)
+    rows: list[list[Value]] = []
+    refs: list[tuple[int | None, int | None]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for record in reader:
+            if len(rows) >= limits.max_rows:
+                msg = f"CSV has more than {limits.max_rows} records; expected at most that."
+                raise DocumentTooLarge(msg)
+            if len(record) > limits.max_columns:
+                msg = (
+                    f"CSV record {reader.line_num} has {len(record)} fields; expected at most "
+                    f"{limits.max_columns}."
+                )
+                raise DocumentTooLarge(msg)
+            if any(cell.strip() for cell in record):
+                rows.append(list(record))
+                refs.append((len(refs) + 1, None))
+    except csv.Error as exc:
+        msg = f"Failed to read the CSV near line {reader.line_num}: {exc}."
+        raise CorruptDocument(msg) from exc
+    yield Grid(rows=rows, method=ExtractionMethod.CELL, sheet=None, row_refs=refs)
