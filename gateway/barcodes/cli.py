@@ -1,0 +1,123 @@
+"""`gateway decode IMAGE_OR_PDF...`: print the barcodes of label photos, scans and PDFs."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gateway.barcodes.limits import MAX_PDF_PAGES, MAX_RENDER_PIXELS, PDF_RENDER_DPI
+from gateway.errors import CorruptDocument, DocumentTooLarge, GatewayError
+
+
+def decode_path(path: str, annotate_dir: str | None = None) -> dict[str, Any]:
+    """The JSON record of one file: its codes, or an error; never raises on file content."""
+    import numpy as np
+
+    from gateway.barcodes import annotate, load_image, read
+
+    record: dict[str, Any] = {"path": path, "codes": []}
+    try:
+        data = Path(path).read_bytes()
+        pages: list[np.ndarray] = (
+            _render_pdf(data) if data.startswith(b"%PDF-") else load_image(data)
+        )
+        for number, page in enumerate(pages, start=1):
+            symbols = read(page)
+            for symbol in symbols:
+                code: dict[str, Any] = {
+                    "text": symbol.text,
+                    "gs1": symbol.gs1,
+                    "symbology": symbol.symbology,
+                    "symbology_id": symbol.symbology_id,
+                    "quad": [list(point) for point in symbol.quad],
+                }
+                if len(pages) > 1:
+                    code["page"] = number
+                record["codes"].append(code)
+            if annotate_dir is not None:
+                suffix = f"-p{number}" if len(pages) > 1 else ""
+                target = Path(annotate_dir) / f"{Path(path).stem}{suffix}.annotated.png"
+                target.write_bytes(annotate(page, symbols))
+    except (GatewayError, OSError) as exc:
+        record["error"] = f"{type(exc).__name__}: {exc}"
+    return record
+
+
+def _render_pdf(data: bytes) -> list[Any]:
+    import numpy as np
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        msg = f"Failed to read the PDF: {exc}"
+        raise CorruptDocument(msg) from exc
+    try:
+        if len(document) > MAX_PDF_PAGES:
+            msg = f"PDF has too many pages: expected at most {MAX_PDF_PAGES}, got {len(document)}."
+            raise DocumentTooLarge(msg)
+        pages = []
+        for page in document:
+            width_pt, height_pt = page.get_size()
+            scale = PDF_RENDER_DPI / 72
+            pixels = width_pt * height_pt * scale * scale
+            if pixels > MAX_RENDER_PIXELS:  # e.g. a huge MediaBox or UserUnit
+                scale *= (MAX_RENDER_PIXELS / pixels) ** 0.5
+            bitmap = page.render(scale=scale, grayscale=True)
+            pages.append(np.ascontiguousarray(bitmap.to_numpy().squeeze()))
+            page.close()
+        return pages
+    finally:
+        document.close()
+
+
+def _decode_star(args: tuple[str, str | None]) -> dict[str, Any]:
+    return decode_path(*args)
+
+
+def _records(
+    paths: tuple[str, ...], jobs: int, annotate_dir: str | None
+) -> Iterator[dict[str, Any]]:
+    work = [(path, annotate_dir) for path in paths]
+    if jobs <= 1 or len(paths) <= 1:
+        yield from map(_decode_star, work)
+        return
+    # One OpenCV/zxing thread per process: the pool already uses the cores.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(_decode_star, work, chunksize=1)  # map keeps argument order
+
+
+@click.command("decode")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--annotate",
+    "annotate_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write an annotated PNG per image (and per PDF page) into this directory.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default="CPU count",
+    help="Processes reading files in parallel.",
+)
+def decode(paths: tuple[str, ...], annotate_dir: str | None, jobs: int) -> None:
+    """Print the barcodes on label photos, scans and PDFs: one JSON line per file.
+
+    Each line is {"path", "codes": [{"text", "gs1", "symbology", "symbology_id", "quad"}]},
+    plus "error" when the file could not be read. GS1 text is the element string without
+    symbology identifier and leading FNC1, with GS (U+001D) between fields.
+    """
+    if annotate_dir is not None:
+        Path(annotate_dir).mkdir(parents=True, exist_ok=True)
+    for record in _records(paths, jobs, annotate_dir):
+        click.echo(json.dumps(record, ensure_ascii=False))

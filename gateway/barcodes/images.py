@@ -1,0 +1,117 @@
+"""Image bytes to pixels, with the defences of an upload endpoint.
+
+The type is sniffed from the magic bytes (PNG, JPEG, TIFF only) and the dimensions are read
+from the header before a single pixel is decoded, so a small file that claims gigapixels is
+refused without allocating them.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+from gateway.barcodes.limits import MAX_IMAGE_PIXELS, MAX_TIFF_FRAMES
+from gateway.barcodes.symbol import Symbol
+from gateway.errors import CorruptDocument, DocumentTooLarge, UnsupportedDocument
+
+# Pillow only warns between MAX_IMAGE_PIXELS and twice that; `_open` turns the warning into an
+# error, so this is a hard budget for every Pillow user in the process, not only for us.
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
+
+
+def sniff(data: bytes) -> str | None:
+    """The image type named by the magic bytes: "PNG", "JPEG", "TIFF" or None."""
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    return None
+
+
+def load_image(data: bytes) -> list[np.ndarray]:
+    """Decode PNG/JPEG/TIFF bytes to 8-bit grayscale frames (one per TIFF page, capped).
+
+    Raises:
+        UnsupportedDocument: the bytes are not PNG, JPEG or TIFF.
+        DocumentTooLarge: a frame has more pixels than MAX_IMAGE_PIXELS.
+        CorruptDocument: the header or the pixel data cannot be decoded.
+    """
+    kind = sniff(data)
+    if kind is None:
+        msg = f"Failed to read the image: expected PNG, JPEG or TIFF, got bytes {data[:8]!r}."
+        raise UnsupportedDocument(msg)
+    frames: list[np.ndarray] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data), formats=[kind]) as image:
+                for index, frame in enumerate(ImageSequence.Iterator(image)):
+                    if index >= MAX_TIFF_FRAMES:
+                        break
+                    _check_size(kind, frame.size)
+                    frames.append(_to_gray(frame))
+        except (DocumentTooLarge, UnsupportedDocument):
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            msg = f"Failed to read the {kind} image: {exc}"
+            raise DocumentTooLarge(msg) from exc
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, MemoryError) as exc:
+            msg = f"Failed to read the {kind} image: {type(exc).__name__}: {exc}"
+            raise CorruptDocument(msg) from exc
+    if not frames:
+        msg = f"Failed to read the {kind} image: no frames."
+        raise CorruptDocument(msg)
+    return frames
+
+
+def _check_size(kind: str, size: tuple[int, int]) -> None:
+    width, height = size
+    if width <= 0 or height <= 0:
+        msg = (
+            f"Failed to read the {kind} image: expected positive dimensions, got {width}x{height}."
+        )
+        raise CorruptDocument(msg)
+    if width * height > MAX_IMAGE_PIXELS:
+        msg = (
+            f"Image of {width}x{height} pixels is too large: expected at most "
+            f"{MAX_IMAGE_PIXELS:,} pixels, got {width * height:,}."
+        )
+        raise DocumentTooLarge(msg)
+
+
+def _to_gray(frame: Image.Image) -> np.ndarray:
+    # Size checked first: `convert` is where the pixels are decoded and allocated.
+    if frame.mode in ("I;16", "I;16B", "I;16L", "I"):
+        frame = frame.point(lambda value: value / 256).convert("L")  # 16-bit scans
+    elif frame.mode in ("RGBA", "LA", "PA") or (frame.mode == "P" and "transparency" in frame.info):
+        # A transparent background is white paper, not black.
+        rgba = frame.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        frame = Image.alpha_composite(white, rgba)
+    gray = np.asarray(frame.convert("L"), dtype=np.uint8)
+    return np.ascontiguousarray(gray)
+
+
+def read_file(data: bytes) -> list[Symbol]:
+    """Read every symbol on a PNG/JPEG/TIFF image given as bytes.
+
+    Symbols of all frames of a multi-frame TIFF are returned together (quads per frame).
+
+    Raises:
+        UnsupportedDocument, DocumentTooLarge, CorruptDocument: see `load_image`.
+    """
+    from gateway.barcodes.reader import read
+
+    symbols: list[Symbol] = []
+    for frame in load_image(data):
+        symbols.extend(read(frame))
+    return symbols

@@ -1,0 +1,48 @@
+"""`gateway decode`: one JSON line per file, in argument order, errors as data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+from click.testing import CliRunner
+
+from gateway.barcodes.cli import decode
+from samples.labels import draw_label, random_codes
+
+
+def test_decode_prints_codes_in_order_and_errors_as_data(tmp_path: Path) -> None:
+    rng = np.random.default_rng(8)
+    codes = random_codes(rng)
+    image_path = tmp_path / "label.png"
+    cv2.imwrite(str(image_path), draw_label(codes, rng, 3))
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("not an image")
+    out_dir = tmp_path / "annotated"
+    result = CliRunner().invoke(
+        decode, [str(bogus), str(image_path), "--jobs", "1", "--annotate", str(out_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [line["path"] for line in lines] == [str(bogus), str(image_path)]
+    assert lines[0]["codes"] == []
+    assert "UnsupportedDocument" in lines[0]["error"]
+    assert {code["text"] for code in lines[1]["codes"]} == {code.text for code, _ in codes}
+    assert all(len(code["quad"]) == 4 for code in lines[1]["codes"])
+    assert (out_dir / "label.annotated.png").exists()
+
+
+def test_decode_reads_a_pdf_page(tmp_path: Path) -> None:
+    from PIL import Image
+
+    rng = np.random.default_rng(12)
+    codes = random_codes(rng)
+    label = draw_label(codes, rng, 4)
+    pdf_path = tmp_path / "scan.pdf"
+    Image.fromarray(label).save(pdf_path, format="PDF", resolution=150)
+    result = CliRunner().invoke(decode, [str(pdf_path), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    (line,) = [json.loads(text) for text in result.output.splitlines()]
+    assert {code["text"] for code in line["codes"]} == {code.text for code, _ in codes}
