@@ -1,0 +1,75 @@
+"""The report as one self-contained HTML page, English and Chinese in the same file.
+
+Both languages are rendered; CSS `:target` shows one (no script, so a strict CSP holds).
+Jinja2 autoescaping is on and every piece of document text sits inside `<bdi>`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from gateway.domain import Finding, Report
+from gateway.reports import model
+from gateway.reports.messages import COUNT_KEYS, LANGS, check_lang, t
+
+_MAX_BLOCKING_IN_SUMMARY = 10
+
+_env = Environment(
+    loader=PackageLoader("gateway.reports", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html",), default=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+def _view(report: Report, lang: str) -> dict[str, Any]:
+    documents = model.documents_by_id(report)
+
+    def where(f: Finding) -> list[str]:
+        return [model.describe_ref(r, documents, lang) for r in f.refs]
+
+    blocking = [f for f in report.findings if str(f.severity) == "block"]
+    return {
+        "lang": lang,
+        "t": lambda key: t(key, lang),
+        "groups": model.by_severity(report.findings),
+        "blocking": blocking[:_MAX_BLOCKING_IN_SUMMARY],
+        "blocking_more": max(0, len(blocking) - _MAX_BLOCKING_IN_SUMMARY),
+        "message": lambda f: model.message(f, lang),
+        "fix": lambda f: model.fix(f, lang),
+        "where": where,
+        "code_view": model.code_view,
+        "line_of": model.line_of,
+        "places": lambda f: f.evidence.get("places"),
+        "lines": model.by_line(report.findings, documents, lang),
+    }
+
+
+def render_html(report: Report, lang: str = "en") -> str:
+    """The report as HTML; `lang` is shown first, the other language is one click away."""
+    first = check_lang(lang)
+    other = next(code for code in LANGS if code != first)
+    # The default language comes last so that `:target ~ .default` can hide it.
+    sections = [_view(report, other), _view(report, first)]
+    return _env.get_template("report.html").render(
+        report=report,
+        sections=sections,
+        default_lang=first,
+        count_keys=[k for k in COUNT_KEYS if k in report.counts],
+        unverified=report.counts.get("unverified", 0) > 0,
+    )
+
+
+def render_summary_html(report: Report, lang: str = "en") -> str:
+    """Only the summary (verdict, counts, what blocks), e.g. for an e-mail body."""
+    view = _view(report, check_lang(lang))
+    return _env.get_template("summary.html").render(
+        report=report,
+        s=view,
+        count_keys=[k for k in COUNT_KEYS if k in report.counts],
+        unverified=report.counts.get("unverified", 0) > 0,
+    )

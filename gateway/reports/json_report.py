@@ -1,0 +1,143 @@
+"""The report as JSON: a stable, documented schema (see docs/report.md), and back again."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from gateway.domain import Document, Finding, Report, Severity, SourceRef, Verdict
+from gateway.reports.model import describe_ref, documents_by_id
+
+SCHEMA_VERSION = "1"
+
+
+def _ref(ref: SourceRef, documents: Mapping[str, Document]) -> dict[str, object]:
+    return {
+        "document_id": ref.document_id,
+        "page": ref.page,
+        "sheet": ref.sheet,
+        "row": ref.row,
+        "cell": ref.cell,
+        "bbox": list(ref.bbox) if ref.bbox is not None else None,
+        "line": ref.line,
+        "text_en": describe_ref(ref, documents, "en"),
+        "text_zh": describe_ref(ref, documents, "zh"),
+    }
+
+
+def _finding(f: Finding, documents: Mapping[str, Document]) -> dict[str, object]:
+    return {
+        "rule_id": f.rule_id,
+        "rule_version": f.rule_version,
+        "code": f.code,
+        "severity": str(f.severity),
+        "source": f.source,
+        "message": {"en": f.message_en, "zh": f.message_zh},
+        "fix": {"en": f.fix_en, "zh": f.fix_zh},
+        "code_raw": f.code_raw,
+        "span": list(f.span) if f.span is not None else None,
+        "locations": [_ref(r, documents) for r in f.refs],
+        "evidence": dict(f.evidence),
+    }
+
+
+def report_to_dict(report: Report) -> dict[str, object]:
+    """The report as plain JSON-ready data (schema version `SCHEMA_VERSION`)."""
+    documents = documents_by_id(report)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "shipment_id": report.shipment_id,
+        "verdict": str(report.verdict),
+        "generated_at": report.generated_at.isoformat(),
+        "ruleset": report.ruleset,
+        "platform_contract": report.platform_contract,
+        "platform_source": report.platform_source,
+        "shipment": dict(report.shipment),
+        "counts": dict(report.counts),
+        "documents": [
+            {
+                "id": d.id,
+                "filename": d.filename,
+                "media_type": d.media_type,
+                "sha256": d.sha256,
+                "size": d.size,
+            }
+            for d in report.documents
+        ],
+        "findings": [_finding(f, documents) for f in report.findings],
+        "crashed_rules": list(report.crashed_rules),
+        "units": [dict(u) for u in report.units],
+        "timings": dict(report.timings),
+    }
+
+
+def render_json(report: Report) -> str:
+    """The report as JSON text: keys in schema order, UTF-8 characters kept, 2-space indent."""
+    return json.dumps(report_to_dict(report), ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+def report_from_dict(data: Mapping[str, Any]) -> Report:
+    """Rebuild a `Report` from `report_to_dict` output (e.g. a stored report).
+
+    Raises:
+        ValueError: the data is not a report of a known schema version.
+    """
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        msg = f"Unsupported report schema_version {version!r}: expected {SCHEMA_VERSION!r}."
+        raise ValueError(msg)
+    findings = tuple(
+        Finding(
+            rule_id=f["rule_id"],
+            code=f["code"],
+            severity=Severity(f["severity"]),
+            message_en=f["message"]["en"],
+            message_zh=f["message"]["zh"],
+            fix_en=f["fix"]["en"],
+            fix_zh=f["fix"]["zh"],
+            source=f["source"],
+            refs=tuple(
+                SourceRef(
+                    document_id=r["document_id"],
+                    page=r["page"],
+                    sheet=r["sheet"],
+                    row=r["row"],
+                    cell=r["cell"],
+                    bbox=tuple(r["bbox"]) if r["bbox"] is not None else None,
+                    line=r["line"],
+                )
+                for r in f["locations"]
+            ),
+            code_raw=f["code_raw"],
+            span=(f["span"][0], f["span"][1]) if f["span"] is not None else None,
+            evidence=dict(f["evidence"]),
+            rule_version=f["rule_version"],
+        )
+        for f in data["findings"]
+    )
+    return Report(
+        shipment_id=data["shipment_id"],
+        verdict=Verdict(data["verdict"]),
+        generated_at=dt.datetime.fromisoformat(data["generated_at"]),
+        ruleset=data["ruleset"],
+        findings=findings,
+        counts=dict(data["counts"]),
+        documents=tuple(
+            Document(
+                id=d["id"],
+                filename=d["filename"],
+                media_type=d["media_type"],
+                sha256=d["sha256"],
+                size=d["size"],
+            )
+            for d in data["documents"]
+        ),
+        platform_contract=data["platform_contract"],
+        platform_source=data["platform_source"],
+        crashed_rules=tuple(data["crashed_rules"]),
+        timings=dict(data["timings"]),
+        shipment=dict(data["shipment"]),
+        units=tuple(dict(u) for u in data["units"]),
+    )

@@ -1,0 +1,147 @@
+"""What every report format shares: locations as text, finding views, cell neutralising."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from gateway.domain import Document, Finding, Report, Severity, SourceRef
+from gateway.reports.messages import t
+
+SEVERITIES: tuple[Severity, ...] = (Severity.BLOCK, Severity.WARN, Severity.INFO)
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def neutralize(text: str) -> str:
+    """Keep a spreadsheet from reading text as a formula: prefix "'" when it could be one.
+
+    Cells that begin with = + - @, a tab or a carriage return, also after leading whitespace,
+    are prefixed (OWASP CSV injection guidance).
+    """
+    if not text:
+        return text
+    if text[0] in ("\t", "\r") or text.lstrip()[:1] in _FORMULA_START:
+        return "'" + text
+    return text
+
+
+def visible(text: str) -> str:
+    """Control characters made visible one-for-one (the group separator as ␝), spans intact."""
+    return "".join(chr(0x2400 + ord(c)) if ord(c) < 0x20 else c for c in text)
+
+
+def documents_by_id(report: Report) -> dict[str, Document]:
+    """The report's documents by id."""
+    return {d.id: d for d in report.documents}
+
+
+def describe_ref(ref: SourceRef, documents: Mapping[str, Document], lang: str) -> str:
+    """A location people can find: "packing.xlsx, sheet 'PL' cell C12" / "第 3 页"."""
+    if ref.document_id == "shipment":
+        return t("shipment_facts", lang)
+    document = documents.get(ref.document_id)
+    name = document.filename if document else ref.document_id
+    parts: list[str] = []
+    if lang == "zh":
+        if ref.sheet is not None:
+            parts.append(f"工作表「{ref.sheet}」")
+        if ref.cell is not None:
+            parts.append(f"单元格 {ref.cell}")
+        elif ref.row is not None:
+            parts.append(f"第 {ref.row} 行")
+        if ref.page is not None:
+            parts.append(f"第 {ref.page} 页")
+        if ref.line is not None:
+            parts.append(f"序号 {ref.line}")
+    else:
+        described = ref.describe()
+        if described != "document":
+            parts.append(described)
+    if ref.bbox is not None:
+        x0, y0, x1, y1 = ref.bbox
+        parts.append(f"[{x0:.0f},{y0:.0f},{x1:.0f},{y1:.0f}]")
+    return f"{name}, {' '.join(parts)}" if parts else name
+
+
+@dataclass(frozen=True)
+class CodeView:
+    """A code split for highlighting: text before, the bad characters, text after."""
+
+    before: str
+    bad: str
+    after: str
+
+
+def code_view(finding: Finding) -> CodeView | None:
+    """The finding's code with its bad characters marked by `Finding.span`."""
+    if finding.code_raw is None:
+        return None
+    raw = visible(finding.code_raw)
+    if finding.span is None:
+        return CodeView(raw, "", "")
+    start, end = finding.span
+    start = max(0, min(start, len(raw)))
+    end = max(start, min(end, len(raw)))
+    return CodeView(raw[:start], raw[start:end], raw[end:])
+
+
+def message(finding: Finding, lang: str) -> str:
+    """The finding's message in a language."""
+    return finding.message_zh if lang == "zh" else finding.message_en
+
+
+def fix(finding: Finding, lang: str) -> str:
+    """The finding's fix hint in a language."""
+    return finding.fix_zh if lang == "zh" else finding.fix_en
+
+
+def line_of(finding: Finding) -> str:
+    """The printed line number of the finding's first place, if any."""
+    for ref in finding.refs:
+        if ref.line:
+            return ref.line
+    return ""
+
+
+def by_severity(findings: Sequence[Finding]) -> list[tuple[Severity, list[Finding]]]:
+    """Findings grouped block, warn, info (empty groups left out), each in document order."""
+    groups = [(s, [f for f in findings if f.severity is s]) for s in SEVERITIES]
+    return [(s, fs) for s, fs in groups if fs]
+
+
+_MAX_LINES_IN_INDEX = 500
+
+
+def by_line(
+    findings: Sequence[Finding], documents: Mapping[str, Document], lang: str
+) -> list[tuple[str, list[Finding]]]:
+    """Blocking and warning findings grouped by the printed line they point at, for an index.
+
+    Lines come in document order (document, sheet, page, row); shipment-wide findings (no
+    line) are left out; at most 500 lines are listed.
+    """
+    order = {doc_id: i for i, doc_id in enumerate(documents)}
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    first_seen: dict[tuple[str, str], tuple[int, str, int, int]] = {}
+    for finding in findings:
+        if finding.severity is Severity.INFO:
+            continue
+        for ref in finding.refs:
+            if ref.line is None:
+                continue
+            document = documents.get(ref.document_id)
+            name = document.filename if document else ref.document_id
+            place = (name, ref.line)
+            rank = (
+                order.get(ref.document_id, len(order)),
+                ref.sheet or "",
+                ref.page or 0,
+                ref.row or 0,
+            )
+            first_seen[place] = min(first_seen.get(place, rank), rank)
+            group = groups.setdefault(place, [])
+            if all(f is not finding for f in group):
+                group.append(finding)
+    label = "序号" if lang == "zh" else "line"
+    ordered = sorted(groups, key=lambda place: first_seen[place])[:_MAX_LINES_IN_INDEX]
+    return [(f"{name}, {label} {line_no}", groups[(name, line_no)]) for name, line_no in ordered]

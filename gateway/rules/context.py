@@ -1,0 +1,167 @@
+"""What a rule sees: the shipment's documents, codes, look-ups and facts, all prefetched.
+
+Rules do no I/O. The pipeline builds one `RuleContext` per shipment; every rule reads it and
+yields findings. Nothing here imports a parser, a database or a web library.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from gateway.domain import (
+    CodeOccurrence,
+    DecodedCode,
+    Document,
+    Extraction,
+    Lookup,
+    LookupStatus,
+    ManifestLine,
+    RegistrationRecord,
+    Scheme,
+    SourceRef,
+)
+
+# Key kinds that identify one battery unit. SSCC (pallet, carton) and GTIN-only codes do not.
+UNIT_KEY_KINDS = frozenset({"sgtin", "giai", "gb34014", "gb45565", "cpid"})
+
+
+@dataclass(frozen=True)
+class ShipmentFacts:
+    """What the user states about the shipment, beside its documents."""
+
+    shipment_id: str
+    reference: str = ""
+    destination: str | None = None  # ISO 3166-1 alpha-2
+    transport_mode: str | None = None  # "sea", "air", "road", "rail"
+    declared_on: dt.date | None = None
+    tenant_ruleset: Mapping[str, object] | None = None  # override, same shape as the YAML
+
+
+@dataclass(frozen=True)
+class CodeItem:
+    """One code of the shipment with everything known about it."""
+
+    decoded: DecodedCode
+    occurrence: CodeOccurrence
+    document: Document
+    line: ManifestLine | None = None  # None for loose codes (labels, serial lists)
+    lookup: Lookup | None = None  # None when the code has no unit key or was not looked up
+    label: str | None = None  # codes sharing a label id were printed on one label
+
+    @property
+    def key(self) -> str | None:
+        """The normalized unit key, if any."""
+        return self.decoded.key
+
+    @property
+    def is_unit(self) -> bool:
+        """True when the code identifies one battery unit (not a pallet or a model).
+
+        An SSCC counts only when the registry knows it (a containerised system keyed on it).
+        """
+        if self.decoded.key is None or not self.decoded.valid:
+            return False  # an invalid code identifies nothing for sure; syntax rules report it
+        if self.decoded.key_kind == "sscc":
+            return self.lookup is not None and self.lookup.status is LookupStatus.FOUND
+        return self.decoded.key_kind in UNIT_KEY_KINDS
+
+    @property
+    def record(self) -> RegistrationRecord | None:
+        """The registration record when the look-up found one."""
+        if self.lookup is not None and self.lookup.status is LookupStatus.FOUND:
+            return self.lookup.record
+        return None
+
+    @functools.cached_property
+    def ref(self) -> SourceRef:
+        """Where the code was found, with the line number as printed when it is known."""
+        source = self.occurrence.source
+        if source.line is None and self.line is not None and self.line.line_no:
+            return dataclasses.replace(source, line=self.line.line_no)
+        return source
+
+    @property
+    def is_gb(self) -> bool:
+        """True for GB/T 34014 and GB/T 45565 codes."""
+        return self.decoded.scheme in (Scheme.GB34014, Scheme.GB45565)
+
+
+@dataclass(frozen=True)
+class RejectedDocument:
+    """A document the shipment could not use, and why."""
+
+    document: Document
+    reason: str  # stable code, e.g. "corrupt_document"
+    message: str
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """Everything the rules of one shipment may read. Built once, read by every rule."""
+
+    facts: ShipmentFacts
+    today: dt.date
+    extractions: tuple[Extraction, ...] = ()
+    items: tuple[CodeItem, ...] = ()
+    rejected: tuple[RejectedDocument, ...] = ()
+    history: Mapping[str, str] = field(default_factory=dict)  # key -> earlier declaration
+    platform_source: str = "registry"
+    platform_contract: str = "assumed-v1"
+    ruleset_label: str = "default"
+    near_miss: object | None = None  # a NearMissIndex, see gateway.rules.nearmiss
+
+    def lines(self) -> Iterator[tuple[Extraction, ManifestLine]]:
+        """Every manifest line of every document, in document order."""
+        for extraction in self.extractions:
+            for line in extraction.lines:
+                yield extraction, line
+
+    def units(self) -> Iterator[CodeItem]:
+        """Codes that identify one battery unit."""
+        return (item for item in self.items if item.is_unit)
+
+    @functools.cached_property
+    def _by_line(self) -> dict[int, list[CodeItem]]:
+        # Lines are compared by identity: two printed lines can hold equal values.
+        index: dict[int, list[CodeItem]] = {}
+        for item in self.items:
+            if item.line is not None:
+                index.setdefault(id(item.line), []).append(item)
+        return index
+
+    def items_of(self, line: ManifestLine) -> Sequence[CodeItem]:
+        """The codes printed on one manifest line."""
+        return self._by_line.get(id(line), [])
+
+    def field_ref(self, line: ManifestLine, name: str) -> SourceRef:
+        """Where a line's field was read (its cell), with the printed line number."""
+        source = line.field_sources.get(name, line.source)
+        if source.line is None and line.line_no:
+            return dataclasses.replace(source, line=line.line_no)
+        return source
+
+    def header(self, name: str) -> str | None:
+        """The first non-empty header field `name` over all documents."""
+        for extraction in self.extractions:
+            value = extraction.header.get(name)
+            if value and value.strip():
+                return value.strip()
+        return None
+
+    def destination(self, line: ManifestLine | None = None) -> str | None:
+        """The destination country: the line's own, else the documents', else the user's."""
+        if line is not None and line.destination:
+            return line.destination.upper()
+        header = self.header("destination")
+        if header and len(header) == 2 and header.isalpha():
+            return header.upper()
+        return self.facts.destination.upper() if self.facts.destination else None
+
+    def transport_mode(self) -> str | None:
+        """The transport mode stated by the user, else by the documents."""
+        mode = self.facts.transport_mode or self.header("transport_mode")
+        return mode.strip().lower() if mode else None

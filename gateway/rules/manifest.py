@@ -1,0 +1,391 @@
+"""Manifest rules: readable documents, duplicates, quantities, weights, required fields, places.
+
+Sources: Chinese customs logic checks on declarations ("CN-CUS") and forwarding practice
+("PRACTICE"); re-use of a code already declared rests also on the platform claim.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from gateway.domain import Finding, Severity, SourceRef
+from gateway.rules.context import CodeItem
+from gateway.rules.engine import PLATFORM_POLICY, Rule, RuleRun
+from gateway.rules.nearmiss import key_to_hri
+from gateway.rules.reference import ISO_COUNTRIES, looks_like_unlocode
+
+
+def check_documents(run: RuleRun) -> Iterator[Finding]:
+    """Documents that could not be read, and what could not be read inside them."""
+    for rejected in run.ctx.rejected:
+        yield run.finding(
+            "DOCUMENT_REJECTED",
+            refs=[SourceRef(document_id=rejected.document.id)],
+            document=rejected.document.filename,
+            reason=rejected.reason,
+            detail=rejected.message,
+        )
+    for extraction in run.ctx.extractions:
+        by_kind: dict[tuple[str, Severity], list[SourceRef]] = defaultdict(list)
+        messages: dict[tuple[str, Severity], str] = {}
+        for problem in extraction.problems:
+            group = (problem.kind, problem.severity)
+            source = problem.source or SourceRef(document_id=extraction.document.id)
+            if problem.line_no and source.line is None:
+                source = SourceRef(
+                    document_id=source.document_id,
+                    page=source.page,
+                    sheet=source.sheet,
+                    row=source.row,
+                    cell=source.cell,
+                    bbox=source.bbox,
+                    line=problem.line_no,
+                )
+            by_kind[group].append(source)
+            messages.setdefault(group, problem.message)
+        # One finding per kind of problem per document, listing every place.
+        for (kind, severity), refs in by_kind.items():
+            yield run.finding(
+                "DOCUMENT_PROBLEM",
+                refs=refs,
+                severity=severity,
+                kind=kind,
+                detail=messages[(kind, severity)],
+                count=len(refs),
+                document=extraction.document.filename,
+            )
+
+
+def check_duplicates(run: RuleRun) -> Iterator[Finding]:
+    """A unit code appears once in the shipment, across all its documents."""
+    seen: dict[str, list[CodeItem]] = defaultdict(list)
+    for item in run.ctx.units():
+        if item.decoded.key_kind != "sscc" and item.key:
+            seen[item.key].append(item)
+    allow_cross_document = bool(run.param("same_unit_across_documents_ok"))
+    for key, items in seen.items():
+        if len(items) < 2:
+            continue
+        # A line printing a code twice (as text and as a barcode) lists the unit once.
+        places = {id(i.line) if i.line is not None else id(i.occurrence) for i in items}
+        if len(places) < 2:
+            continue
+        documents = {i.document.id for i in items}
+        # Invoice and packing list often both list a unit: once per document is not a copy.
+        if allow_cross_document and len(documents) == len(places):
+            continue
+        yield run.finding(
+            "DUPLICATE_UNIT_CODE",
+            refs=[i.ref for i in items],
+            code_raw=items[0].decoded.raw,
+            key=key,
+            unit=key_to_hri(key),
+            count=len(places),
+        )
+
+
+def check_already_declared(run: RuleRun) -> Iterator[Finding]:
+    """A unit code already used on an earlier export declaration is blocked."""
+    for item in run.ctx.units():
+        if not item.key:
+            continue
+        earlier = run.ctx.history.get(item.key)
+        record = item.record
+        if earlier is None and record is not None and record.declared_in:
+            earlier = ", ".join(record.declared_in)
+        if earlier:
+            yield run.finding(
+                "UNIT_ALREADY_DECLARED",
+                refs=[item.ref],
+                code_raw=item.decoded.raw,
+                key=item.key,
+                unit=key_to_hri(item.key),
+                earlier=earlier,
+            )
+
+
+def check_quantity(run: RuleRun) -> Iterator[Finding]:
+    """A line's quantity equals the number of unit codes listed on it."""
+    lines_without_codes: list[SourceRef] = []
+    loose_units = any(i.line is None and i.is_unit for i in run.ctx.items)
+    for _, line in run.ctx.lines():
+        on_line = run.ctx.items_of(line)
+        # An invalid code was still meant as one unit: count it, so a typo is not also
+        # reported as a missing unit.
+        units: set[object] = {i.key for i in on_line if i.is_unit}
+        units |= {id(i) for i in on_line if not i.decoded.valid}
+        if line.quantity is None:
+            continue
+        if not units:
+            if not line.codes:
+                lines_without_codes.append(line.source)
+            continue
+        if abs(line.quantity - len(units)) > 1e-9:
+            yield run.finding(
+                "QUANTITY_CODE_COUNT_MISMATCH",
+                refs=[run.ctx.field_ref(line, "quantity")],
+                quantity=_num(line.quantity),
+                codes=len(units),
+                line=line.line_no or "",
+            )
+    no_units = not any(True for _ in run.ctx.units())
+    if no_units and run.ctx.extractions and all(i.decoded.valid for i in run.ctx.items):
+        yield run.finding("NO_UNIT_CODES", severity=Severity.WARN)
+        return
+    # Codes may sit on a separate serial list or on labels; only say so when none were found.
+    if lines_without_codes and not loose_units:
+        yield run.finding(
+            "LINES_WITHOUT_CODES",
+            refs=lines_without_codes,
+            severity=Severity.WARN,
+            count=len(lines_without_codes),
+        )
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def check_weights(run: RuleRun) -> Iterator[Finding]:
+    """Net weight never exceeds gross weight, per line and in the totals; totals add up."""
+    tolerance = run.number("total_tolerance")
+    for extraction in run.ctx.extractions:
+        net_sum = 0.0
+        gross_sum = 0.0
+        for line in extraction.lines:
+            if line.net_kg is not None:
+                net_sum += line.net_kg
+            if line.gross_kg is not None:
+                gross_sum += line.gross_kg
+            if (
+                line.net_kg is not None
+                and line.gross_kg is not None
+                and line.net_kg > line.gross_kg
+            ):
+                yield run.finding(
+                    "NET_EXCEEDS_GROSS",
+                    refs=[run.ctx.field_ref(line, "net_kg")],
+                    net=line.net_kg,
+                    gross=line.gross_kg,
+                    line=line.line_no or "",
+                )
+        for name, total in (("total_net_kg", net_sum), ("total_gross_kg", gross_sum)):
+            stated = _float(extraction.header.get(name))
+            if stated is None or total == 0:
+                continue
+            if abs(stated - total) > max(tolerance * stated, 0.01):
+                yield run.finding(
+                    "WEIGHT_TOTAL_MISMATCH",
+                    refs=[SourceRef(document_id=extraction.document.id)],
+                    field=name,
+                    stated=stated,
+                    computed=round(total, 3),
+                    document=extraction.document.filename,
+                )
+
+
+def _float(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return float(text.replace(",", "").strip())
+    except ValueError:
+        return None
+
+
+_LINE_FIELDS = ("description", "quantity", "hs_code", "net_kg", "gross_kg")
+_HEADER_FIELDS = ("shipper", "consignee")
+
+
+def check_required(run: RuleRun) -> Iterator[Finding]:
+    """Fields customs needs are present somewhere in the shipment (one finding per field)."""
+    if not any(e.lines for e in run.ctx.extractions):
+        return  # label photos and scanned codes are not manifests
+    for name in _HEADER_FIELDS:
+        if run.ctx.header(name) is None:
+            yield run.finding("REQUIRED_FIELD_MISSING", field=name, count=1)
+    if run.ctx.destination() is None:
+        yield run.finding("REQUIRED_FIELD_MISSING", field="destination", count=1)
+    lines = [line for _, line in run.ctx.lines()]
+    for name in _LINE_FIELDS:
+        missing = [line.source for line in lines if getattr(line, name) in (None, "")]
+        if missing:
+            yield run.finding(
+                "REQUIRED_FIELD_MISSING", refs=missing, field=name, count=len(missing)
+            )
+
+
+def check_places(run: RuleRun) -> Iterator[Finding]:
+    """Country codes are ISO 3166 alpha-2, ports look like UN/LOCODEs, destinations agree."""
+    destinations: dict[str, list[SourceRef]] = defaultdict(list)
+    for extraction, line in run.ctx.lines():
+        if not line.destination:
+            continue
+        code = line.destination.strip().upper()
+        ref = run.ctx.field_ref(line, "destination")
+        if code not in ISO_COUNTRIES:
+            yield run.finding(
+                "COUNTRY_CODE_INVALID", refs=[ref], value=line.destination, field="destination"
+            )
+        else:
+            destinations[code].append(ref)
+        del extraction
+    for extraction in run.ctx.extractions:
+        header = extraction.header.get("destination")
+        ref = SourceRef(document_id=extraction.document.id)
+        if header and len(header.strip()) == 2:
+            code = header.strip().upper()
+            if code in ISO_COUNTRIES:
+                destinations[code].append(ref)
+            else:
+                yield run.finding(
+                    "COUNTRY_CODE_INVALID", refs=[ref], value=header, field="destination"
+                )
+        for port in ("port_of_loading", "port_of_discharge"):
+            value = extraction.header.get(port)
+            compact = (value or "").replace(" ", "")
+            # Only judge values written as codes; a port name in words is not a mistake.
+            written_as_code = compact.isalnum() and compact.isupper() and len(compact) == 5
+            if (
+                value
+                and written_as_code
+                and (not looks_like_unlocode(compact) or compact[:2] not in ISO_COUNTRIES)
+            ):
+                yield run.finding(
+                    "PORT_CODE_INVALID",
+                    refs=[ref],
+                    value=value,
+                    field=port,
+                    severity=Severity.WARN,
+                )
+    if run.ctx.facts.destination:
+        destinations[run.ctx.facts.destination.upper()].append(SourceRef(document_id="shipment"))
+    if len(destinations) > 1:
+        yield run.finding(
+            "DESTINATION_INCONSISTENT",
+            refs=[r for refs in destinations.values() for r in refs],
+            severity=Severity.WARN,
+            values=", ".join(sorted(destinations)),
+        )
+
+
+def check_document_totals(run: RuleRun) -> Iterator[Finding]:
+    """Documents of one shipment (invoice, packing list) agree on the total quantity."""
+    totals: dict[str, float] = {}
+    for extraction in run.ctx.extractions:
+        quantities = [line.quantity for line in extraction.lines if line.quantity is not None]
+        if quantities:
+            totals[extraction.document.filename] = sum(quantities)
+    if len(set(totals.values())) > 1:
+        yield run.finding(
+            "DOCUMENT_TOTALS_DIFFER",
+            refs=[SourceRef(document_id=e.document.id) for e in run.ctx.extractions],
+            totals=", ".join(f"{name}: {_num(total)}" for name, total in totals.items()),
+        )
+
+
+def check_mixed_scope(run: RuleRun) -> Iterator[Finding]:
+    """A shipment mixing units in and out of the platform's scope is reported line by line."""
+    in_scope = set(run.strings("in_scope_categories"))
+    inside: list[SourceRef] = []
+    outside: list[SourceRef] = []
+    for _, line in run.ctx.lines():
+        categories = {i.record.category for i in run.ctx.items_of(line) if i.record}
+        if categories & in_scope:
+            inside.append(line.source)
+        elif categories:
+            outside.append(line.source)
+    if inside and outside:
+        yield run.finding(
+            "MIXED_SCOPE_SHIPMENT", refs=outside, inside=len(inside), outside=len(outside)
+        )
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "manifest.documents",
+        1,
+        Severity.BLOCK,
+        "PRACTICE",
+        ("DOCUMENT_REJECTED", "DOCUMENT_PROBLEM"),
+        check_documents,
+        "Every document can be read; what cannot be read is named with its place.",
+    ),
+    Rule(
+        "manifest.duplicates",
+        1,
+        Severity.BLOCK,
+        "PRACTICE",
+        ("DUPLICATE_UNIT_CODE",),
+        check_duplicates,
+        "A unit code appears once in the shipment.",
+        defaults={"same_unit_across_documents_ok": True},
+    ),
+    Rule(
+        "manifest.already_declared",
+        1,
+        Severity.BLOCK,
+        "PRACTICE",
+        ("UNIT_ALREADY_DECLARED",),
+        check_already_declared,
+        "A unit code was not declared on an earlier export.",
+    ),
+    Rule(
+        "manifest.quantity",
+        1,
+        Severity.BLOCK,
+        "PRACTICE",
+        ("QUANTITY_CODE_COUNT_MISMATCH", "LINES_WITHOUT_CODES", "NO_UNIT_CODES"),
+        check_quantity,
+        "A line's quantity equals the number of unit codes on it.",
+    ),
+    Rule(
+        "manifest.weights",
+        1,
+        Severity.BLOCK,
+        "CN-CUS",
+        ("NET_EXCEEDS_GROSS", "WEIGHT_TOTAL_MISMATCH"),
+        check_weights,
+        "Net weight never exceeds gross; stated totals equal the sum of the lines.",
+        defaults={"total_tolerance": 0.005},
+    ),
+    Rule(
+        "manifest.document_totals",
+        1,
+        Severity.WARN,
+        "PRACTICE",
+        ("DOCUMENT_TOTALS_DIFFER",),
+        check_document_totals,
+        "Invoice and packing list agree on the total quantity.",
+    ),
+    Rule(
+        "manifest.mixed_scope",
+        1,
+        Severity.INFO,
+        "SEED",
+        ("MIXED_SCOPE_SHIPMENT",),
+        check_mixed_scope,
+        "Shipments mixing in-scope and out-of-scope units are reported line by line.",
+        PLATFORM_POLICY,
+        {"in_scope_categories": ["nev_traction", "ci_ess"]},
+    ),
+    Rule(
+        "manifest.required_fields",
+        1,
+        Severity.WARN,
+        "CN-CUS",
+        ("REQUIRED_FIELD_MISSING",),
+        check_required,
+        "Shipper, consignee, destination, description, quantity, HS code and weights are given.",
+    ),
+    Rule(
+        "manifest.places",
+        1,
+        Severity.BLOCK,
+        "PRACTICE",
+        ("COUNTRY_CODE_INVALID", "PORT_CODE_INVALID", "DESTINATION_INCONSISTENT"),
+        check_places,
+        "Country codes are ISO 3166, port codes UN/LOCODE, and destinations agree.",
+    ),
+)

@@ -1,0 +1,463 @@
+"""Sample shipments with known content: manifests (XLSX), registry records and expectations.
+
+Each sample builds its XLSX manifest with openpyxl, the `Extraction` that manifest holds (cell
+by cell, so rules and reports can be tested without a parser), the registry records the
+platform would answer with, and the verdict and finding codes the check must produce.
+`large_shipment(n)` builds an n-unit manifest and registry for the benchmark.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import hashlib
+import io
+import re
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from openpyxl import Workbook
+
+from gateway.domain import (
+    CodeOccurrence,
+    Document,
+    Extraction,
+    ExtractionMethod,
+    ManifestLine,
+    RegistrationRecord,
+    RegistrationStatus,
+    SourceRef,
+    Verdict,
+)
+from gateway.pipeline import DocumentInput, ShipmentFacts
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SHEET = "Packing List"
+# Columns of the sample manifests, left to right: (field, English header, Chinese header)
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("line_no", "No.", "序号"),
+    ("description", "Description", "品名"),
+    ("model", "Model", "型号"),
+    ("quantity", "Qty", "数量"),
+    ("lot", "Lot No.", "批次号"),
+    ("hs_code", "HS Code", "HS编码"),
+    ("un_number", "UN No.", "UN编号"),
+    ("net_kg", "N.W. (kg)", "净重"),
+    ("gross_kg", "G.W. (kg)", "毛重"),
+    ("codes", "Battery Code", "电池编码"),
+)
+_LETTER = {name: chr(ord("A") + i) for i, (name, _, _) in enumerate(COLUMNS)}
+HEADER_ROW = 7
+TODAY = dt.date(2026, 11, 20)
+FIXED_CLOCK = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
+
+
+def gtin_with_check_digit(body13: str) -> str:
+    """A 14-digit GTIN from its first 13 digits (GS1 mod-10)."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body13)))
+    return body13 + str((10 - total % 10) % 10)
+
+
+GTIN_PACK = gtin_with_check_digit("0690123456789")
+GTIN_CABINET = gtin_with_check_digit("0690123400012")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One manifest row as written into the sample XLSX."""
+
+    line_no: str
+    description: str
+    model: str
+    quantity: float
+    lot: str
+    hs_code: str
+    un_number: str
+    net_kg: float
+    gross_kg: float
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SampleShipment:
+    """A shipment whose content and expected outcome are known."""
+
+    name: str
+    facts: ShipmentFacts
+    documents: tuple[DocumentInput, ...]
+    extractions: Mapping[str, Extraction]  # document id -> what the document holds
+    records: tuple[RegistrationRecord, ...]
+    expected_verdict: Verdict
+    expected_codes: frozenset[str] = field(default_factory=frozenset)
+
+    def extract(self, item: DocumentInput) -> Extraction:
+        """The known content of one of this sample's documents (an extractor for tests)."""
+        return self.extractions[item.document.id]
+
+
+def build_manifest(
+    document_id: str, filename: str, header: Mapping[str, str], rows: Sequence[Row]
+) -> tuple[DocumentInput, Extraction]:
+    """Write a bilingual packing list to XLSX and describe what it holds."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = SHEET
+    ws["A1"] = "PACKING LIST 装箱单"
+    labels = {
+        "shipper": "Shipper 发货人",
+        "consignee": "Consignee 收货人",
+        "destination": "Destination 目的国",
+        "invoice_no": "Invoice No. 发票号",
+        "dg_packaging_cert": "DG Packaging Cert 危包证",
+    }
+    for offset, (key, value) in enumerate(header.items()):
+        ws.cell(row=2 + offset, column=1, value=labels.get(key, key))
+        ws.cell(row=2 + offset, column=2, value=value)
+    for col, (_, en, zh) in enumerate(COLUMNS, start=1):
+        ws.cell(row=HEADER_ROW, column=col, value=f"{zh}\n{en}")
+    lines: list[ManifestLine] = []
+    for offset, row in enumerate(rows):
+        r = HEADER_ROW + 1 + offset
+        values = dataclasses.asdict(row)
+        values["codes"] = "\n".join(row.codes)
+        for col, (name, _, _) in enumerate(COLUMNS, start=1):
+            cell = ws.cell(row=r, column=col, value=values[name])
+            if isinstance(values[name], str):
+                cell.data_type = "s"  # a model such as "=X" is text in the user's file too
+
+        def ref(name: str, r: int = r) -> SourceRef:
+            return SourceRef(
+                document_id=document_id, sheet=SHEET, row=r, cell=f"{_LETTER[name]}{r}"
+            )
+
+        lines.append(
+            ManifestLine(
+                source=SourceRef(
+                    document_id=document_id, sheet=SHEET, row=r, cell=f"A{r}", line=row.line_no
+                ),
+                line_no=row.line_no,
+                description=row.description,
+                model=row.model,
+                quantity=row.quantity,
+                lot=row.lot,
+                hs_code=row.hs_code.replace(".", ""),
+                un_number=row.un_number,
+                net_kg=row.net_kg,
+                gross_kg=row.gross_kg,
+                destination=header.get("destination"),
+                codes=tuple(
+                    CodeOccurrence(raw=code, source=ref("codes"), method=ExtractionMethod.CELL)
+                    for code in row.codes
+                ),
+                field_sources={
+                    name: ref(name)
+                    for name in (
+                        "description",
+                        "model",
+                        "quantity",
+                        "lot",
+                        "hs_code",
+                        "un_number",
+                        "net_kg",
+                        "gross_kg",
+                    )
+                },
+            )
+        )
+    wb.properties.created = dt.datetime(2026, 11, 1)
+    out = io.BytesIO()
+    wb.save(out)
+    data = _reproducible(out.getvalue())
+    document = Document(
+        id=document_id,
+        filename=filename,
+        media_type=XLSX,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+    )
+    extraction = Extraction(
+        document=document, header=dict(header), lines=tuple(lines), method="xlsx"
+    )
+    return DocumentInput(document, data), extraction
+
+
+def _reproducible(xlsx: bytes) -> bytes:
+    """The same workbook bytes on every run: fixed ZIP times and a fixed modified date.
+
+    openpyxl stamps the save time, which would change the document's SHA-256 (and with it
+    every golden file) from run to run.
+    """
+    source = zipfile.ZipFile(io.BytesIO(xlsx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>2026-11-01T00:00:00Z\g<2>",
+                    data,
+                )
+            entry = zipfile.ZipInfo(info.filename, date_time=(2026, 11, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(entry, data)
+    return out.getvalue()
+
+
+def registry_csv(records: Sequence[RegistrationRecord]) -> bytes:
+    """The records as a registry export (CSV, field names as headers) for `--registry`."""
+    headers = {
+        "record_id": "Record ID",
+        "gtin": "GTIN",
+        "serial": "Serial",
+        "gb_code": "GB code",
+        "status": "Status",
+        "lot": "Lot",
+        "category": "Category",
+        "level": "Level",
+        "model": "Model",
+        "design_id": "Design ID",
+        "chemistry": "Chemistry",
+        "rated_energy_kwh": "Rated energy (kWh)",
+        "mass_kg": "Mass (kg)",
+        "specific_energy_wh_per_kg": "Specific energy",
+        "un_number": "UN number",
+        "un38_3_summary_ref": "UN38.3 summary",
+        "manufacturing_date": "Manufacturing date",
+        "exporter_uscc": "Exporter USCC",
+        "destination_country": "Destination country",
+        "passport_url": "Passport URL",
+        "unique_identifier": "EU unique identifier",
+        "doc_url": "DoC URL",
+        "ce_marked": "CE marked",
+        "reason_code": "Reason code",
+        "missing_fields": "Missing fields",
+        "grace_until": "Grace until",
+    }
+    names = list(headers)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(headers.values())
+    for record in records:
+        row = []
+        for name in names:
+            value = getattr(record, name)
+            if isinstance(value, tuple):
+                value = ";".join(value)
+            elif isinstance(value, bool):
+                value = "yes" if value else "no"
+            elif isinstance(value, dt.date):
+                value = value.isoformat()
+            row.append("" if value is None else str(value))
+        writer.writerow(row)
+    return out.getvalue().encode("utf-8")
+
+
+def pack_record(serial: str, **changes: object) -> RegistrationRecord:
+    """A complete, registered NEV traction pack bound for Germany."""
+    record = RegistrationRecord(
+        record_id=f"REC-{serial}",
+        status=RegistrationStatus.REGISTERED,
+        source="registry",
+        gtin=GTIN_PACK,
+        serial=serial,
+        gs1_element_string=f"(01){GTIN_PACK}(21){serial}",
+        category="nev_traction",
+        level="pack",
+        design_id="D-P75",
+        model="EVP-75",
+        chemistry="NCM",
+        rated_energy_kwh=75.0,
+        mass_kg=450.0,
+        specific_energy_wh_per_kg=166.7,
+        un_number="UN3480",
+        un38_3_summary_ref="UN383-EVP75-2026",
+        manufacturing_date=dt.date(2026, 9, 1),
+        lot="L2609A",
+        exporter_uscc="91310000MA1K4ABC2X",
+        destination_country="DE",
+        passport_url=f"https://id.example-battery.cn/01/{GTIN_PACK}/21/{serial}",
+        unique_identifier=f"(01){GTIN_PACK}(21){serial}",
+        doc_url="https://docs.example-battery.cn/doc/EVP-75.pdf",
+        ce_marked=True,
+    )
+    return dataclasses.replace(record, **changes)  # type: ignore[arg-type]
+
+
+def _pack_row(line_no: int, serial: str, **changes: object) -> Row:
+    row = Row(
+        line_no=str(line_no),
+        description="Lithium-ion battery pack 锂离子电池包",
+        model="EVP-75",
+        quantity=1,
+        lot="L2609A",
+        hs_code="8507.60.0020",
+        un_number="UN3480",
+        net_kg=450.0,
+        gross_kg=480.0,
+        codes=(f"(01){GTIN_PACK}(21){serial}",),
+    )
+    return dataclasses.replace(row, **changes)  # type: ignore[arg-type]
+
+
+_HEADER_DE = {
+    "shipper": "Shanghai Example Power Co., Ltd. USCC 91310000MA1K4ABC2X",
+    "consignee": "Example Energy GmbH, Hamburg, EORI DE123456789012345",
+    "destination": "DE",
+    "invoice_no": "INV-2026-1120",
+    "dg_packaging_cert": "CIQ-DG-2026-0815",
+}
+
+
+def clean_to_germany() -> SampleShipment:
+    """Three registered NEV packs to Germany, every record complete: clear."""
+    serials = ("PK0001", "PK0002", "PK0003")
+    rows = [_pack_row(i, s) for i, s in enumerate(serials, start=1)]
+    doc, extraction = build_manifest("doc-1", "packing_list_DE.xlsx", _HEADER_DE, rows)
+    return SampleShipment(
+        name="clean_to_germany",
+        facts=ShipmentFacts(
+            shipment_id="SHP-CLEAN",
+            reference="INV-2026-1120",
+            destination="DE",
+            transport_mode="sea",
+        ),
+        documents=(doc,),
+        extractions={doc.document.id: extraction},
+        records=tuple(pack_record(s) for s in serials),
+        expected_verdict=Verdict.CLEAR,
+        expected_codes=frozenset({"RULESET_AND_PLATFORM", "EU_CATEGORY", "VAT_REBATE_RATE"}),
+    )
+
+
+def problems_to_germany() -> SampleShipment:
+    """A manifest with typical mistakes, one of each kind the report must explain: block."""
+    good = ("PK0101", "PK0102", "PK0103", "PK0104")
+    typo = f"(01){GTIN_PACK}(21)PK0110"  # registered serial is PK0101: two digits swapped
+    bad_check = f"(01){GTIN_PACK[:-1]}{(int(GTIN_PACK[-1]) + 1) % 10}(21)PK0102"
+    rows = [
+        _pack_row(1, good[0]),
+        _pack_row(2, good[1], codes=(typo,)),
+        _pack_row(3, good[2], codes=(bad_check,), quantity=2),
+        _pack_row(4, good[3], lot="L2609B", net_kg=490.0),
+        _pack_row(5, good[0]),  # the unit of line 1 again
+        _pack_row(6, "PK0199", model='=HYPERLINK("http://x")'),
+    ]
+    doc, extraction = build_manifest("doc-1", "packing_list_errors.xlsx", _HEADER_DE, rows)
+    records = (
+        pack_record(good[0]),
+        pack_record(good[1]),
+        pack_record(good[2], status=RegistrationStatus.REVOKED, reason_code="RECALL"),
+        pack_record(good[3]),
+        pack_record(
+            "PK0199",
+            status=RegistrationStatus.NEEDS_CORRECTION,
+            missing_fields=("site_gln",),
+            grace_until=dt.date(2026, 12, 31),
+        ),
+    )
+    return SampleShipment(
+        name="problems_to_germany",
+        facts=ShipmentFacts(
+            shipment_id="SHP-ERRORS",
+            reference="INV-2026-1121",
+            destination="DE",
+            transport_mode="sea",
+        ),
+        documents=(doc,),
+        extractions={doc.document.id: extraction},
+        records=records,
+        expected_verdict=Verdict.BLOCK,
+        expected_codes=frozenset(
+            {
+                "UNIT_NOT_REGISTERED",
+                "CHECK_DIGIT_INVALID",
+                "QUANTITY_CODE_COUNT_MISMATCH",
+                "LOT_MISMATCH",
+                "NET_EXCEEDS_GROSS",
+                "DUPLICATE_UNIT_CODE",
+                "MODEL_MISMATCH",
+                "REGISTRATION_NEEDS_CORRECTION",
+            }
+        ),
+    )
+
+
+def ess_by_air() -> SampleShipment:
+    """Energy-storage cabinets by air to the US with a GB/T label code: block (air limits)."""
+    serials = ("CAB01", "CAB02")
+    header = {
+        "shipper": "Example Storage Co., Ltd.",
+        "consignee": "Example Grid Inc.",
+        "destination": "US",
+        "invoice_no": "INV-2026-2001",
+    }
+    rows = [
+        Row(
+            line_no=str(i),
+            description="Energy storage cabinet 储能柜",
+            model="ESS-215",
+            quantity=1,
+            lot="L2610C",
+            hs_code="8507600090",
+            un_number="UN3536",
+            net_kg=2100.0,
+            gross_kg=2300.0,
+            codes=(f"(01){GTIN_CABINET}(21){s}",),
+        )
+        for i, s in enumerate(serials, start=1)
+    ]
+    doc, extraction = build_manifest("doc-1", "ess_air.xlsx", header, rows)
+    records = tuple(
+        RegistrationRecord(
+            record_id=f"REC-{s}",
+            status=RegistrationStatus.REGISTERED,
+            source="registry",
+            gtin=GTIN_CABINET,
+            serial=s,
+            category="ci_ess",
+            level="system",
+            model="ESS-215",
+            chemistry="LFP",
+            rated_energy_kwh=215.0,
+            mass_kg=2100.0,
+            specific_energy_wh_per_kg=102.0,
+            lot="L2610C",
+            destination_country="US",
+            un38_3_summary_ref="UN383-ESS215",
+        )
+        for s in serials
+    )
+    return SampleShipment(
+        name="ess_by_air",
+        facts=ShipmentFacts(
+            shipment_id="SHP-AIR",
+            reference="INV-2026-2001",
+            destination="US",
+            transport_mode="air",
+        ),
+        documents=(doc,),
+        extractions={doc.document.id: extraction},
+        records=records,
+        expected_verdict=Verdict.BLOCK,
+        expected_codes=frozenset({"AIR_UN3536_FORBIDDEN", "AIR_PACKAGE_OVER_LIMIT"}),
+    )
+
+
+SAMPLES: dict[str, Callable[[], SampleShipment]] = {
+    "clean_to_germany": clean_to_germany,
+    "problems_to_germany": problems_to_germany,
+    "ess_by_air": ess_by_air,
+}
+
+
+def large_shipment(units: int) -> tuple[DocumentInput, tuple[RegistrationRecord, ...]]:
+    """An n-unit packing list (one unit per row) and the registry that knows every unit."""
+    serials = [f"PK{i:07d}" for i in range(units)]
+    rows = [_pack_row(i + 1, s) for i, s in enumerate(serials)]
+    header = dict(_HEADER_DE)
+    doc, _ = build_manifest("doc-1", f"large_{units}.xlsx", header, rows)
+    return doc, tuple(pack_record(s) for s in serials)

@@ -1,0 +1,129 @@
+"""Report safety and shape: escaping, formula neutralising, spans, languages, annotation."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from gateway.domain import Finding, Report, Severity, SourceRef
+from gateway.errors import InputError
+from gateway.reports import (
+    annotate_workbook,
+    render_csv,
+    render_html,
+    render_json,
+    render_xlsx,
+    report_from_dict,
+)
+from gateway.reports.model import neutralize
+from tests.reports.test_golden import sample_report
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+CN", "'+CN"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=x", "'\t=x"),
+        ("\r=x", "'\r=x"),
+        ("  =cmd|' /C calc'!A0", "'  =cmd|' /C calc'!A0"),
+        ("EVP-75", "EVP-75"),
+        ("", ""),
+        ("'=already", "'=already"),
+    ],
+)
+def test_neutralize_table(text, expected):
+    assert neutralize(text) == expected
+
+
+def _hostile_report() -> Report:
+    _, report = sample_report("problems_to_germany")
+    evil = Finding(
+        rule_id="registration.model",
+        code="MODEL_MISMATCH",
+        severity=Severity.BLOCK,
+        message_en='Model <script>alert(1)</script> "=cmd" differs',
+        message_zh="型号 <img src=x onerror=alert(1)> 不一致",
+        refs=(SourceRef(document_id="doc-1", sheet="Packing List", cell="C13"),),
+        code_raw='=HYPERLINK("http://evil")\x1d<b>',
+        span=(0, 1),
+    )
+    return dataclasses.replace(report, findings=(*report.findings, evil))
+
+
+def test_html_escapes_document_text_and_wraps_it_in_bdi():
+    html = render_html(_hostile_report(), "en")
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;" in html
+    assert "<img src=x" not in html
+    assert "<mark>=</mark>" in html  # the span highlights the first character
+    assert "\x1d" not in html
+    assert "\u241d" in html
+    assert "<script" not in html.replace("&lt;script", "")  # no script at all: CSP friendly
+
+
+def test_html_holds_both_languages_and_the_requested_one_is_the_default():
+    html = render_html(_hostile_report(), "zh")
+    assert 'id="report-zh"' in html
+    assert 'id="report-en"' in html
+    assert 'class="lang default" id="report-zh"' in html
+    assert html.index('id="report-en"') < html.index('id="report-zh"')
+
+
+def test_csv_and_xlsx_neutralize_formulas():
+    report = _hostile_report()
+    text = render_csv(report, "en")
+    assert "'=HYPERLINK" in text
+    wb = load_workbook(io.BytesIO(render_xlsx(report, "en")))
+    values = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    types = [c.data_type for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert "f" not in types
+    assert not any(isinstance(v, str) and v.startswith(("=", "+", "@")) for v in values)
+
+
+def test_json_round_trips_and_is_stable():
+    _, report = sample_report("problems_to_germany")
+    text = render_json(report)
+    assert report_from_dict(json.loads(text)) == report
+    assert render_json(report) == text
+
+
+def test_unknown_language_is_refused():
+    _, report = sample_report("clean_to_germany")
+    with pytest.raises(ValueError, match="'fr'"):
+        render_html(report, "fr")
+
+
+def test_annotation_keeps_values_and_sheets_and_drops_nothing_else():
+    sample, report = sample_report("problems_to_germany")
+    original = load_workbook(io.BytesIO(sample.documents[0].data))
+    annotated = load_workbook(io.BytesIO(annotate_workbook(sample.documents[0].data, report)))
+    assert annotated.sheetnames == original.sheetnames
+    for ws in original.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert annotated[ws.title][cell.coordinate].value == cell.value
+    commented = {
+        c.coordinate for row in annotated["Packing List"].iter_rows() for c in row if c.comment
+    }
+    assert {"E11", "H11", "J9", "J10"} <= commented
+
+
+def test_annotation_refuses_a_workbook_that_is_not_in_the_report():
+    _, report = sample_report("problems_to_germany")
+    other = io.BytesIO()
+    Workbook().save(other)
+    with pytest.raises(InputError, match="not one of the report's documents"):
+        annotate_workbook(other.getvalue(), report)
+
+
+def test_annotation_refuses_non_xlsx_bytes():
+    _, report = sample_report("problems_to_germany")
+    with pytest.raises(InputError):
+        annotate_workbook(b"not a zip", report, document_id="doc-1")
