@@ -1,0 +1,382 @@
+"""Load benchmark of the service on 127.0.0.1: uploads at a steady rate, label scans in parallel.
+
+Starts `gateway serve` (gunicorn) and two `gateway worker` processes on a fresh PostgreSQL
+database and a per-run Redis key prefix, then:
+
+1. posts N uploads per second for T seconds (each with its own Idempotency-Key; every tenth is
+   retried with the same key), polls every shipment to its final status and checks that no
+   shipment was lost or duplicated;
+2. runs 10 concurrent scanners posting a 12-megapixel label photo to `/v1/scans`.
+
+Baselines measured in the same run: `GET /healthz` latency (the bare cost of a request through
+gunicorn) for uploads, and `gateway.barcodes.read` on the same photo in this process for scans.
+
+    .venv/bin/python bench/bench_load.py [--rate 5] [--seconds 120] [--scans 100] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+GATEWAY = [sys.executable, "-m", "gateway"]
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def p95(values: list[float]) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+@dataclass
+class Stack:
+    """The processes and resources of one run; `stop()` releases all of them."""
+
+    base: str
+    key: str
+    env: dict[str, str]
+    database: str
+    prefix: str
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(
+            [*GATEWAY, "worker"],
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.procs.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        from redis import Redis
+
+        redis = Redis.from_url(self.env["GATEWAY_REDIS_URL"])
+        for key in redis.scan_iter(match=f"*{self.prefix}*"):
+            redis.delete(key)
+        queue = f"{self.prefix}-shipments".encode()
+        for key in redis.scan_iter(match="rq:job:shipment-*"):
+            if redis.hget(key, "origin") == queue:
+                redis.delete(key)
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+
+
+def start_stack(workdir: Path, workers: int = 2, extra_env: dict[str, str] | None = None) -> Stack:
+    """Fresh database, migrations, a tenant and key, `gateway serve` and the workers."""
+    database = f"gw_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    prefix = f"gwbench-{secrets.token_hex(4)}"
+    port = free_port()
+    env = {
+        **os.environ,
+        "GATEWAY_DATA_DIR": str(workdir),
+        "GATEWAY_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}",
+        "GATEWAY_REDIS_URL": "redis://127.0.0.1:6379/12",
+        "GATEWAY_QUEUE_PREFIX": prefix,
+        "GATEWAY_BLOB_BACKEND": "database",  # web and workers share no disk in scale-out
+        "GATEWAY_SECRET_KEY": secrets.token_hex(16),
+        "GATEWAY_KEY_PEPPER": secrets.token_hex(16),
+        "GATEWAY_RATE_LIMIT": "100000",
+        "GATEWAY_RATE_BURST": "10000",
+        "GATEWAY_BASE_URL": f"http://127.0.0.1:{port}",
+        **(extra_env or {}),
+    }
+    stack = Stack(f"http://127.0.0.1:{port}", "", env, database, prefix)
+    try:
+        subprocess.run(
+            [*GATEWAY, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True
+        )
+        registry = workdir / "registry"
+        from samples.registry import write_samples
+
+        path = write_samples(registry)[0]
+        subprocess.run(
+            [
+                *GATEWAY,
+                "registry",
+                "import",
+                str(path),
+                "--database-url",
+                env["GATEWAY_DATABASE_URL"],
+            ],
+            env=env,
+            cwd=ROOT,
+            check=False,
+            capture_output=True,
+        )
+        subprocess.run(
+            [*GATEWAY, "tenants", "create", "bench"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        made = subprocess.run(
+            [*GATEWAY, "keys", "create", "bench"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        stack.key = made.stdout.strip().splitlines()[-1]
+        stack.procs.append(
+            subprocess.Popen(
+                [*GATEWAY, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        for _ in range(workers):
+            stack.start_worker()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{stack.base}/healthz", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("gateway serve did not come up within 60 s")
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def manifest() -> bytes:
+    from samples.manifests import build_xlsx
+
+    return build_xlsx()[0]
+
+
+@dataclass
+class Upload:
+    key: str
+    shipment_id: str | None
+    latency: float
+    status: int
+    sent_at: float
+
+
+def upload(stack: Stack, data: bytes, idem: str) -> Upload:
+    """One upload as a careful client sends it: a 409 (same key in flight) is retried."""
+    started = time.monotonic()
+    for _ in range(20):
+        response = requests.post(
+            f"{stack.base}/v1/shipments",
+            files={"documents": ("list.xlsx", data)},
+            data={"reference": idem[:20]},
+            headers={"Authorization": f"Bearer {stack.key}", "Idempotency-Key": idem},
+            timeout=60,
+        )
+        if response.status_code != 409:
+            break
+        time.sleep(float(response.headers.get("Retry-After", "1")))
+    latency = time.monotonic() - started
+    sid = response.json().get("id") if response.status_code == 202 else None
+    return Upload(idem, sid, latency, response.status_code, started)
+
+
+def run_uploads(stack: Stack, rate: float, seconds: float) -> tuple[list[Upload], list[Upload]]:
+    data = manifest()
+    total = int(rate * seconds)
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        start = time.monotonic()
+        firsts = []
+        again = []
+        for i in range(total):
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            idem = f"bench-{i}-{secrets.token_hex(4)}"
+            firsts.append(pool.submit(upload, stack, data, idem))
+            if i % 10 == 0:  # a client retrying the same request at once
+                again.append(pool.submit(upload, stack, data, idem))
+        return [f.result() for f in firsts], [f.result() for f in again]
+
+
+def wait_reports(
+    stack: Stack, uploads: list[Upload], timeout: float
+) -> dict[str, tuple[str, float]]:
+    """shipment id -> (final status, seconds from upload start to the final status seen)."""
+    pending = {u.shipment_id: u.sent_at for u in uploads if u.shipment_id}
+    done: dict[str, tuple[str, float]] = {}
+    headers = {"Authorization": f"Bearer {stack.key}"}
+    deadline = time.monotonic() + timeout
+    session = requests.Session()
+    while pending and time.monotonic() < deadline:
+        for sid in list(pending):
+            body = session.get(
+                f"{stack.base}/v1/shipments/{sid}", headers=headers, timeout=10
+            ).json()
+            if body["status"] in ("done", "rejected"):
+                done[sid] = (body["status"], time.monotonic() - pending.pop(sid))
+        time.sleep(0.25)
+    return done
+
+
+def check_history(
+    stack: Stack, uploads: list[Upload], retries: list[Upload], done: dict[str, tuple[str, float]]
+) -> dict[str, int]:
+    """Lost and duplicated shipments, from what clients saw and what the API lists.
+
+    Every Idempotency-Key must map to one shipment id however often it was sent; every
+    accepted id must be listed once and have reached a final status.
+    """
+    ids_by_key: dict[str, set[str]] = {}
+    for u in [*uploads, *retries]:
+        if u.status == 202 and u.shipment_id:
+            ids_by_key.setdefault(u.key, set()).add(u.shipment_id)
+    accepted = set().union(*ids_by_key.values()) if ids_by_key else set()
+    listed: list[str] = []
+    cursor = None
+    headers = {"Authorization": f"Bearer {stack.key}"}
+    for _ in range(10_000):
+        url = f"{stack.base}/v1/shipments?limit=200" + (f"&cursor={cursor}" if cursor else "")
+        page = requests.get(url, headers=headers, timeout=30).json()
+        listed += [s["id"] for s in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    return {
+        "accepted": len(accepted),
+        "refused": sum(1 for u in uploads if u.status != 202),
+        "lost": len(accepted - set(listed)),  # acknowledged but unknown to the gateway
+        "unfinished": len(accepted - set(done)),  # not final when the wait ended
+        "duplicated": sum(len(ids) - 1 for ids in ids_by_key.values())
+        + len(listed)
+        - len(set(listed))
+        + len(set(listed) - accepted),
+        "rejected": sum(1 for s, _ in done.values() if s == "rejected"),
+    }
+
+
+def label_photo() -> bytes:
+    """A 4000x3000 (12 MP) JPEG with one GS1 QR label on it."""
+    import segno
+    from PIL import Image
+
+    from samples.registry import sample_records
+
+    record = next(r for r in sample_records() if r.gtin and r.serial)
+    qr = io.BytesIO()
+    segno.make_qr(f"https://id.gs1.org/01/{record.gtin}/21/{record.serial}").save(
+        qr, kind="png", scale=14, border=4
+    )
+    photo = Image.new("RGB", (4000, 3000), (205, 200, 190))
+    photo.paste(Image.open(qr).convert("RGB"), (1700, 1200))
+    out = io.BytesIO()
+    photo.save(out, format="JPEG", quality=88)
+    return out.getvalue()
+
+
+def run_scans(stack: Stack, count: int, concurrency: int = 10) -> tuple[list[float], float]:
+    photo = label_photo()
+    headers = {"Authorization": f"Bearer {stack.key}", "Content-Type": "image/jpeg"}
+
+    def one(_: int) -> float:
+        started = time.monotonic()
+        response = requests.post(f"{stack.base}/v1/scans", data=photo, headers=headers, timeout=60)
+        response.raise_for_status()
+        return time.monotonic() - started
+
+    one(0)  # warm-up: each gunicorn worker loads the readers on first use
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        latencies = list(pool.map(one, range(count)))
+    from gateway.barcodes import load_image, read
+
+    baseline = []
+    for _ in range(5):
+        started = time.monotonic()
+        read(load_image(photo)[0])
+        baseline.append(time.monotonic() - started)
+    return latencies, statistics.median(baseline)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=5.0, help="uploads per second")
+    parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument("--scans", type=int, default=100)
+    parser.add_argument("--quick", action="store_true", help="CI size: 2/s for 10 s, 20 scans")
+    args = parser.parse_args()
+    if args.quick:
+        args.rate, args.seconds, args.scans = 2.0, 10.0, 20
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="gw-bench-") as tmp:
+        stack = start_stack(Path(tmp))
+        try:
+            health = []
+            for _ in range(50):
+                started = time.monotonic()
+                requests.get(f"{stack.base}/healthz", timeout=5)
+                health.append(time.monotonic() - started)
+            uploads, retries = run_uploads(stack, args.rate, args.seconds)
+            # wait for the backlog: at N/s the workers may fall behind, which is not a loss
+            done = wait_reports(stack, uploads + retries, timeout=max(300.0, args.seconds * 10))
+            history = check_history(stack, uploads, retries, done)
+            scans, scan_baseline = run_scans(stack, args.scans)
+        finally:
+            stack.stop()
+    upload_p95 = p95([u.latency for u in uploads])
+    report_p95 = p95([t for _, t in done.values()])
+    health_p95 = p95(health)
+    scan_p95 = p95(scans)
+    print(f"uploads: {len(uploads)} at {args.rate}/s for {args.seconds:g} s; history {history}")
+    print(
+        f"upload p95 {upload_p95 * 1000:.0f} ms (baseline GET /healthz p95 "
+        f"{health_p95 * 1000:.1f} ms, ratio {upload_p95 / health_p95:.1f})"
+    )
+    print(f"upload-to-report p95 {report_p95:.2f} s")
+    print(
+        f"scans: {len(scans)} by 10 scanners, p95 {scan_p95 * 1000:.0f} ms (baseline: one "
+        f"full-size read in this process {scan_baseline * 1000:.0f} ms, ratio "
+        f"{scan_p95 / scan_baseline:.1f}; target p95 < 500 ms)"
+    )
+    ok = history["lost"] == 0 and history["duplicated"] == 0 and history["unfinished"] == 0
+    print("PASS" if ok else "FAIL: lost, duplicated or unfinished shipments")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

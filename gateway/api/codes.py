@@ -1,0 +1,219 @@
+"""`/v1/codes/check` and `/v1/scans`: synchronous checks of codes and label photos."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from gateway.api.auth import current_principal, current_repo, services
+from gateway.api.metrics import METRICS
+from gateway.api.schemas import CodesCheckSchema
+from gateway.domain import CodeOccurrence, ExtractionMethod, Finding, Report, Severity, SourceRef
+from gateway.errors import DocumentTooLarge, InputError, UnsupportedDocument
+from gateway.jobs import DeclaredHistoryStore, count_lookups
+
+bp = Blueprint("codes", __name__)
+
+_RANK = {Severity.BLOCK: 2, Severity.WARN: 1, Severity.INFO: 0}
+_VERDICT = {2: "block", 1: "hold", 0: "clear"}
+COLOR = {"clear": "green", "hold": "amber", "block": "red"}
+
+
+def _finding(f: Finding, lang: str) -> dict[str, Any]:
+    return {
+        "code": f.code,
+        "rule_id": f.rule_id,
+        "severity": str(f.severity),
+        "message": f.message_zh if lang == "zh" else f.message_en,
+        "fix": f.fix_zh if lang == "zh" else f.fix_en,
+        "span": list(f.span) if f.span else None,
+    }
+
+
+def per_code(report: Report, raws: Sequence[str], lang: str) -> list[dict[str, Any]]:
+    """One entry per posted code: its findings and its own verdict.
+
+    A code with a blocking finding is `block`, one with a warning is `hold`; a code with no
+    finding is `clear` only if the report found it verified, otherwise `hold` (fail closed:
+    a code the platform could not confirm never shows green).
+    """
+    unit_status: dict[str, str] = {}
+    for unit in report.units:
+        raw = unit.get("raw")
+        if isinstance(raw, str):
+            unit_status[raw] = str(unit.get("lookup", ""))
+    out = []
+    for raw in raws:
+        findings = [f for f in report.findings if f.code_raw == raw]
+        rank = max((_RANK.get(f.severity, 0) for f in findings), default=0)
+        verdict = _VERDICT[rank]
+        if verdict == "clear" and unit_status.get(raw) != "found":
+            verdict = "hold"
+        out.append(
+            {"code": raw, "verdict": verdict, "findings": [_finding(f, lang) for f in findings]}
+        )
+    return out
+
+
+def _check(codes: list[CodeOccurrence], label: str) -> Report:
+    principal = current_principal()
+    svc = services()
+    history = DeclaredHistoryStore(svc, principal.tenant_id, None)
+    report = svc.code_checker(codes, shipment_id=f"{label}-{secrets.token_hex(6)}", history=history)
+    METRICS.inc("gateway_codes_checked_total", float(len(codes)), via=label)
+    count_lookups(report.counts)
+    return report
+
+
+@bp.post("/v1/codes/check")
+def check_codes() -> Response:
+    """Check up to `GATEWAY_MAX_CODES` codes: syntax and registration, synchronously."""
+    current_repo()  # authenticate + rate limit before reading the body
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        msg = 'The body must be a JSON object: {"codes": ["(01)...", ...]}.'
+        raise InputError(msg)
+    limit = services().options.max_codes
+    if isinstance(body.get("codes"), list) and len(body["codes"]) > limit:
+        msg = f"Too many codes: {len(body['codes'])} sent, at most {limit} per request."
+        raise DocumentTooLarge(msg)
+    data: dict[str, Any] = CodesCheckSchema().load(body)
+    occurrences = [
+        CodeOccurrence(
+            raw=raw,
+            source=SourceRef(document_id="request", row=index + 1),
+            method=ExtractionMethod.INPUT,
+        )
+        for index, raw in enumerate(data["codes"])
+    ]
+    report = _check(occurrences, "codes")
+    lang = request.args.get("lang") or current_principal().language
+    return jsonify(
+        {
+            "verdict": str(report.verdict),
+            "counts": dict(report.counts),
+            "codes": per_code(report, data["codes"], lang),
+        }
+    )
+
+
+def _image_bytes() -> bytes:
+    limit = services().options.scan_max_bytes
+    if request.content_length is not None and request.content_length > limit + 65536:
+        msg = f"The photo is larger than {limit} bytes; send a JPEG from the scanner."
+        raise DocumentTooLarge(msg)
+    if request.mimetype.startswith("multipart/"):
+        upload = request.files.get("image") or request.files.get("file")
+        if upload is None:
+            msg = "No photo in the upload: send it as multipart field 'image' or as the raw body."
+            raise InputError(msg)
+        data = bytes(upload.read(limit + 1))
+    else:
+        data = bytes(request.get_data(cache=False))
+    if len(data) > limit:
+        msg = f"The photo is larger than {limit} bytes; send a JPEG from the scanner."
+        raise DocumentTooLarge(msg)
+    if not data:
+        msg = "The request has no photo."
+        raise InputError(msg)
+    return data
+
+
+# Above this many pixels a JPEG is first decoded at half size: decoding and reading a 12 MP
+# phone photo at full size costs ~4 times more, and a label's codes are almost always
+# legible at 3 MP. When nothing is found there, the photo is read again at full size.
+FAST_PATH_PIXELS = 4_000_000
+
+
+def _header_size(data: bytes) -> tuple[int, int]:
+    """Width and height from the image header, without decoding pixels."""
+    import io
+
+    from PIL import Image
+
+    if not data.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")):
+        msg = f"The photo must be JPEG or PNG, got bytes starting {data[:8]!r}."
+        raise UnsupportedDocument(msg)
+    try:
+        with Image.open(io.BytesIO(data), formats=["JPEG", "PNG"]) as probe:
+            width, height = probe.size
+    except Exception as exc:  # header unreadable: the client's file, not our fault
+        msg = f"The photo cannot be read: {type(exc).__name__}."
+        raise InputError(msg) from None
+    limit = services().options.scan_max_pixels
+    if width * height > limit:
+        msg = f"The photo has {width}x{height} pixels, more than the limit of {limit} pixels."
+        raise DocumentTooLarge(msg)
+    return width, height
+
+
+def read_photo(data: bytes) -> tuple[Any, list[Any], float]:
+    """(frame read, symbols, scale from frame pixels to photo pixels)."""
+    width, height = _header_size(data)
+    from gateway.barcodes import load_image, read  # sets OpenCV's pixel cap before cv2 loads
+
+    if data.startswith(b"\xff\xd8\xff") and width * height > FAST_PATH_PIXELS:
+        import cv2
+        import numpy as np
+
+        small = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_2)
+        if small is not None:
+            symbols = read(small)
+            if symbols:
+                return small, list(symbols), width / small.shape[1]
+    frame = load_image(data)[0]
+    return frame, list(read(frame)), 1.0
+
+
+@bp.post("/v1/scans")
+def scan() -> Response:
+    """Read every code on one label photo and give each its verdict (and a marked-up photo)."""
+    current_repo()
+    data = _image_bytes()
+    frame, symbols, scale = read_photo(data)
+    from gateway.barcodes import annotate
+
+    raws = [s.raw for s in symbols]
+    occurrences = [
+        CodeOccurrence(
+            raw=s.raw,
+            source=SourceRef(document_id="scan", page=1),
+            method=ExtractionMethod.BARCODE_IMAGE,
+            symbology=s.symbology,
+            quad=tuple(s.quad),
+        )
+        for s in symbols
+    ]
+    lang = request.args.get("lang") or current_principal().language
+    codes: list[dict[str, Any]] = []
+    if occurrences:
+        report = _check(occurrences, "scans")
+        codes = per_code(report, raws, lang)
+        verdict = str(report.verdict)
+    else:
+        verdict = "hold"  # nothing readable is never "clear"
+    for entry, symbol in zip(codes, symbols, strict=True):
+        entry["symbology"] = symbol.symbology
+        entry["quad"] = [[x * scale, y * scale] for x, y in symbol.quad]
+        entry["color"] = COLOR[entry["verdict"]]
+    want_annotation = request.args.get("annotate") in ("1", "true", "yes")
+    if want_annotation:
+        colors = {i: COLOR[c["verdict"]] for i, c in enumerate(codes)}
+        image = annotate(frame, symbols, colors, fmt="jpeg")
+        best = request.accept_mimetypes.best_match(["application/json", "image/jpeg"])
+        if best == "image/jpeg":
+            response = Response(image, mimetype="image/jpeg")
+            response.headers["X-Gateway-Verdict"] = verdict
+            return response
+        return jsonify(
+            {
+                "verdict": verdict,
+                "codes": codes,
+                "annotated_jpeg": base64.b64encode(image).decode(),
+            }
+        )
+    return jsonify({"verdict": verdict, "codes": codes})

@@ -1,0 +1,360 @@
+"""The OpenAPI 3 document of API v1, served at `/v1/openapi.json`, and its docs page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template
+
+from gateway import __version__
+
+bp = Blueprint("docs", __name__)
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _json(ref: str, description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
+    }
+
+
+ERRORS = {
+    "401": _error("Missing, unknown or revoked API key."),
+    "404": _error("No such shipment for this account (unknown and foreign ids look the same)."),
+    "422": _error("Invalid input; `details` names the fields."),
+    "429": _error("Rate limited; see `Retry-After`."),
+}
+ID = {"name": "shipment_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def spec() -> dict[str, Any]:
+    """The document (built per call: cheap, and never shared mutable state)."""
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Battery export validation gateway",
+            "version": __version__,
+            "description": "Check battery shipments before customs submission. "
+            "Authenticate with `Authorization: Bearer gw_<id>_<secret>`.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"apiKey": []}],
+        "paths": {
+            "/v1/shipments": {
+                "post": {
+                    "summary": "Upload a shipment's documents",
+                    "parameters": [
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "schema": {"type": "string", "maxLength": 255},
+                            "description": "Retries with the same key and content return "
+                            "the same shipment; different content answers 422.",
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "documents": {
+                                            "type": "array",
+                                            "items": {"type": "string", "format": "binary"},
+                                        },
+                                        "reference": {"type": "string", "maxLength": 200},
+                                        "destination": {"type": "string", "pattern": "^[A-Z]{2}$"},
+                                        "transport_mode": {
+                                            "type": "string",
+                                            "enum": [
+                                                "sea",
+                                                "air",
+                                                "road",
+                                                "rail",
+                                                "multimodal",
+                                                "post",
+                                            ],
+                                        },
+                                        "notify": {
+                                            "type": "string",
+                                            "description": "Comma-separated email addresses.",
+                                        },
+                                        "metadata": {
+                                            "type": "string",
+                                            "description": "The same fields as one JSON object.",
+                                        },
+                                    },
+                                    "required": ["documents"],
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "202": _json("Shipment", "Documents and shipment stored durably."),
+                        "409": _error("The same Idempotency-Key is still being processed."),
+                        "413": _error("Too large or too many documents."),
+                        "415": _error("A document's type (sniffed from its bytes) is not read."),
+                        **ERRORS,
+                    },
+                },
+                "get": {
+                    "summary": "List shipments, newest first",
+                    "parameters": [
+                        {"name": n, "in": "query", "schema": s}
+                        for n, s in (
+                            (
+                                "status",
+                                {
+                                    "type": "string",
+                                    "enum": [
+                                        "received",
+                                        "extracting",
+                                        "verifying",
+                                        "done",
+                                        "rejected",
+                                    ],
+                                },
+                            ),
+                            ("verdict", {"type": "string", "enum": ["clear", "hold", "block"]}),
+                            ("reference", {"type": "string"}),
+                            ("created_after", {"type": "string", "format": "date-time"}),
+                            ("created_before", {"type": "string", "format": "date-time"}),
+                            ("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
+                            ("cursor", {"type": "string"}),
+                        )
+                    ],
+                    "responses": {"200": _json("ShipmentPage", "A page of shipments."), **ERRORS},
+                },
+            },
+            "/v1/shipments/{shipment_id}": {
+                "get": {
+                    "summary": "Status of a shipment",
+                    "parameters": [ID],
+                    "responses": {"200": _json("Shipment", "The shipment."), **ERRORS},
+                }
+            },
+            "/v1/shipments/{shipment_id}/report": {
+                "get": {
+                    "summary": "The report (JSON, HTML, CSV, XLSX or annotated workbook)",
+                    "parameters": [
+                        ID,
+                        {
+                            "name": "format",
+                            "in": "query",
+                            "schema": {
+                                "type": "string",
+                                "enum": ["json", "html", "csv", "xlsx", "annotated"],
+                            },
+                        },
+                        {
+                            "name": "lang",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": ["en", "zh"]},
+                        },
+                    ],
+                    "responses": {
+                        "200": {"description": "The report in the asked format."},
+                        "409": _error("No report yet, or nothing to annotate."),
+                        **ERRORS,
+                    },
+                }
+            },
+            "/v1/shipments/{shipment_id}/declare": {
+                "post": {
+                    "summary": "Record that the shipment was declared to customs",
+                    "parameters": [ID],
+                    "responses": {
+                        "200": {"description": "Declared; its unit codes count as exported."},
+                        "409": _error("Not checked yet."),
+                        **ERRORS,
+                    },
+                }
+            },
+            "/v1/scans": {
+                "post": {
+                    "summary": "Read and check every code on one label photo",
+                    "parameters": [
+                        {
+                            "name": "annotate",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": ["0", "1"]},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                            "image/png": {"schema": {"type": "string", "format": "binary"}},
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"image": {"type": "string", "format": "binary"}},
+                                }
+                            },
+                        },
+                    },
+                    "responses": {
+                        "200": _json("ScanResult", "Codes with verdicts (JSON) or image/jpeg."),
+                        "413": _error("Photo too large (bytes or pixels)."),
+                        "415": _error("Not a JPEG or PNG."),
+                        **ERRORS,
+                    },
+                }
+            },
+            "/v1/codes/check": {
+                "post": {
+                    "summary": "Check a list of codes (syntax and registration)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "codes": {
+                                            "type": "array",
+                                            "items": {"type": "string"},
+                                            "maxItems": 10000,
+                                        }
+                                    },
+                                    "required": ["codes"],
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json("CodesResult", "A verdict per code."),
+                        "413": _error("Too many codes."),
+                        **ERRORS,
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "Liveness",
+                    "security": [],
+                    "responses": {"200": {"description": "Up."}},
+                }
+            },
+            "/readyz": {
+                "get": {
+                    "summary": "Readiness (database, queue, platform)",
+                    "security": [],
+                    "responses": {
+                        "200": {"description": "Ready."},
+                        "503": {"description": "Not ready."},
+                    },
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics",
+                    "security": [],
+                    "responses": {"200": {"description": "Text format."}},
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                                "details": {},
+                            },
+                            "required": ["code", "message"],
+                        }
+                    },
+                },
+                "Shipment": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "reference": {"type": "string"},
+                        "status": {
+                            "type": "string",
+                            "enum": ["received", "extracting", "verifying", "done", "rejected"],
+                        },
+                        "progress": {"type": "integer"},
+                        "verdict": {"type": "string", "enum": ["clear", "hold", "block"]},
+                        "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+                        "rejection": {
+                            "type": "object",
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                            },
+                        },
+                        "status_url": {"type": "string"},
+                        "report_url": {"type": "string"},
+                        "documents": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+                "ShipmentPage": {
+                    "type": "object",
+                    "properties": {
+                        "items": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Shipment"},
+                        },
+                        "next_cursor": {"type": "string", "nullable": True},
+                    },
+                },
+                "CodeVerdict": {
+                    "type": "object",
+                    "properties": {
+                        "code": {"type": "string"},
+                        "verdict": {"type": "string", "enum": ["clear", "hold", "block"]},
+                        "findings": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+                "CodesResult": {
+                    "type": "object",
+                    "properties": {
+                        "verdict": {"type": "string"},
+                        "counts": {"type": "object"},
+                        "codes": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/CodeVerdict"},
+                        },
+                    },
+                },
+                "ScanResult": {
+                    "type": "object",
+                    "properties": {
+                        "verdict": {"type": "string"},
+                        "codes": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/CodeVerdict"},
+                        },
+                        "annotated_jpeg": {"type": "string", "format": "byte"},
+                    },
+                },
+            },
+        },
+    }
+
+
+@bp.get("/v1/openapi.json")
+def openapi_json() -> Response:
+    """The OpenAPI document."""
+    return jsonify(spec())
+
+
+@bp.get("/docs")
+def docs_page() -> str:
+    """A readable page over the OpenAPI document (rendered by static JS, no CDN)."""
+    return render_template("docs.html")

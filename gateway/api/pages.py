@@ -1,0 +1,119 @@
+"""The web pages: sign in with an API key, upload a shipment, watch it, read its report.
+
+Plain HTML and static JS; the page scripts call the same `/v1` API with the session cookie
+and the CSRF token, so there is one code path for uploads.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from gateway.api.auth import authenticate_key, check_csrf, csrf_token, current_repo, services
+from gateway.api.errors import Unauthorized
+from gateway.storage.repo import ShipmentFilter
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.app_context_processor
+def _inject() -> dict[str, object]:
+    return {"csrf_token": csrf_token}
+
+
+def _signed_in() -> bool:
+    return "key_id" in session
+
+
+@bp.get("/")
+def index() -> BaseResponse:
+    """Upload page when signed in, else the sign-in page."""
+    return redirect(url_for("pages.upload_page" if _signed_in() else "pages.login_page"))
+
+
+@bp.get("/login")
+def login_page() -> str:
+    """The sign-in form."""
+    return render_template("login.html", error=None)
+
+
+@bp.post("/login")
+def login() -> BaseResponse | tuple[str, int]:
+    """Exchange an API key for a session cookie (the cookie holds the key id, not the key)."""
+    check_csrf()
+    principal = authenticate_key(request.form.get("api_key", ""))
+    if principal is None:
+        return render_template("login.html", error="This API key is unknown or revoked."), 401
+    session.clear()
+    session.permanent = True
+    session["key_id"] = principal.key_id
+    session["tenant_id"] = principal.tenant_id
+    session["tenant"] = principal.tenant_name
+    csrf_token()  # a fresh token for the new session
+    return redirect(url_for("pages.upload_page"))
+
+
+@bp.post("/logout")
+def logout() -> BaseResponse:
+    """End the session."""
+    check_csrf()
+    session.clear()
+    return redirect(url_for("pages.login_page"))
+
+
+def _require_session() -> BaseResponse | None:
+    if not _signed_in():
+        return redirect(url_for("pages.login_page"))
+    return None
+
+
+@bp.get("/upload")
+def upload_page() -> BaseResponse | str:
+    """Drag-and-drop upload with progress, and the latest shipments."""
+    if (gone := _require_session()) is not None:
+        return gone
+    try:
+        rows, _ = current_repo().page(ShipmentFilter(), limit=20)
+    except Unauthorized:
+        session.clear()
+        return redirect(url_for("pages.login_page"))
+    return render_template(
+        "upload.html",
+        tenant=session.get("tenant", ""),
+        shipments=rows,
+        max_documents=services().settings.max_documents,
+        max_bytes=services().settings.max_upload_bytes,
+    )
+
+
+@bp.get("/shipments/<shipment_id>")
+def shipment_page(shipment_id: str) -> BaseResponse | str:
+    """A shipment's status and, once checked, its report with download buttons."""
+    if (gone := _require_session()) is not None:
+        return gone
+    repo = current_repo()
+    shipment = repo.get(shipment_id)
+    return render_template(
+        "shipment.html",
+        tenant=session.get("tenant", ""),
+        shipment=shipment,
+        documents=repo.documents(shipment_id),
+        has_workbook=any(
+            d.media_type.endswith("spreadsheetml.sheet") for d in repo.documents(shipment_id)
+        ),
+    )
+
+
+def security_headers(response: Response) -> Response:
+    """CSP without 'unsafe-inline' and the usual hardening headers on every response."""
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "frame-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
+        "object-src 'none'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.path.startswith("/v1/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,0 +1,360 @@
+"""`/v1/shipments`: upload, status, list, report download, declare."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import re
+from typing import Any
+
+import structlog
+from flask import Blueprint, Response, jsonify, request, url_for
+from sqlalchemy.exc import OperationalError
+
+from gateway.api.auth import current_principal, current_repo, services
+from gateway.api.errors import ApiError, RateLimited
+from gateway.api.formats import MEDIA_TYPES, annotate, render
+from gateway.api.intake import XLSX, display_name, sniff
+from gateway.api.schemas import ListQuerySchema, ShipmentMetaSchema
+from gateway.errors import DocumentTooLarge, InputError
+from gateway.storage.codec import report_from_data
+from gateway.storage.models import Shipment, ShipmentStatus
+from gateway.storage.repo import ShipmentFilter, TenantRepo, aware
+
+log = structlog.get_logger(__name__)
+bp = Blueprint("shipments", __name__)
+
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}\Z")
+
+
+def shipment_body(shipment: Shipment, repo: TenantRepo) -> dict[str, Any]:
+    """The public view of a shipment."""
+    body: dict[str, Any] = {
+        "id": shipment.id,
+        "reference": shipment.reference,
+        "destination": shipment.destination,
+        "transport_mode": shipment.transport_mode,
+        "status": shipment.status,
+        "progress": shipment.progress,
+        "created_at": aware(shipment.created_at).isoformat(),
+        "updated_at": aware(shipment.status_changed_at).isoformat(),
+        "declared_at": aware(shipment.declared_at).isoformat() if shipment.declared_at else None,
+        "status_url": url_for("shipments.get_shipment", shipment_id=shipment.id),
+        "documents": [
+            {
+                "id": d.doc_id,
+                "filename": d.filename,
+                "media_type": d.media_type,
+                "size": d.size,
+                "sha256": d.sha256,
+            }
+            for d in repo.documents(shipment.id)
+        ],
+    }
+    if shipment.status == ShipmentStatus.REJECTED:
+        body["rejection"] = {"code": shipment.reason_code, "message": shipment.reason}
+    if shipment.status == ShipmentStatus.DONE:
+        body["verdict"] = shipment.verdict
+        body["counts"] = shipment.counts or {}
+        body["report_url"] = url_for("shipments.get_report", shipment_id=shipment.id)
+    return body
+
+
+def _metadata() -> dict[str, Any]:
+    raw = request.form.get("metadata")
+    data: dict[str, Any]
+    if raw:
+        try:
+            parsed = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            msg = f"Field 'metadata' is not valid JSON: {exc.msg} at position {exc.pos}."
+            raise InputError(msg) from None
+        if not isinstance(parsed, dict):
+            msg = f"Field 'metadata' must be a JSON object, got {type(parsed).__name__}."
+            raise InputError(msg)
+        data = parsed
+    else:
+        data = {}
+    for name in ("reference", "destination", "transport_mode"):
+        if name in request.form:
+            data[name] = request.form[name]
+    notify = request.form.getlist("notify")
+    if notify:
+        data["notify"] = ",".join(notify)
+    loaded: dict[str, Any] = ShipmentMetaSchema().load(data)
+    return loaded
+
+
+def _read_documents() -> list[dict[str, Any]]:
+    settings = services().settings
+    uploads = [f for _name, f in request.files.items(multi=True)]
+    if not uploads:
+        msg = "No document in the upload: send one or more files as multipart field 'documents'."
+        raise InputError(msg)
+    if len(uploads) > settings.max_documents:
+        msg = (
+            f"Too many documents: {len(uploads)} sent, at most {settings.max_documents} "
+            "per shipment. Split the shipment or merge documents."
+        )
+        raise DocumentTooLarge(msg)
+    documents = []
+    for position, upload in enumerate(uploads):
+        data = upload.read(settings.max_upload_bytes + 1)
+        name = display_name(upload.filename, position)
+        if len(data) > settings.max_upload_bytes:
+            msg = (
+                f"Document {name!r} is larger than {settings.max_upload_bytes} bytes; "
+                "compress images or split the file."
+            )
+            raise DocumentTooLarge(msg)
+        if not data:
+            msg = f"Document {name!r} is empty."
+            raise InputError(msg)
+        documents.append(
+            {
+                "filename": name,
+                "data": data,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "size": len(data),
+                "media_type": sniff(data, name),
+            }
+        )
+    return documents
+
+
+def _request_digest(meta: dict[str, Any], documents: list[dict[str, Any]]) -> str:
+    canonical = json.dumps(
+        {"meta": meta, "documents": [[d["filename"], d["sha256"]] for d in documents]},
+        sort_keys=True,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(record_response: dict[str, Any]) -> Response:
+    response = jsonify(record_response)
+    response.status_code = 202
+    response.headers["Location"] = str(record_response.get("status_url", ""))
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.post("/v1/shipments")
+def create_shipment() -> Response:
+    """Accept a shipment: 202 once its documents and its row are durable."""
+    repo = current_repo()
+    svc = services()
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not _IDEMPOTENCY_KEY.match(key):
+        msg = f"Idempotency-Key {key[:40]!r} is not valid: use 1 to 255 printable ASCII characters."
+        raise InputError(msg)
+    meta = _metadata()
+    documents = _read_documents()  # sniffed before anything is stored: 415 rejects early
+    digest = _request_digest(meta, documents)
+    if key is not None:
+        existing = repo.idempotency(key)
+        if existing is None and repo.claim_idempotency(key, digest) is None:
+            existing = repo.idempotency(key)  # lost the insert race to a concurrent retry
+        if existing is not None:
+            if existing.request_sha256 != digest:
+                msg = (
+                    f"Idempotency-Key {key!r} was already used for a different upload; "
+                    "use a new key for new content."
+                )
+                raise ApiError(
+                    msg,
+                    status=422,
+                    code="idempotency_key_reused",
+                )
+            if existing.response is None:
+                msg = f"The upload with Idempotency-Key {key!r} is still being stored; retry soon."
+                raise ApiError(
+                    msg,
+                    status=409,
+                    code="idempotency_in_flight",
+                    headers={"Retry-After": "2"},
+                )
+            return _replay(existing.response)
+    if repo.count_open() >= svc.options.max_open_shipments:
+        if key is not None:
+            repo.release_idempotency(key)
+        msg = (
+            f"This account has {svc.options.max_open_shipments} shipments waiting or running; "
+            "retry when some have finished."
+        )
+        raise RateLimited(msg, 30)
+    stored: list[str] = []
+    try:
+        for doc in documents:
+            doc["blob_key"] = svc.blobs.put(repo.tenant_id, doc["data"])
+            stored.append(doc["blob_key"])
+        shipment = repo.add_shipment(
+            reference=meta["reference"],
+            destination=meta.get("destination"),
+            transport_mode=meta.get("transport_mode"),
+            notify=meta["notify"],
+            documents=documents,
+        )
+        body = shipment_body(shipment, repo)
+        if key is not None:
+            record = repo.idempotency(key)
+            assert record is not None
+            record.shipment_id = shipment.id
+            record.response = body
+        repo.session.commit()
+    except BaseException as exc:
+        # Nothing was accepted: undo what was stored so a retry with the same key can succeed.
+        with contextlib.suppress(Exception):  # the cleanup must not hide the first error
+            repo.session.rollback()
+            for blob_key in stored:
+                svc.blobs.delete(blob_key)
+            if key is not None:
+                repo.release_idempotency(key)
+        if isinstance(exc, OperationalError | OSError):  # database or disk: transient
+            msg = (
+                "The gateway cannot store the upload right now; retry with the same "
+                "Idempotency-Key."
+            )
+            raise ApiError(
+                msg,
+                status=503,
+                code="storage_unavailable",
+                headers={"Retry-After": "5"},
+            ) from None
+        raise
+    log.info("shipment_received", shipment_id=shipment.id, documents=len(documents))
+    try:
+        svc.executor.submit(shipment.id)
+    except Exception:  # durable already: the start-up pass and the reconciler submit it later
+        log.exception("shipment_enqueue_failed", shipment_id=shipment.id)
+    response = jsonify(body)
+    response.status_code = 202
+    response.headers["Location"] = body["status_url"]
+    return response
+
+
+@bp.get("/v1/shipments")
+def list_shipments() -> Response:
+    """The tenant's shipments, newest first, filtered and paginated by cursor."""
+    query: dict[str, Any] = ListQuerySchema().load(request.args.to_dict())
+    repo = current_repo()
+    rows, cursor = repo.page(
+        ShipmentFilter(
+            status=query.get("status"),
+            verdict=query.get("verdict"),
+            reference=query.get("reference"),
+            created_after=query.get("created_after"),
+            created_before=query.get("created_before"),
+        ),
+        limit=query["limit"],
+        cursor=query.get("cursor"),
+    )
+    return jsonify({"items": [shipment_body(s, repo) for s in rows], "next_cursor": cursor})
+
+
+@bp.get("/v1/shipments/<shipment_id>")
+def get_shipment(shipment_id: str) -> Response:
+    """Status of one shipment, with verdict and counts once done."""
+    repo = current_repo()
+    return jsonify(shipment_body(repo.get(shipment_id), repo))
+
+
+def _wanted_format() -> str:
+    fmt = request.args.get("format")
+    if fmt:
+        if fmt not in MEDIA_TYPES:
+            msg = f"Unknown report format {fmt!r}: expected one of {', '.join(MEDIA_TYPES)}."
+            raise InputError(msg)
+        return fmt
+    best = request.accept_mimetypes.best_match(
+        ["application/json", "text/html", "text/csv", XLSX], default="application/json"
+    )
+    return {"text/html": "html", "text/csv": "csv", XLSX: "xlsx"}.get(best or "", "json")
+
+
+def _style_hashes(html: bytes) -> list[str]:
+    """CSP hashes of the report's inline <style> blocks (no 'unsafe-inline' needed)."""
+    hashes = []
+    for match in re.finditer(rb"<style[^>]*>(.*?)</style>", html, re.DOTALL | re.IGNORECASE):
+        digest = base64.b64encode(hashlib.sha256(match.group(1)).digest()).decode()
+        hashes.append(f"'sha256-{digest}'")
+    return hashes
+
+
+@bp.get("/v1/shipments/<shipment_id>/report")
+def get_report(shipment_id: str) -> Response:
+    """The report as JSON, HTML, CSV, XLSX or the annotated workbook."""
+    repo = current_repo()
+    shipment = repo.get(shipment_id)
+    row = repo.report(shipment_id)
+    if row is None:
+        msg = f"Shipment {shipment_id!r} has no report yet (status {shipment.status!r})."
+        raise ApiError(
+            msg,
+            status=409,
+            code="report_not_ready",
+            details={"status": shipment.status},
+        )
+    fmt = _wanted_format()
+    lang = request.args.get("lang") or current_principal().language
+    if lang not in ("en", "zh"):
+        msg = f"Unknown language {lang!r}: expected 'en' or 'zh'."
+        raise InputError(msg)
+    report = report_from_data(row.body)
+    stem = f"report-{shipment.reference or shipment.id[:12]}"
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem)[:80]
+    if fmt == "annotated":
+        workbook = next((d for d in repo.documents(shipment_id) if d.media_type == XLSX), None)
+        if workbook is None or workbook.blob_key is None:
+            msg = "The shipment has no Excel (.xlsx) document to annotate; download 'xlsx' instead."
+            raise ApiError(
+                msg,
+                status=409,
+                code="nothing_to_annotate",
+            )
+        data = annotate(report, services().blobs.get(workbook.blob_key), workbook.doc_id, lang)
+        stem = f"{stem}-annotated"
+        ext = "xlsx"
+    else:
+        data = render(report, fmt, lang)
+        ext = fmt
+    response = Response(data, mimetype=MEDIA_TYPES[fmt])
+    if fmt == "html":
+        styles = " ".join(_style_hashes(data)) or "'none'"
+        response.headers["Content-Security-Policy"] = (
+            f"default-src 'none'; style-src {styles}; img-src data:; "
+            "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+        )
+    if fmt != "json" and (fmt != "html" or request.args.get("download")):
+        response.headers["Content-Disposition"] = f'attachment; filename="{stem}.{ext}"'
+    return response
+
+
+@bp.post("/v1/shipments/<shipment_id>/declare")
+def declare(shipment_id: str) -> Response:
+    """Record that the shipment went to customs: its unit codes count as exported."""
+    repo = current_repo()
+    shipment = repo.get(shipment_id)
+    row = repo.report(shipment_id)
+    if shipment.status != ShipmentStatus.DONE or row is None:
+        msg = f"Shipment {shipment_id!r} can be declared once checked (status {shipment.status!r})."
+        raise ApiError(
+            msg,
+            status=409,
+            code="not_checked",
+        )
+    report = report_from_data(row.body)
+    keys = [str(u["key"]) for u in report.units if u.get("key")]
+    new = repo.declare(shipment_id, keys)
+    repo.session.commit()
+    declared_at = repo.get(shipment_id).declared_at
+    assert declared_at is not None  # set by declare()
+    return jsonify(
+        {
+            "id": shipment_id,
+            "declared_at": aware(declared_at).isoformat(),
+            "codes": len(set(keys)),
+            "new_codes": new,
+        }
+    )

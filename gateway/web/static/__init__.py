@@ -1,0 +1,1 @@
+"""Web page assets (templates and static files), packaged with the gateway."""

@@ -1,0 +1,84 @@
+// Upload page: drag and drop, XHR upload with progress, then poll the shipment's status.
+(function () {
+  "use strict";
+  const form = document.getElementById("upload-form");
+  const input = document.getElementById("files");
+  const drop = document.getElementById("drop");
+  const chosen = document.getElementById("chosen");
+  const box = document.getElementById("progress-box");
+  const stage = document.getElementById("stage");
+  const uploadBar = document.getElementById("upload-progress");
+  const jobBar = document.getElementById("job-progress");
+  const result = document.getElementById("result");
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  let files = [];
+
+  function show() {
+    chosen.textContent = "";
+    files.forEach(function (f) {
+      const li = document.createElement("li");
+      li.textContent = f.name + " (" + Math.ceil(f.size / 1024) + " KB)";
+      chosen.appendChild(li);
+    });
+  }
+  input.addEventListener("change", function () { files = Array.from(input.files); show(); });
+  ["dragenter", "dragover"].forEach(function (n) {
+    drop.addEventListener(n, function (e) { e.preventDefault(); drop.classList.add("over"); });
+  });
+  ["dragleave", "drop"].forEach(function (n) {
+    drop.addEventListener(n, function (e) { e.preventDefault(); drop.classList.remove("over"); });
+  });
+  drop.addEventListener("drop", function (e) { files = files.concat(Array.from(e.dataTransfer.files)); show(); });
+
+  function fail(message) { stage.textContent = message; stage.className = "error"; }
+
+  function poll(url, page) {
+    fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (b) { return [r.status, b]; }); })
+      .then(function (pair) {
+        const body = pair[1];
+        if (pair[0] !== 200) { fail(body.error ? body.error.message : "Status unavailable."); return; }
+        jobBar.value = body.progress || 0;
+        stage.textContent = "Status: " + body.status;
+        if (body.status === "done" || body.status === "rejected") {
+          const a = document.createElement("a");
+          a.href = page; a.id = "open-report";
+          a.textContent = body.status === "done" ? "Open the report (" + body.verdict + ")" : "See why it was rejected";
+          result.textContent = ""; result.appendChild(a);
+          return;
+        }
+        setTimeout(function () { poll(url, page); }, 1000);
+      })
+      .catch(function () { setTimeout(function () { poll(url, page); }, 3000); });
+  }
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    if (!files.length) { box.classList.remove("hidden"); fail("Choose at least one document."); return; }
+    const data = new FormData();
+    files.forEach(function (f) { data.append("documents", f, f.name); });
+    ["reference", "destination", "transport_mode", "notify"].forEach(function (id) {
+      const v = document.getElementById(id).value.trim();
+      if (v) { data.append(id, v); }
+    });
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/v1/shipments");
+    xhr.setRequestHeader("X-CSRF-Token", csrf);
+    xhr.setRequestHeader("Idempotency-Key", (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random());
+    xhr.setRequestHeader("Accept", "application/json");
+    box.classList.remove("hidden"); stage.className = ""; stage.textContent = "Uploading…";
+    xhr.upload.addEventListener("progress", function (ev) {
+      if (ev.lengthComputable) { uploadBar.value = Math.round(100 * ev.loaded / ev.total); }
+    });
+    xhr.addEventListener("load", function () {
+      let body = {};
+      try { body = JSON.parse(xhr.responseText); } catch (err) { body = {}; }
+      if (xhr.status !== 202) { fail(body.error ? body.error.message : "Upload failed (HTTP " + xhr.status + ")."); return; }
+      uploadBar.value = 100;
+      stage.textContent = "Uploaded. Checking…";
+      poll(body.status_url, "/shipments/" + body.id);
+    });
+    xhr.addEventListener("error", function () { fail("The upload was interrupted; try again."); });
+    xhr.send(data);
+  });
+})();

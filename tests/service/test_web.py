@@ -1,0 +1,196 @@
+"""Web pages (session login, CSRF, headers) and the label-scan endpoint."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from dataclasses import replace
+
+import pytest
+import segno
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image
+
+from gateway.services import Services
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _csrf(page: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match is not None
+    return match.group(1)
+
+
+def _login(client: FlaskClient, key: str) -> str:
+    token = _csrf(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"api_key": key, "csrf_token": token})
+    assert response.status_code == 302
+    page = client.get("/upload").get_data(as_text=True)
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
+    assert match is not None
+    return match.group(1)
+
+
+def test_sign_in_sets_a_hardened_session_cookie(
+    client: FlaskClient, tenant: tuple[str, str]
+) -> None:
+    _, key = tenant
+    token = _csrf(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"api_key": key, "csrf_token": token})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert key not in cookie  # the cookie names the key, it never carries it
+
+
+def test_sign_in_refuses_a_wrong_key_and_a_missing_csrf_token(
+    client: FlaskClient, tenant: tuple[str, str]
+) -> None:
+    _, key = tenant
+    token = _csrf(client.get("/login").get_data(as_text=True))
+    wrong = client.post("/login", data={"api_key": "gw_x_" + "y" * 30, "csrf_token": token})
+    assert wrong.status_code == 401
+    assert client.post("/login", data={"api_key": key}).status_code == 401
+
+
+def test_session_uploads_need_the_csrf_token(client: FlaskClient, tenant: tuple[str, str]) -> None:
+    _, key = tenant
+    token = _login(client, key)
+    files = {"documents": (io.BytesIO(b"KEY:a\n"), "m.csv")}
+    refused = client.post("/v1/shipments", data=dict(files), content_type="multipart/form-data")
+    assert refused.status_code == 401
+    files = {"documents": (io.BytesIO(b"KEY:a\n"), "m.csv")}
+    accepted = client.post(
+        "/v1/shipments",
+        data=dict(files),
+        content_type="multipart/form-data",
+        headers={"X-CSRF-Token": token},
+    )
+    assert accepted.status_code == 202
+    shipment_id = accepted.get_json()["id"]
+    page = client.get(f"/shipments/{shipment_id}")
+    assert page.status_code == 200
+    assert shipment_id in page.get_data(as_text=True)
+
+
+def test_revoking_the_key_ends_the_session(
+    services: Services, client: FlaskClient, tenant: tuple[str, str]
+) -> None:
+    from gateway.storage.repo import Admin, split_key
+
+    _, key = tenant
+    _login(client, key)
+    parts = split_key(key)
+    assert parts is not None
+    with services.sessions.begin() as session:
+        Admin(session, services.pepper).revoke_key(parts[0])
+    assert client.get("/v1/shipments").status_code == 401
+
+
+def test_pages_carry_a_csp_without_unsafe_inline(client: FlaskClient) -> None:
+    for path in ("/login", "/docs"):
+        response = client.get(path)
+        csp = response.headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in csp
+        assert "script-src 'self'" in csp
+        assert "<script>" not in response.get_data(as_text=True)
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert client.get("/upload").status_code == 302  # not signed in
+
+
+def _qr_png(text: str, scale: int = 8) -> bytes:
+    buffer = io.BytesIO()
+    segno.make_qr(text, error="m").save(buffer, kind="png", scale=scale, border=4)
+    return buffer.getvalue()
+
+
+def test_a_label_photo_gets_a_verdict_per_code(
+    client: FlaskClient, tenant: tuple[str, str]
+) -> None:
+    _, key = tenant
+    response = client.post(
+        "/v1/scans", data=_qr_png("BATTERY-9X"), headers={**auth(key), "Content-Type": "image/png"}
+    )
+    assert response.status_code == 200
+    body = response.get_json()
+    assert [
+        (c["code"].endswith("BATTERY-9X"), c["verdict"], c["color"]) for c in body["codes"]
+    ] == [(True, "block", "red")]
+
+
+def test_a_scan_can_return_the_annotated_photo(
+    client: FlaskClient, tenant: tuple[str, str]
+) -> None:
+    _, key = tenant
+    data = _qr_png("OK-1")
+    as_json = client.post("/v1/scans?annotate=1", data=data, headers=auth(key)).get_json()
+    image = Image.open(io.BytesIO(base64.b64decode(as_json["annotated_jpeg"])))
+    assert image.format == "JPEG"
+    assert as_json["codes"][0]["color"] == "green"
+    as_jpeg = client.post(
+        "/v1/scans?annotate=1", data=data, headers={**auth(key), "Accept": "image/jpeg"}
+    )
+    assert as_jpeg.content_type == "image/jpeg"
+    assert as_jpeg.data[:3] == b"\xff\xd8\xff"
+
+
+def test_a_photo_without_a_code_is_never_clear(
+    client: FlaskClient, tenant: tuple[str, str]
+) -> None:
+    _, key = tenant
+    buffer = io.BytesIO()
+    Image.new("L", (200, 200), 255).save(buffer, format="PNG")
+    body = client.post("/v1/scans", data=buffer.getvalue(), headers=auth(key)).get_json()
+    assert body == {"verdict": "hold", "codes": []}
+
+
+@pytest.mark.parametrize(
+    ("data", "status"),
+    [
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", 415),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 30, 400),
+        (b"", 400),
+    ],
+)
+def test_bad_photos_answer_4xx(
+    client: FlaskClient, tenant: tuple[str, str], data: bytes, status: int
+) -> None:
+    _, key = tenant
+    response = client.post("/v1/scans", data=data, headers=auth(key))
+    assert response.status_code == status
+    assert "error" in response.get_json()
+
+
+def test_photos_over_the_pixel_limit_are_refused_from_the_header(
+    app: Flask, services: Services, tenant: tuple[str, str]
+) -> None:
+    _, key = tenant
+    services.options = replace(services.options, scan_max_pixels=100 * 100)
+    buffer = io.BytesIO()
+    Image.new("L", (101, 100), 255).save(buffer, format="PNG")
+    response = app.test_client().post("/v1/scans", data=buffer.getvalue(), headers=auth(key))
+    assert response.status_code == 413
+    assert "101x100" in response.get_json()["error"]["message"]
+
+
+def test_large_photos_are_read_at_half_size_with_quads_in_photo_pixels(
+    client: FlaskClient, tenant: tuple[str, str]
+) -> None:
+    _, key = tenant
+    label = Image.open(io.BytesIO(_qr_png("BIG-1", scale=12))).convert("L")
+    photo = Image.new("L", (2400, 1800), 230)
+    photo.paste(label, (1500, 1000))
+    buffer = io.BytesIO()
+    photo.save(buffer, format="JPEG", quality=90)
+    body = client.post("/v1/scans", data=buffer.getvalue(), headers=auth(key)).get_json()
+    [code] = body["codes"]
+    xs = [x for x, _ in code["quad"]]
+    ys = [y for _, y in code["quad"]]
+    # the symbol sits at (1500, 1000) in the photo: quads must not be in half-size pixels
+    assert 1450 < min(xs) < 1700
+    assert 950 < min(ys) < 1200

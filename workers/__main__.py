@@ -1,0 +1,8 @@
+"""`python -m workers`: the rq worker for shipment jobs (same as `gateway worker`)."""
+
+from __future__ import annotations
+
+from gateway.api.cli import worker
+
+if __name__ == "__main__":
+    worker(prog_name="python -m workers")
