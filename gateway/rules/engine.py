@@ -7,7 +7,9 @@ is listed in `crashed_rules` and the others still run.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -214,12 +216,24 @@ def run_rules(ctx: RuleContext, ruleset: Ruleset, rules: Iterable[Rule]) -> Rule
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
+@functools.cache
 def available_rulesets() -> tuple[str, ...]:
     """Names of the rulesets shipped in `gateway/rules/rulesets/`."""
     folder = resources.files("gateway.rules") / "rulesets"
     return tuple(
         sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
     )
+
+
+@functools.cache
+def _shipped_ruleset(name: str) -> dict[str, object]:
+    """A shipped ruleset file, parsed once per process (YAML parsing is slow on hot paths)."""
+    text = (resources.files("gateway.rules") / "rulesets" / f"{name}.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        msg = f"Ruleset {name!r}: expected a mapping at the top, got {type(data).__name__}."
+        raise RulesetError(msg)
+    return data
 
 
 def load_ruleset(name: str = "default", override: Mapping[str, object] | None = None) -> Ruleset:
@@ -231,11 +245,7 @@ def load_ruleset(name: str = "default", override: Mapping[str, object] | None = 
     if not _NAME.match(name) or name not in available_rulesets():
         msg = f"Unknown ruleset {name!r}: expected one of {list(available_rulesets())}."
         raise RulesetError(msg)
-    text = (resources.files("gateway.rules") / "rulesets" / f"{name}.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
-    if not isinstance(data, dict):
-        msg = f"Ruleset {name!r}: expected a mapping at the top, got {type(data).__name__}."
-        raise RulesetError(msg)
+    data = copy.deepcopy(_shipped_ruleset(name))
     digest = None
     if override:
         if not isinstance(override, Mapping):
