@@ -59,6 +59,19 @@ def gb_code(rng: random.Random, serial: int) -> str:
     )  # fmt: skip
 
 
+def gb45565_code(rng: random.Random, serial: int, *, reused: bool = False) -> str:
+    """A GB/T 45565 code: enterprise code (4), product type and type codes, `-`, `R-` for a
+    re-used battery, the unique part."""
+    alnum = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+    enterprise = "".join(rng.choice(alnum) for _ in range(4))
+    kind = (
+        rng.choice("ABCDEFGHJKMPS")
+        + rng.choice("ABCDE")
+        + "".join(rng.choice(alnum) for _ in range(4))
+    )
+    return f"{enterprise}{kind}-{'R-' if reused else ''}25{rng.choice('ABCDEF')}{serial:07d}"
+
+
 def _record(line: int, code: dict[str, str] | str, lot: str | None, qty: float, dest: str,
             hs: str = "85076000", un: str = "UN3480") -> dict[str, Any]:  # fmt: skip
     return {"line": line, "code": code, "lot": lot, "qty": qty, "destination": dest,
@@ -99,7 +112,7 @@ def build_xlsx(seed: int = 1) -> tuple[bytes, Expected]:
     ws.merge_cells("F8:G8")
     row = 10
     g = gtin(rng)
-    forms = ["hri", "hri_sp", "raw", "dl", "gb", "sscc_grp", "multi", "vmerge"]
+    forms = ["hri", "hri_sp", "raw", "dl", "gb", "gb45565", "sscc_grp", "multi", "vmerge"]
     for line, form in enumerate(forms, start=1):
         lot = f"L25{line:02d}A"
         serial = f"SN25{rng.randint(100000, 999999)}"
@@ -121,6 +134,11 @@ def build_xlsx(seed: int = 1) -> tuple[bytes, Expected]:
         elif form == "gb":
             a, b = gb_code(rng, line * 10), gb_code(rng, line * 10 + 1)
             cells[2] = f"{a[:3]} {a[3:12]} {a[12:]}\n{b}"
+            codes += [a, b]
+            cells[4] = 2
+        elif form == "gb45565":
+            a, b = gb45565_code(rng, line), gb45565_code(rng, line + 1, reused=True)
+            cells[2] = f"{a}; {b}"
             codes += [a, b]
             cells[4] = 2
         elif form == "sscc_grp":
@@ -218,10 +236,15 @@ def _pdf_table(c: Any, rows: list[list[str]], widths: list[float], x: float, y: 
     t.drawOn(c, x, y - h)
 
 
-def build_pdf(seed: int = 3, *, rotated_page: bool = True, scanned_page: bool = False
+def build_pdf(seed: int = 3, *, rotated_page: bool = True, scanned_page: bool = False,
+              scan_turns: int = 0, scan_barcodes: bool = False
               ) -> tuple[bytes, Expected]:  # fmt: skip
     """A text PDF packing list over 2-3 pages: ruled first page, unruled second page (laid
-    sideways with /Rotate 90), and optionally a third page that is only an image (a scan)."""
+    sideways with /Rotate 90), and optionally a third page that is only an image (a scan).
+
+    The scan may lie turned by `scan_turns` quarter turns (fed sideways into the scanner)
+    and may carry a QR code (a Digital Link of the line's code) at the end of every line.
+    """
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.pdfgen import canvas
 
@@ -259,7 +282,10 @@ def build_pdf(seed: int = 3, *, rotated_page: bool = True, scanned_page: bool = 
         c.showPage()
     if scanned_page:
         c.setPageRotation(0)
-        c.drawImage(_scan_image(pages[2], widths), 0, 0, width=size[0], height=size[1])
+        scan_size = (size[1], size[0]) if scan_turns % 2 else size
+        c.setPageSize(scan_size)
+        image = _scan_image(pages[2], widths, turns=scan_turns, barcodes=scan_barcodes)
+        c.drawImage(image, 0, 0, width=scan_size[0], height=scan_size[1])
         c.showPage()
         for rec in exp.records[-6:]:
             rec["source"] = "scan"
@@ -267,7 +293,8 @@ def build_pdf(seed: int = 3, *, rotated_page: bool = True, scanned_page: bool = 
     return buf.getvalue(), exp
 
 
-def _scan_image(rows: list[list[str]], widths: list[float]) -> Any:
+def _scan_image(rows: list[list[str]], widths: list[float], *, turns: int = 0,
+                barcodes: bool = False) -> Any:  # fmt: skip
     """A page with this table, rendered to pixels: what a scanner hands over."""
     import pypdfium2 as pdfium
     from reportlab.lib.pagesizes import A4, landscape
@@ -277,12 +304,35 @@ def _scan_image(rows: list[list[str]], widths: list[float]) -> Any:
     size = landscape(A4)
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=size)
-    _pdf_table(c, rows, widths, 30, size[1] - 40, ruled=True)
+    if barcodes:
+        cells: list[list[Any]] = [[*rows[0], "QR"]]
+        for row in rows[1:]:
+            # the line's code as a GS1 Digital Link in a QR code, beside its printed HRI
+            dl = "https://id.example.com/" + row[2].replace("(", "/").replace(")", "/")[1:]
+            cells.append([*row, _qr(dl.replace("//", "/").replace("https:/", "https://"))])
+        _pdf_table(c, cells, [*widths[:1], widths[1] - 20, *widths[2:], 56], 20, size[1] - 30,
+                   ruled=True)  # fmt: skip
+    else:
+        _pdf_table(c, rows, widths, 30, size[1] - 40, ruled=True)
     c.save()
     doc = pdfium.PdfDocument(buf.getvalue())
     image = doc[0].render(scale=2.4).to_pil().convert("L")
     doc.close()
+    if turns % 4:
+        image = image.rotate(90 * turns, expand=True)
     return ImageReader(image)
+
+
+def _qr(text: str) -> Any:
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.shapes import Drawing
+
+    widget = QrCodeWidget(text, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    side = 48.0
+    drawing = Drawing(side, side, transform=[side / (x1 - x0), 0, 0, side / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    return drawing
 
 
 # ----------------------------------------------------------------------------- demo set

@@ -11,12 +11,24 @@ uploads must be read.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections.abc import Iterable
 
 from gateway.domain import Document, Extraction, ExtractionProblem, ManifestLine, Severity
-from gateway.errors import CorruptDocument, InputError, UnsupportedDocument
-from gateway.parsers.limits import DEFAULT_LIMITS, Limits, check_size, harden_libraries
+from gateway.errors import (
+    CorruptDocument,
+    InputError,
+    ResourceLimitExceeded,
+    UnsupportedDocument,
+)
+from gateway.parsers.limits import (
+    DEFAULT_LIMITS,
+    Limits,
+    check_size,
+    harden_libraries,
+    library_message,
+)
 from gateway.parsers.sniff import CSV, IMAGES, PDF, TSV, XLS, XLSM, XLSX, sniff
 from gateway.parsers.table import Grid, read_grid
 
@@ -47,6 +59,20 @@ def extract(
     check_size(data, limits)
     harden_libraries(limits)
     media_type = sniff(data, filename)
+    # A large sheet allocates millions of small objects and no reference cycles; the cyclic
+    # collector would walk them over and over (about a fifth of the time on 20,000 lines).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _extract(data, media_type, filename, document_id, limits)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _extract(
+    data: bytes, media_type: str, filename: str, document_id: str, limits: Limits
+) -> Extraction:
     document = Document(
         id=document_id,
         filename=filename,
@@ -85,11 +111,14 @@ def extract(
             return read_image(data, document, limits)
     except InputError:
         raise
-    except (MemoryError, RecursionError) as exc:
-        msg = f"Reading the {media_type} document exhausted {type(exc).__name__}."
+    except MemoryError as exc:
+        msg = f"Reading the {media_type} document ran out of memory."
+        raise ResourceLimitExceeded(msg) from exc
+    except RecursionError as exc:
+        msg = f"Reading the {media_type} document nested too deeply ({library_message(exc)})."
         raise CorruptDocument(msg) from exc
     except Exception as exc:  # parsing libraries raise anything on malformed input
-        msg = f"Failed to read the document as {media_type}: {type(exc).__name__}: {exc}"
+        msg = f"Failed to read the document as {media_type}: {library_message(exc)}."
         raise CorruptDocument(msg[:500]) from exc
     msg = f"Documents of type {media_type!r} are not read by the gateway."
     raise UnsupportedDocument(msg)

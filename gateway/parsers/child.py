@@ -19,8 +19,14 @@ def main() -> int:
     try:
         from gateway.errors import InputError
         from gateway.parsers import Limits, extract
+        from gateway.parsers.limits import library_message
         from gateway.parsers.serialize import extraction_to_dict
-
+    except MemoryError:
+        # the limit is too tight for the parser to start at all, before any document work
+        out = {"ok": False, "error": "MemoryError", "stage": "start", "message": "out of memory"}
+        sys.stdout.write(json.dumps(out))
+        return 0
+    try:
         limits = Limits(**job.get("limits", {}))
         extraction = extract(
             data,
@@ -30,11 +36,14 @@ def main() -> int:
         )
         out = {"ok": True, "extraction": extraction_to_dict(extraction)}
     except MemoryError:
-        out = {"ok": False, "error": "MemoryError", "message": "out of memory"}
+        out = {"ok": False, "error": "MemoryError", "stage": "parse", "message": "out of memory"}
     except InputError as exc:
-        out = {"ok": False, "error": type(exc).__name__, "message": str(exc)}
+        if isinstance(exc.__cause__, MemoryError):
+            out = {"ok": False, "error": "MemoryError", "stage": "parse", "message": str(exc)}
+        else:
+            out = {"ok": False, "error": type(exc).__name__, "message": str(exc)}
     except Exception as exc:  # anything else is a document we cannot read
-        out = {"ok": False, "error": "CorruptDocument", "message": f"{type(exc).__name__}: {exc}"}
+        out = {"ok": False, "error": "CorruptDocument", "message": library_message(exc)}
     sys.stdout.write(json.dumps(out, ensure_ascii=False, separators=(",", ":")))
     sys.stdout.flush()
     return 0

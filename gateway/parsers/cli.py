@@ -15,14 +15,12 @@ from gateway.errors import InputError
 
 def code_value(raw: str) -> dict[str, str] | str:
     """The AI map of a GS1 code, or the code string itself (GB/T codes, unparsed text)."""
-    from gateway.parsers.codes import find_codes, parse_element_string
+    from gateway.parsers.codes import judge
 
-    found = find_codes(raw, code_column=True)
-    if found:
-        first = found[0]
-        return dict(first.ais) if first.ais else first.normalized
-    ais = parse_element_string(raw)
-    return dict(ais) if ais else raw
+    decoded = judge(raw)
+    if decoded.ais:
+        return dict(decoded.ais)
+    return decoded.key or raw
 
 
 def _number(value: float | None) -> float | int | None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from gateway.domain import Document, Extraction
 from gateway.errors import CorruptDocument, DocumentTooLarge
-from gateway.parsers.limits import Limits
+from gateway.parsers.limits import Limits, library_message
 
 MAX_FRAMES = 10
 
@@ -25,10 +25,10 @@ def open_image(data: bytes, limits: Limits) -> Any:
     try:
         img = Image.open(io.BytesIO(data), formats=["PNG", "JPEG", "TIFF"])
     except Image.DecompressionBombError as exc:
-        msg = f"Image is too large to decode: {exc}"
+        msg = f"Image is too large to decode: {library_message(exc)}."
         raise DocumentTooLarge(msg) from exc
     except Exception as exc:  # Pillow raises UnidentifiedImageError, SyntaxError, ...
-        msg = f"Failed to read the image header: {type(exc).__name__}: {exc}."
+        msg = f"Failed to read the image header: {library_message(exc)}."
         raise CorruptDocument(msg) from exc
     width, height = img.size
     if width * height > limits.max_image_pixels:
@@ -43,7 +43,7 @@ def open_image(data: bytes, limits: Limits) -> Any:
     try:
         return np.asarray(img.convert("RGB"))
     except Exception as exc:  # truncated or corrupt pixel data
-        msg = f"Failed to decode the image: {type(exc).__name__}: {exc}."
+        msg = f"Failed to decode the image: {library_message(exc)}."
         raise CorruptDocument(msg) from exc
 
 

@@ -7,6 +7,8 @@ a 500-page PDF) with room to spare, and stop hostile files long before they hurt
 from __future__ import annotations
 
 import os
+import re
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -54,17 +56,36 @@ def check_size(data: bytes, limits: Limits) -> None:
 def harden_libraries(limits: Limits = DEFAULT_LIMITS) -> None:
     """Set the libraries' own bomb limits and refuse to run without defusedxml.
 
-    openpyxl decides at import time whether it parses through defusedxml; without it a
-    billion-laughs or XXE workbook would be parsed by the plain expat parser.
+    Every XML part is parsed through defusedxml's guards (our xlsx reader installs them on
+    expat itself). openpyxl decides at import time whether it parses through defusedxml;
+    without it a billion-laughs or XXE workbook would reach the plain expat parser, so if
+    openpyxl is loaded in this process it must have found defusedxml. (The parsers do not
+    import openpyxl themselves: importing it only to ask would cost a quarter of a second on
+    every cold start.)
     """
     os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(limits.max_image_pixels))
-    import openpyxl
+    import defusedxml  # noqa: F401 - refuse to run at all without it
     from PIL import Image
 
-    if getattr(openpyxl, "DEFUSEDXML", False) is not True:
+    openpyxl = sys.modules.get("openpyxl")
+    if openpyxl is not None and getattr(openpyxl, "DEFUSEDXML", False) is not True:
         msg = (
             "openpyxl is not using defusedxml (openpyxl.DEFUSEDXML is not True); refusing to parse."
         )
         raise RuntimeError(msg)
     Image.MAX_IMAGE_PIXELS = limits.max_image_pixels
     warnings.simplefilter("error", Image.DecompressionBombWarning)
+
+
+_REPR = re.compile(r"<[^<>]*\bat 0x[0-9a-fA-F]+>")
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:/[\w.+-]+){2,}/?")
+
+
+def library_message(exc: BaseException) -> str:
+    """What a parsing library said, fit for a client: its first line, without object
+    reprs, file paths or tracebacks (they say nothing to the sender and leak our layout)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if text.startswith("Traceback"):
+        text = ""
+    text = _PATH.sub("<path>", _REPR.sub("the document", text))
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__

@@ -24,11 +24,12 @@ from gateway.domain import (
     ExtractionMethod,
     ExtractionProblem,
     ManifestLine,
+    Severity,
 )
 from gateway.errors import CorruptDocument, DocumentTooLarge
 from gateway.parsers.codes import find_codes
 from gateway.parsers.columns import map_column
-from gateway.parsers.limits import Limits
+from gateway.parsers.limits import Limits, library_message
 from gateway.parsers.table import (
     _TOTAL,
     Grid,
@@ -81,6 +82,20 @@ class PageText:
     lines: list[VisualLine]
     h_edges: list[tuple[float, float, float]] = field(default_factory=list)  # y, x0, x1
     v_edges: list[tuple[float, float, float]] = field(default_factory=list)  # x, y0, y1
+    symbols: list[PageSymbol] = field(default_factory=list)  # barcodes on a scanned page
+
+
+@dataclass(frozen=True, slots=True)
+class PageSymbol:
+    """A barcode read on a scanned page, placed in the page's reading coordinates."""
+
+    raw: str  # as `gateway.gs1.decode` takes it (symbology identifier in front)
+    symbology: str | None
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    quad: tuple[tuple[float, float], ...]  # corners in the rendered image's pixels
 
 
 # ----------------------------------------------------------------------------- geometry
@@ -441,7 +456,7 @@ def read_pdf(data: bytes, document: Document, limits: Limits) -> Extraction:
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        msg = f"Failed to open the PDF: {exc}."
+        msg = f"Failed to open the PDF: {library_message(exc)}."
         raise CorruptDocument(msg) from exc
     try:
         count = len(pdf)
@@ -453,23 +468,53 @@ def read_pdf(data: bytes, document: Document, limits: Limits) -> Extraction:
             raise CorruptDocument(msg)
         texts: list[PageText] = []
         scanned: list[int] = []
+        unread: list[ExtractionProblem] = []
         for i in range(count):
             page = pdf[i]
             try:
                 text = _page_text(page, i + 1)
                 if text is None and len(scanned) < limits.max_ocr_pages:
-                    from gateway.parsers.scan import ocr_page
-
                     scanned.append(i + 1)
-                    text = ocr_page(page, i + 1, limits)
+                    text = _ocr_or_report(page, i + 1, limits, document.id, unread)
             finally:
                 page.close()
             if text is not None:
                 texts.append(text)
         method = "pdf_scan" if len(scanned) == count else "pdf_text"
-        return _read_text_pages(texts, document, count, method=method, scanned=set(scanned))
+        extraction = _read_text_pages(texts, document, count, method=method, scanned=set(scanned))
+        if unread:
+            from dataclasses import replace
+
+            extraction = replace(extraction, problems=(*unread, *extraction.problems))
+        return extraction
     finally:
         pdf.close()
+
+
+def _ocr_or_report(
+    page: Any, number: int, limits: Limits, document_id: str, problems: list[ExtractionProblem]
+) -> PageText | None:
+    """OCR one scanned page; a page the OCR engine fails on is reported, the others read."""
+    from gateway.domain import SourceRef
+    from gateway.parsers.scan import ocr_page
+
+    try:
+        return ocr_page(page, number, limits)
+    except MemoryError:
+        raise
+    except Exception as exc:  # the OCR runtime raises its own errors on odd pages
+        problems.append(
+            ExtractionProblem(
+                kind="page_unreadable",
+                message=(
+                    f"Page {number} has no text layer and could not be read by OCR "
+                    f"({library_message(exc)}); its lines are missing from this extraction."
+                ),
+                source=SourceRef(document_id, page=number),
+                severity=Severity.BLOCK,
+            )
+        )
+        return None
 
 
 def _read_text_pages(
@@ -482,48 +527,180 @@ def _read_text_pages(
 ) -> Extraction:
     from gateway.parsers import finish
 
-    rows: list[_Row] = []
+    # a table is one segment; a later page whose header names other columns (a scanned
+    # page from another system, an annex) starts a segment of its own
+    segments: list[tuple[_Layout, list[_Row]]] = []
     header_rows: list[list[Value]] = []
     footer_texts: list[list[Value]] = []
-    layout: _Layout | None = None
     for page in pages:
         index = _find_header_line(page)
         start_y = -1e9
         if index is not None:
             new_layout, top, bottom = _layout(page, index)
-            if layout is None:
+            if not segments:
                 header_rows = _line_texts([vl for vl in page.lines if vl.bottom < top])
-                layout = new_layout
-            elif len(new_layout.bounds) == len(layout.bounds):
-                layout = _Layout(new_layout.bounds, layout.fields, layout.titles, new_layout.ruled)
+                segments.append((new_layout, []))
+            else:
+                layout = segments[-1][0]
+                if len(new_layout.bounds) == len(layout.bounds):
+                    layout = _Layout(
+                        new_layout.bounds, layout.fields, layout.titles, new_layout.ruled
+                    )
+                    segments[-1] = (layout, segments[-1][1])
+                else:
+                    segments.append((new_layout, []))
             start_y = bottom
-        if layout is None:
+        if not segments:
             footer_texts.extend(_line_texts(page.lines))
             continue
-        rows.extend(_page_rows(page, layout, start_y))
+        segments[-1][1].extend(_page_rows(page, segments[-1][0], start_y))
     problems: list[ExtractionProblem] = []
-    if layout is None:
-        header = read_header_block(footer_texts)
-        return finish(document, header, [], problems, method=method, pages=count)
-    grid_rows: list[list[Value]] = [*header_rows, list(layout.titles)]
-    grid_rows.extend(_row_cells(rows))
-    refs: list[tuple[int | None, int | None]] = [(None, 1)] * (len(header_rows) + 1)
-    refs.extend((None, r.page) for r in rows)
-    boxes: list[tuple[float, float, float, float] | None] = [None] * (len(header_rows) + 1)
-    boxes.extend((r.box[0], r.box[1], r.box[2], r.box[3]) for r in rows)
-    grid = Grid(
-        rows=grid_rows,
-        method=ExtractionMethod.PDF_TEXT,
-        row_refs=refs,
-        row_boxes=boxes,
-    )
-    hint = (len(header_rows), 1, dict(layout.fields))
-    result = read_grid(grid, document.id, header_hint=hint)
-    problems.extend(result.problems)
-    lines = result.lines
+    if not segments:
+        block = read_header_block(footer_texts)
+        return finish(document, block, [], problems, method=method, pages=count)
+    lines: list[ManifestLine] = []
+    header: dict[str, str] = {}
+    for number, (layout, rows) in enumerate(segments):
+        above = header_rows if number == 0 else []
+        grid_rows: list[list[Value]] = [*above, list(layout.titles)]
+        grid_rows.extend(_row_cells(rows))
+        first_page = rows[0].page if rows else 1
+        refs: list[tuple[int | None, int | None]] = [(None, first_page)] * (len(above) + 1)
+        refs.extend((None, r.page) for r in rows)
+        boxes: list[tuple[float, float, float, float] | None] = [None] * (len(above) + 1)
+        boxes.extend((r.box[0], r.box[1], r.box[2], r.box[3]) for r in rows)
+        grid = Grid(
+            rows=grid_rows, method=ExtractionMethod.PDF_TEXT, row_refs=refs, row_boxes=boxes
+        )
+        hint = (len(above), 1, dict(layout.fields))
+        wide = {k: v for k, v in header.items() if k in ("destination", "hs_code", "un_number")}
+        result = read_grid(grid, document.id, header_hint=hint, defaults=wide)
+        for key, value in result.header.items():
+            header.setdefault(key, value)
+        problems.extend(result.problems)
+        lines.extend(result.lines)
+    loose: list[CodeOccurrence] = []
     if scanned:
         lines = [_as_ocr(line) if line.source.page in scanned else line for line in lines]
-    return finish(document, result.header, lines, problems, method=method, pages=count)
+        barcode = (
+            ExtractionMethod.BARCODE_IMAGE if method == "image" else ExtractionMethod.BARCODE_PDF
+        )
+        for page in pages:
+            if page.symbols:
+                lines, extra = place_symbols(lines, page, document.id, barcode, problems)
+                loose.extend(extra)
+    return finish(
+        document,
+        header,
+        lines,
+        problems,
+        method=method,
+        pages=count,
+        loose_codes=tuple(loose),
+    )
+
+
+def place_symbols(
+    lines: list[ManifestLine],
+    page: PageText,
+    document_id: str,
+    method: ExtractionMethod,
+    problems: list[ExtractionProblem],
+) -> tuple[list[ManifestLine], list[CodeOccurrence]]:
+    """Put each barcode of a scanned page on the line it is printed on.
+
+    One physical code is one record: a barcode wins over the OCR reading of the text on its
+    line. An OCR'd code that the barcode confirms (same identifier) is dropped; one that it
+    contradicts (the same kind of code, a few characters apart: a misreading) is dropped and
+    reported. A barcode that is on no line is a loose code of the page.
+    """
+    from dataclasses import replace
+
+    from gateway.domain import SourceRef
+    from gateway.parsers.codes import judge
+
+    out = list(lines)
+    loose: list[CodeOccurrence] = []
+    on_page = [i for i, line in enumerate(out) if line.source.page == page.number]
+    for sym in page.symbols:
+        decoded = judge(sym.raw)
+        if not decoded.valid or decoded.key is None:
+            continue  # the reader checks what it returns; an invalid read is not a record
+        index = _line_at(out, on_page, sym)
+        line_no = out[index].line_no if index is not None else None
+        occ = CodeOccurrence(
+            raw=sym.raw,
+            source=SourceRef(
+                document_id,
+                page=page.number,
+                bbox=(sym.x0, sym.top, sym.x1, sym.bottom),
+                line=line_no,
+            ),
+            method=method,
+            symbology=sym.symbology,
+            quad=sym.quad,
+        )
+        if index is None:
+            loose.append(occ)
+            continue
+        line = out[index]
+        kept: list[CodeOccurrence] = []
+        for code in line.codes:
+            if code.method is ExtractionMethod.OCR:
+                other = judge(code.raw)
+                if other.key == decoded.key:
+                    continue  # the same code, read twice
+                if _misread(other.key, decoded.key) and other.scheme == decoded.scheme:
+                    problems.append(
+                        ExtractionProblem(
+                            kind="ocr_contradicts_barcode",
+                            message=(
+                                f"On line {line_no} (page {page.number}) the printed code was "
+                                f"read as {other.key!r} but the barcode says {decoded.key!r}; "
+                                f"the barcode is taken."
+                            ),
+                            source=code.source,
+                            line_no=line_no,
+                            severity=Severity.WARN,
+                        )
+                    )
+                    continue
+            kept.append(code)
+        out[index] = replace(line, codes=(occ, *kept))
+    return out, loose
+
+
+def _line_at(lines: list[ManifestLine], candidates: list[int], sym: PageSymbol) -> int | None:
+    """The line whose band of the page holds the symbol's middle.
+
+    A line owns the band from a quarter of the gap above its first text row to a quarter of
+    the gap above the next line: a barcode beside top-aligned text sits in the upper part of
+    its row, one beside vertically centred text has its middle on the text.
+    """
+    rows = sorted(
+        (box[1], box[3], i) for i in candidates if (box := lines[i].source.bbox) is not None
+    )
+    if not rows:
+        return None
+    tops = [top for top, _, _ in rows]
+    gaps = [b - a for a, b in itertools.pairwise(tops)]
+    pitch = statistics.median(gaps) if gaps else max(rows[0][1] - rows[0][0], 1.0) * 3
+    cy = (sym.top + sym.bottom) / 2
+    for k, (top, _bottom, i) in enumerate(rows):
+        gap_above = gaps[k - 1] if k > 0 else pitch
+        gap_below = gaps[k] if k < len(gaps) else pitch
+        if top - 0.25 * gap_above <= cy < top + 0.75 * gap_below:
+            return i
+    return None
+
+
+def _misread(a: str | None, b: str | None) -> bool:
+    """Two keys that differ in a few characters (changed, lost or added): one is a misreading."""
+    if a is None or b is None:
+        return False
+    from difflib import SequenceMatcher
+
+    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.8
 
 
 def _as_ocr(line: ManifestLine) -> ManifestLine:
@@ -541,6 +718,6 @@ def loose_codes_from_text(
     from gateway.domain import SourceRef
 
     return [
-        CodeOccurrence(raw=f.normalized, source=SourceRef(document_id, page=page), method=method)
+        CodeOccurrence(raw=f.raw, source=SourceRef(document_id, page=page), method=method)
         for f in find_codes(text)
     ]

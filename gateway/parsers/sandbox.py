@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from gateway.domain import Extraction
@@ -77,8 +78,14 @@ def extract_sandboxed(
     filename: str = "",
     document_id: str = "doc-1",
     limits: Limits | None = None,
+    child_command: Sequence[str] | None = None,
 ) -> Extraction:
     """`gateway.parsers.extract` in a child process with memory, CPU, time and output limits.
+
+    Args:
+        child_command: the child to run instead of `python -m gateway.parsers.child` (it
+            receives the job as its last argument and the document on stdin). For checking
+            how the sandbox treats children that misbehave; production code leaves it out.
 
     Raises:
         ResourceLimitExceeded: the child ran out of memory, CPU or wall-clock time, printed
@@ -91,8 +98,9 @@ def extract_sandboxed(
         {"filename": filename, "document_id": document_id, "limits": dataclasses.asdict(limits)}
     )
     with tempfile.TemporaryDirectory(prefix="gateway-parse-") as workdir:
+        command = list(child_command or (sys.executable, "-m", "gateway.parsers.child"))
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway.parsers.child", job],
+            [*command, job],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -193,7 +201,7 @@ def _outcome(
     except ValueError as exc:
         msg = (
             f"The parser process exited with status {returncode} without a result "
-            f"(memory limit {limits.memory_bytes // (1024 * 1024)} MiB)."
+            f"(memory limit of {limits.memory_bytes // (1024 * 1024)} MiB)."
         )
         raise ResourceLimitExceeded(msg) from exc
     if result.get("ok"):
@@ -201,6 +209,10 @@ def _outcome(
     error = str(result.get("error", "CorruptDocument"))
     message = str(result.get("message", ""))
     if error == "MemoryError":
-        msg = f"Parsing exceeded the memory limit of {limits.memory_bytes // (1024 * 1024)} MiB."
+        mib = limits.memory_bytes // (1024 * 1024)
+        if result.get("stage") == "start":
+            msg = f"The parser could not start within the memory limit of {mib} MiB."
+        else:
+            msg = f"Parsing the document exceeded the memory limit of {mib} MiB."
         raise ResourceLimitExceeded(msg)
     raise _ERRORS.get(error, CorruptDocument)(message)

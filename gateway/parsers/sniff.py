@@ -6,6 +6,7 @@ import io
 import zipfile
 
 from gateway.errors import UnsupportedDocument
+from gateway.parsers.limits import library_message
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSM = "application/vnd.ms-excel.sheet.macroEnabled.12"
@@ -60,7 +61,7 @@ def _sniff_zip(data: bytes) -> str:
                 raise UnsupportedDocument(msg)
             types = zf.read(info)
     except zipfile.BadZipFile as exc:
-        msg = f"Document starts like a ZIP container but is not one: {exc}."
+        msg = f"Document starts like a ZIP container but is not one: {library_message(exc)}."
         raise UnsupportedDocument(msg) from exc
     if b"macroEnabled" in types or "xl/vbaProject.bin" in names:
         return XLSM

@@ -22,8 +22,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from gateway.domain import (
     CodeOccurrence,
@@ -33,7 +34,8 @@ from gateway.domain import (
     Severity,
     SourceRef,
 )
-from gateway.parsers.codes import find_codes, format_hri, looks_like_lost_number, mod10_ok
+from gateway.gs1 import format_hri
+from gateway.parsers.codes import find_codes, gtin_from_digits, judge, looks_like_lost_number
 from gateway.parsers.columns import map_column, map_header_label
 from gateway.parsers.countries import normalize_country
 
@@ -45,6 +47,9 @@ _TOTAL = re.compile(
     r"^\s*(total|totals|grand\s*total|sub-?\s*total|合计|小计|总计|共计|总数)\b", re.IGNORECASE
 )
 _UN = re.compile(r"\bUN\s*(?:No\.?|Number|编号)?\s*[:#]?\s*(\d{4})\b", re.IGNORECASE)
+_SERIALS = re.compile(r"[,;\n]+")
+_SPACE = re.compile(r"\s+")
+_SPACE_DASH = re.compile(r"[\s\-]+")
 _HS = re.compile(r"(?:HS|H\.S\.|商品编码|海关编码)[^0-9]{0,20}(\d{4}(?:[.\s]?\d{2}){1,3})")
 
 
@@ -70,7 +75,43 @@ class _Line:
     fields: dict[str, object] = field(default_factory=dict)
     codes: list[CodeOccurrence] = field(default_factory=list)
     extra: dict[str, str] = field(default_factory=dict)
-    field_sources: dict[str, SourceRef] = field(default_factory=dict)
+    field_sources: Mapping[str, SourceRef] = field(default_factory=dict)
+    code_lot: str | None = None  # AI 10 of the line's first code that carries one
+
+
+class FieldSources(Mapping[str, SourceRef]):
+    """field -> the cell it was read from, for one line; the `SourceRef`s are made on access.
+
+    A 20,000-line sheet has a quarter of a million field cells, and almost none of their
+    references is ever looked at (a finding about a field asks for one), so a line keeps the
+    row facts and the field's column and builds the reference when asked.
+    """
+
+    __slots__ = ("_columns", "_row")
+
+    def __init__(
+        self,
+        row: tuple[str, int | None, str | None, int | None, tuple[float, ...] | None, str | None],
+        columns: dict[str, int],
+    ) -> None:
+        self._row = row  # document id, page, sheet, row, bbox, printed line number
+        self._columns = columns
+
+    def __getitem__(self, name: str) -> SourceRef:
+        col = self._columns[name]
+        doc, page, sheet, row, bbox, line_no = self._row
+        cell = column_letter(col) + str(row) if page is None and row is not None else None
+        box = (bbox[0], bbox[1], bbox[2], bbox[3]) if bbox is not None else None
+        return SourceRef(doc, page, sheet, row, cell, box, line_no)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
 
 
 @dataclass(slots=True)
@@ -103,6 +144,7 @@ def cell_text(value: Value) -> str:
     return str(value)
 
 
+@lru_cache(maxsize=1024)
 def column_letter(index: int) -> str:
     """0 -> A, 25 -> Z, 26 -> AA."""
     letters = ""
@@ -156,7 +198,12 @@ def parse_line_no(value: Value) -> str | None:
 
 def parse_hs(value: Value) -> str | None:
     """HS code digits: `8507.60.00` -> `85076000`."""
-    text = cell_text(value)
+    return _parse_hs_text(cell_text(value))
+
+
+@lru_cache(maxsize=512)
+def _parse_hs_text(text: str) -> str | None:
+    # a manifest repeats a handful of HS codes on every line
     digits = re.sub(r"[\s.\-]", "", text)
     if re.fullmatch(r"\d{4,10}", digits):
         return digits
@@ -166,7 +213,11 @@ def parse_hs(value: Value) -> str | None:
 
 def parse_un(value: Value) -> str | None:
     """`UN3480`, `UN 3480`, `3480`, `UN No. 3480` -> `UN3480`."""
-    text = cell_text(value)
+    return _parse_un_text(cell_text(value))
+
+
+@lru_cache(maxsize=512)
+def _parse_un_text(text: str) -> str | None:
     if re.fullmatch(r"\d{4}", text):
         return f"UN{text}"
     m = _UN.search(text)
@@ -318,30 +369,24 @@ class _LineReader:
         for col, name in sorted(columns.items()):
             self.by_field.setdefault(name, []).append(col)
         self.header_names = set(columns.values())
+        # the fields read per line and their columns, in column order
+        self.field_columns = [
+            (name, cols)
+            for name, cols in self.by_field.items()
+            if name not in _CODE_FIELDS and name != "line_no"
+        ]
         line_cols = self.by_field.get("line_no") or []
         self.line_col: int | None = line_cols[0] if line_cols else None
 
     def _ref(self, r: int, col: int | None, line_no: str | None = None) -> SourceRef:
-        row_no, page = (None, None)
-        if self.grid.row_refs is not None:
-            row_no, page = self.grid.row_refs[r]
-        else:
-            row_no = r + 1
+        row_no, page = self.grid.row_refs[r] if self.grid.row_refs is not None else (r + 1, None)
         bbox = self.grid.row_boxes[r] if self.grid.row_boxes is not None else None
         cell = (
-            f"{column_letter(col)}{row_no}"
+            column_letter(col) + str(row_no)
             if col is not None and row_no is not None and page is None
             else None
         )
-        return SourceRef(
-            document_id=self.document_id,
-            page=page,
-            sheet=self.grid.sheet,
-            row=row_no,
-            cell=cell,
-            bbox=bbox,
-            line=line_no,
-        )
+        return SourceRef(self.document_id, page, self.grid.sheet, row_no, cell, bbox, line_no)
 
     def _value(self, row: Sequence[Value], name: str) -> tuple[Value, int | None]:
         for col in self.by_field.get(name, ()):
@@ -352,40 +397,48 @@ class _LineReader:
     def feed(self, r: int) -> str | None:
         """Read grid row `r`; returns the row's text when it is not table data."""
         row = self.grid.rows[r]
-        texts = _row_texts(row)
-        if not any(texts):
+        # this runs for every row of the sheet: the raw values are tested first, and the
+        # cells' display texts are built only for rows that are not plainly lines
+        if not any(v is not None and (type(v) is not str or v.strip()) for v in row):
             return None
-        joined = " ".join(t for t in texts if t)
-        if any(_TOTAL.match(t) for t in texts if t):
+        if any(type(v) is str and _TOTAL.match(v) for v in row):
             return None
         line_value = (
             row[self.line_col] if self.line_col is not None and self.line_col < len(row) else None
         )
+        if type(line_value) is str and "\n" in line_value:
+            # the number is the cell's first line; text below it spilled in from elsewhere
+            line_value = line_value.split("\n", 1)[0]
         line_no = parse_line_no(line_value)
-        # a header repeated on a later page or above a second block; checked only for rows
-        # without a line number, because it is the costliest test per row
-        if line_no is None and _header_score(_header_fields(texts)) >= 3:
-            return None
+        texts: list[str] = []
+        if line_no is None:
+            texts = _row_texts(row)
+            # a header repeated on a later page or above a second block
+            if _header_score(_header_fields(texts)) >= 3:
+                return None
         if line_no is None and self.line_col is None and self._has_fields(row):
             line_no = None  # a table without line numbers: every row with data is a line
             new_line = True
         else:
             new_line = line_no is not None
-        codes, destroyed = self._codes(
+        codes, destroyed, lot = self._codes(
             r, row, line_no or (self.lines[-1].line_no if (self.lines and not new_line) else None)
         )
         if not new_line:
             if not codes and not destroyed:
-                return joined
+                return " ".join(t for t in texts or _row_texts(row) if t)
             if not self.lines:
                 line = _Line(None, self._ref(r, None))
                 self.lines.append(line)
             self.lines[-1].codes.extend(codes)
+            if lot and self.lines[-1].code_lot is None:
+                self.lines[-1].code_lot = lot
             self._report_destroyed(destroyed, self.lines[-1].line_no)
             return None
         line = _Line(line_no, self._ref(r, self.line_col, line_no))
         self._read_fields(r, row, line)
         line.codes.extend(codes)
+        line.code_lot = lot
         self._report_destroyed(destroyed, line_no)
         self.lines.append(line)
         return None
@@ -414,10 +467,28 @@ class _LineReader:
                 )
             )
 
+    def _report_invalid(self, candidate: str, ref: SourceRef, line_no: str | None) -> None:
+        decoded = judge(candidate)
+        error = next((p for p in decoded.problems if p.severity == "error"), None)
+        why = f"{error.code}: {error.message}" if error is not None else "not an identifier"
+        where = f"line {line_no}" if line_no else ref.describe()
+        self.problems.append(
+            ExtractionProblem(
+                kind="code_invalid",
+                message=f"Code {candidate!r} on {where} ({ref.describe()}) is not valid: {why}",
+                source=ref,
+                line_no=line_no,
+                severity=Severity.BLOCK,
+            )
+        )
+
     def _codes(
         self, r: int, row: Sequence[Value], line_no: str | None
-    ) -> tuple[list[CodeOccurrence], list[tuple[str, str, SourceRef]]]:
+    ) -> tuple[list[CodeOccurrence], list[tuple[str, str, SourceRef]], str | None]:
+        """The codes of one row, the identifiers the spreadsheet destroyed, and the first
+        lot (AI 10) the codes carry."""
         codes: list[CodeOccurrence] = []
+        lot: str | None = None
         destroyed: list[tuple[str, str, SourceRef]] = []
         method = self.grid.method
         conf = self.grid.confidence[r] if self.grid.confidence is not None else None
@@ -440,8 +511,8 @@ class _LineReader:
                         serial_texts.append((digits, col))  # a serial stored as a number
                     elif abs(value) >= 1e15 or not float(value).is_integer():
                         destroyed.append(("Identifier", digits, ref))
-                    elif len(digits) in (12, 13) and mod10_ok(digits.zfill(14)):
-                        gtin_digits = digits.zfill(14)
+                    elif len(digits) in (12, 13) and (gtin_digits := gtin_from_digits(digits)):
+                        # a GTIN typed into a code column that the spreadsheet made a number
                         codes.append(_occ(f"(01){gtin_digits}", ref, method, conf))
                     continue
                 text = cell_text(value)
@@ -450,37 +521,51 @@ class _LineReader:
                     continue
                 found = find_codes(text, code_column=True)
                 if found:
-                    codes.extend(
-                        _occ(f.raw if f.kind == "raw" else f.normalized, ref, method, conf)
-                        for f in found
-                    )
+                    codes.extend(_occ(f.raw, ref, method, conf) for f in found)
+                    if lot is None:
+                        lot = next(
+                            (f.decoded.ais["10"] for f in found if "10" in f.decoded.ais), None
+                        )
                 elif gtin_col is not None and name == "code":
                     serial_texts.append((text, col))
         if gtin is not None:
             lot_value, _ = self._value(row, "lot")
             ref = self._ref(r, gtin_col, line_no)
+            # the engine judges the element string built from the columns, as any other code
+            candidates: list[str] = []
             if serial_texts:
                 for text, _col in serial_texts:
-                    for serial in re.split(r"[,;\n]+", text):
+                    for serial in _SERIALS.split(text):
                         if serial.strip():
-                            ais = {"01": gtin, "21": re.sub(r"\s+", "", serial)}
-                            codes.append(_occ(format_hri(ais), ref, method, conf))
+                            ais = {"01": gtin, "21": _SPACE.sub("", serial)}
+                            candidates.append(format_hri(ais))
             elif lot_value not in (None, ""):
-                ais = {"01": gtin, "10": cell_text(lot_value)}
-                codes.append(_occ(format_hri(ais), ref, method, conf))
+                candidates.append(format_hri({"01": gtin, "10": cell_text(lot_value)}))
             else:
-                codes.append(_occ(f"(01){gtin}", ref, method, conf))
-        return codes, destroyed
+                candidates.append(format_hri({"01": gtin}))
+            for candidate in candidates:
+                decoded = judge(candidate)
+                if decoded.valid:
+                    codes.append(_occ(candidate, ref, method, conf))
+                    lot = lot or decoded.ais.get("10")
+                else:
+                    self._report_invalid(candidate, ref, line_no)
+        return codes, destroyed, lot
 
     def _read_fields(self, r: int, row: Sequence[Value], line: _Line) -> None:
-        for name in self.by_field:
-            if name in _CODE_FIELDS or name == "line_no":
-                continue
-            value, col = self._value(row, name)
-            if value is None or col is None:
+        width = len(row)
+        refs: list[tuple[str, int]] = []
+        for name, cols in self.field_columns:
+            value: Value = None
+            col = -1
+            for c in cols:
+                if c < width and row[c] is not None and row[c] != "":
+                    value, col = row[c], c
+                    break
+            if col < 0:
                 continue
             parsed: object | None
-            if name in ("quantity", "gross_kg", "net_kg"):
+            if name in _NUMBER_FIELDS:
                 parsed = parse_number(value)
             elif name == "hs_code":
                 parsed = parse_hs(value)
@@ -512,7 +597,15 @@ class _LineReader:
                 line.fields[name] = parsed
             else:
                 line.extra[name] = str(parsed)
-            line.field_sources[name] = self._ref(r, col, line.line_no)
+            refs.append((name, col))
+        if refs:
+            row_no, page = (
+                self.grid.row_refs[r] if self.grid.row_refs is not None else (r + 1, None)
+            )
+            bbox = self.grid.row_boxes[r] if self.grid.row_boxes is not None else None
+            line.field_sources = FieldSources(
+                (self.document_id, page, self.grid.sheet, row_no, bbox, line.line_no), dict(refs)
+            )
 
     def finish(self, line: _Line, doc: Mapping[str, str]) -> ManifestLine:
         f = line.fields
@@ -525,12 +618,8 @@ class _LineReader:
             country = normalize_country(doc["destination"])
             if country:
                 f["destination"] = country
-        if "lot" not in f:
-            for occ in line.codes:
-                m = re.search(r"\(10\)([^()]+)", occ.raw)
-                if m:
-                    f["lot"] = m.group(1)
-                    break
+        if "lot" not in f and line.code_lot:
+            f["lot"] = line.code_lot
         qty = f.get("quantity")
         return ManifestLine(
             source=line.source,
@@ -550,10 +639,11 @@ class _LineReader:
             destination=_str(f.get("destination")),
             extra=dict(line.extra),
             codes=tuple(line.codes),
-            field_sources=dict(line.field_sources),
+            field_sources=line.field_sources,
         )
 
 
+_NUMBER_FIELDS = frozenset({"quantity", "gross_kg", "net_kg"})
 _LINE_FIELDS = frozenset(
     {"description", "model", "quantity", "unit", "lot", "hs_code", "un_number", "net_kg",
      "gross_kg", "carton", "pallet", "container", "destination"}
@@ -587,11 +677,10 @@ def _read_gtin(value: Value) -> tuple[str | None, bool]:
     text = cell_text(value)
     if looks_like_lost_number(text):
         return None, True
-    digits = re.sub(r"[\s\-]", "", text)
+    digits = _SPACE_DASH.sub("", text)
     if not digits.isascii() or not digits.isdigit():
         found = find_codes(text, code_column=True)
-        gtin = next((f.ais["01"] for f in found if "01" in f.ais), None)
+        gtin = next((f.decoded.ais["01"] for f in found if "01" in f.decoded.ais), None)
         return gtin, False
-    if len(digits) in (8, 12, 13, 14) and mod10_ok(digits):
-        return digits.zfill(14), False
-    return None, True
+    padded = gtin_from_digits(digits)
+    return (padded, False) if padded else (None, True)

@@ -3,28 +3,40 @@
 from __future__ import annotations
 
 import io
+import json
 import struct
 import zipfile
 import zlib
+from typing import Any
 
 import pytest
 
+from gateway.countries import COUNTRIES
+from gateway.domain import (
+    CodeOccurrence,
+    ExtractionMethod,
+    ExtractionProblem,
+    ManifestLine,
+    SourceRef,
+)
 from gateway.errors import CorruptDocument, DocumentTooLarge, InputError, UnsupportedDocument
 from gateway.parsers import Limits, extract, sniff
 from gateway.parsers.cli import to_records
 from gateway.parsers.codes import find_codes
 from gateway.parsers.countries import normalize_country
+from gateway.parsers.pdf import PageSymbol, PageText, place_symbols
 from gateway.parsers.serialize import dumps, loads
-from samples.manifests import build_csv_gbk, build_pdf, build_xlsx
+from gateway.platform_client.countries import to_alpha2
+from samples.manifests import Expected, build_csv_gbk, build_pdf, build_xlsx
 
 
-def _key(code):
+def _key(code: str | dict[str, str]) -> str:
     if isinstance(code, str):
         return code
-    return tuple(sorted(code.items()))
+    return json.dumps(code, sort_keys=True)
 
 
-def _check(data, exp, filename):
+def _check(data: bytes, exp: Expected, filename: str) -> dict[str, Any]:
     out = to_records(extract(data, filename=filename))
     got = {_key(r["code"]): r for r in out["records"]}
     want = {_key(r["code"]): r for r in exp.records}
@@ -71,10 +83,22 @@ def test_sniff_ignores_the_file_name():
         ("]d2010690123456789210L1<GS>21S", [{"01": "06901234567892", "10": "L1", "21": "S"}]),
         ("https://id.x.cn/01/06901234567892/21/A1", [{"01": "06901234567892", "21": "A1"}]),
         ("(01)06901234567893(21)SN1", []),  # wrong check digit: not an identifier
+        ("(00) 3 6901234 000000001 7", [{"00": "369012340000000017"}]),  # label digit groups
+        ("03H PB0 55A0 0000 0B1 C000001", ["03HPB055A000000B1C000001"]),  # GB/T 34014 groups
+        (
+            "7KQ2AE1L05-25B0012345; 7KQ2AE1L05-R-25B0012346",  # GB/T 45565, one re-used
+            ["7KQ2AE1L05-25B0012345", "7KQ2AE1L05-R-25B0012346"],
+        ),
+        (
+            "(01)06901234567892(21)A1\n(01)06901234567892(21)A2",
+            [{"01": "06901234567892", "21": "A1"}, {"01": "06901234567892", "21": "A2"}],
+        ),
+        ("Battery pack LFP 280Ah", []),
     ],
 )
 def test_find_codes_reads_every_written_form(text, expected):
-    assert [f.ais for f in find_codes(text)] == expected
+    text = text.replace("\\n", "\n")
+    assert [f.value for f in find_codes(text)] == expected
 
 
 @pytest.mark.parametrize(
@@ -174,10 +198,131 @@ def test_csv_column_cap():
 
 
 @pytest.mark.slow
-def test_scanned_pdf_page_is_read_by_ocr():
-    data, exp = build_pdf(seed=21, rotated_page=False, scanned_page=True)
+def test_sideways_scanned_page_with_a_barcode_per_line_gives_one_record_per_code():
+    # the scan lies turned a quarter (fed sideways); every line prints its code and carries
+    # the same code as a QR code: each physical code must come out once, on its line
+    data, exp = build_pdf(
+        seed=21, rotated_page=False, scanned_page=True, scan_turns=1, scan_barcodes=True
+    )
     out = to_records(extract(data, filename="scan.pdf"))
-    scan_codes = {_key(r["code"]) for r in exp.records if r.get("source") == "scan"}
-    got = {_key(r["code"]): r for r in out["records"] if r["method"] == "ocr"}
-    assert len(scan_codes & set(got)) >= 5  # OCR may miss one code; it must not invent any
-    assert set(got) <= {_key(r["code"]) for r in exp.records}
+    scanned = [r for r in exp.records if r.get("source") == "scan"]
+    got = [r for r in out["records"] if r["where"].startswith("page 3")]
+    assert sorted(_key(r["code"]) for r in got) == sorted(_key(r["code"]) for r in scanned)
+    by_code = {_key(r["code"]): r for r in got}
+    for rec in scanned:
+        read = by_code[_key(rec["code"])]
+        assert read["method"] == "barcode_pdf"  # the barcode wins over the OCR'd text
+        for name in ("line", "lot", "destination", "hs_code", "un_number"):
+            assert read[name] == rec[name], (rec["code"], name)
+    assert len(out["records"]) == len(exp.records)
+
+
+# ----------------------------------------------------------------------------- scanned pages
+
+
+def _scanned_line(line_no: str, top: float, *codes: str) -> ManifestLine:
+    ref = SourceRef("d", page=1, bbox=(20.0, top, 500.0, top + 10.0), line=line_no)
+    occ = tuple(CodeOccurrence(raw=c, source=ref, method=ExtractionMethod.OCR) for c in codes)
+    return ManifestLine(source=ref, line_no=line_no, codes=occ)
+
+
+def _symbol(raw: str, top: float) -> PageSymbol:
+    return PageSymbol(raw, "qrcode", 700.0, 740.0, top, top + 40.0, ((0.0, 0.0),) * 4)
+
+
+def test_a_barcode_wins_over_the_ocr_reading_of_its_line():
+    gtin = "06901234567892"
+    lines = [
+        _scanned_line("1", 100.0, f"(01){gtin}(21)SN1001"),  # confirmed by its barcode
+        _scanned_line("2", 160.0, f"(01){gtin}(21)SN1O02"),  # misread: the barcode says SN1002
+        _scanned_line("3", 220.0, f"(01){gtin}(21)SN1003"),  # no barcode: OCR reading stays
+    ]
+    page = PageText(
+        1,
+        [],
+        symbols=[
+            _symbol(f"]d201{gtin}21SN1001", 95.0),
+            _symbol(f"]d201{gtin}21SN1002", 155.0),
+            _symbol(f"]d201{gtin}21SN9999", 400.0),  # printed below the table
+        ],
+    )
+    problems: list[ExtractionProblem] = []
+    placed, loose = place_symbols(lines, page, "d", ExtractionMethod.BARCODE_PDF, problems)
+    assert [[(c.method.value, c.raw) for c in line.codes] for line in placed] == [
+        [("barcode_pdf", f"]d201{gtin}21SN1001")],
+        [("barcode_pdf", f"]d201{gtin}21SN1002")],
+        [("ocr", f"(01){gtin}(21)SN1003")],
+    ]
+    assert [c.raw for c in loose] == [f"]d201{gtin}21SN9999"]
+    assert [p.kind for p in problems] == ["ocr_contradicts_barcode"]
+    assert problems[0].line_no == "2"
+
+
+def test_invalid_code_built_from_columns_is_reported_not_dropped():
+    data = "No.,GTIN,Serial No.,Qty\n1,06901234567892,SN#1,1\n2,06901234567892,SN2,1\n"
+    ex = extract(data.encode(), filename="l.csv")
+    assert [c.raw for line in ex.lines for c in line.codes] == ["(01)06901234567892(21)SN2"]
+    bad = [p for p in ex.problems if p.kind == "code_invalid"]
+    assert len(bad) == 1
+    assert bad[0].line_no == "1"
+    assert "SN#1" in bad[0].message
+
+
+# ----------------------------------------------------------------------------- countries
+
+
+def test_every_iso_country_is_known_by_its_codes_and_names():
+    assert len(COUNTRIES) == 249
+    for country in COUNTRIES:
+        for written in (country.alpha2, country.alpha3.lower(), *country.names, *country.zh):
+            assert normalize_country(written) == country.alpha2, written
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [("Port of Rotterdam, The Netherlands", "NL"), ("Germany (DE)", "DE"), ("U.S.A.", "US"),
+     ("Türkiye", "TR"), ("越南 Vietnam", "VN"), ("印度尼西亚", "ID"), ("Republic of Korea", "KR"),
+     ("Busan, South Korea", "KR"), ("NO", "NO"), ("no idea", None), ("", None)],
+)  # fmt: skip
+def test_country_forms_seen_on_documents(value, code):
+    assert normalize_country(value) == code
+
+
+def test_registry_import_and_documents_share_one_country_table():
+    for country in COUNTRIES:
+        assert to_alpha2(country.zh[0]) == normalize_country(country.zh[0]) == country.alpha2
+
+
+def test_refuses_to_parse_when_openpyxl_would_parse_without_defusedxml(monkeypatch):
+    import openpyxl
+
+    monkeypatch.setattr(openpyxl, "DEFUSEDXML", False)
+    with pytest.raises(RuntimeError, match="defusedxml"):
+        extract(b"No.,Code\n1,x\n", filename="a.csv")
+
+
+def test_xlsx_reader_reads_formulas_rich_text_and_skips_phonetic_hints():
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    strings = (
+        f'<sst xmlns="{ns}"><si><t>No.</t></si><si><t>Battery ID</t></si>'
+        f"<si><t>Qty</t></si><si><r><t>(01)0690123456789</t></r><r><t>2(21)S1</t></r></si>"
+        f"<si><t>德国</t></si><si><t>Dest.</t></si>"
+        f'<si><t>7</t><rPh sb="0" eb="1"><t>X</t></rPh></si></sst>'
+    ).encode()
+    sheet = (
+        f'<worksheet xmlns="{ns}"><sheetData>'
+        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c>'
+        '<c r="C1" t="s"><v>2</v></c><c r="D1" t="s"><v>5</v></c></row>'
+        '<row r="2"><c r="A2"><v>1</v></c><c r="B2" t="s"><v>3</v></c>'
+        '<c r="C2"><f>1+2</f><v>3</v></c><c r="D2" t="s"><v>4</v></c></row>'
+        '<row r="3"><c r="A3" t="s"><v>6</v></c>'
+        '<c r="B3" t="inlineStr"><is><r><t>(01)06901234567892</t></r><r><t>(21)S2</t></r></is></c>'
+        '<c r="C3"><v>1</v></c><c r="D3" t="inlineStr"><is><t xml:space="preserve"> FR </t></is>'
+        "</c></row></sheetData></worksheet>"
+    ).encode()
+    ex = extract(_xlsx_with(sheet, extra={"xl/sharedStrings.xml": strings}), filename="r.xlsx")
+    got = [(ln.line_no, ln.quantity, ln.destination, [c.raw for c in ln.codes]) for ln in ex.lines]
+    assert got == [
+        ("1", 3.0, "DE", ["(01)06901234567892(21)S1"]),  # formula: its cached value, not "1+2"
+        ("7", 1.0, "FR", ["(01)06901234567892(21)S2"]),  # "7", not the phonetic hint "7X"
+    ]
