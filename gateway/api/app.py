@@ -40,7 +40,9 @@ def build_app(
         SECRET_KEY=svc.secret_key,
         # Whole request: every document plus form overhead; Werkzeug answers 413 above it.
         MAX_CONTENT_LENGTH=settings.max_upload_bytes + 1024 * 1024,
-        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        # Werkzeug also applies this to its buffer for file parts; at 64 KiB (its read
+        # chunk) ordinary photos were refused at random. Text fields stay small anyway.
+        MAX_FORM_MEMORY_SIZE=1024 * 1024,
         MAX_FORM_PARTS=settings.max_documents + 20,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

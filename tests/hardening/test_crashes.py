@@ -1,0 +1,113 @@
+"""P1 under crashes, with real Redis and real rq worker processes (`python -m workers`) on a
+SQLite file: `kill -9` of workers mid-job, Redis losing its queue (FLUSHDB of the test's own
+database) and Redis unreachable at upload time. Every accepted shipment still reaches exactly
+one final status and, when done, exactly one report."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import time
+from pathlib import Path
+
+import pytest
+from redis import Redis
+
+from gateway.storage.models import ShipmentStatus
+from samples.hostile import manifest_csv
+
+from .conftest import Rig, app_for, make_services, post_shipment
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(150)]
+
+
+def _abandon_started_jobs(rig: Rig) -> None:
+    """Let the dead workers' leases run out at once, as they would in a minute or two.
+
+    rq's own maintenance retries or fails the jobs a dead horse left `started` once its
+    heartbeat expires (60 s or more), and a dead scheduler's lock expires on its own. Both are
+    done here immediately; no worker is alive while this runs.
+    """
+    from rq import Queue
+    from rq.registry import StartedJobRegistry
+
+    from gateway.jobs import queue_name
+
+    connection = Redis.from_url(rig.env["GATEWAY_REDIS_URL"])
+    try:
+        queue = Queue(queue_name(rig.env["GATEWAY_QUEUE_PREFIX"]), connection=connection)
+        StartedJobRegistry(queue=queue).cleanup(timestamp=time.time() + 3600)
+        for lock in connection.scan_iter("rq:scheduler-lock:*"):
+            connection.delete(lock)
+    finally:
+        connection.close()
+
+
+def test_kill_9_of_workers_mid_job_loses_nothing_and_doubles_nothing(rig: Rig) -> None:
+    ids = rig.upload(6)
+    killed_mid_job = 0
+    busy = (ShipmentStatus.EXTRACTING, ShipmentStatus.VERIFYING)
+    for _ in range(3):
+        stale = {k for k, v in rig.statuses(ids).items() if v in busy}  # left by a dead worker
+        proc = rig.start_worker()
+        running = rig.wait(
+            ids,
+            lambda s, stale=stale: any(v in busy and k not in stale for k, v in s.items()),  # type: ignore[misc]
+            30,
+        )
+        time.sleep(0.3)  # well inside the job (three documents, each parsed in a sandbox)
+        rig.kill(proc)  # kill -9 of the worker, its work horse and its scheduler
+        killed_mid_job += running
+    assert killed_mid_job >= 2, "the kills did not land while a job was running"
+    _abandon_started_jobs(rig)
+    final = rig.start_worker()
+    assert rig.wait(ids, lambda s: all(v in ShipmentStatus.FINAL for v in s.values()), 60), (
+        rig.statuses(ids),
+        rig.log.read_text()[-3000:],
+    )
+    rig.kill(final, signal.SIGTERM)
+    rig.assert_one_final_status_and_report(ids)
+    assert list(rig.statuses(ids).values()).count(ShipmentStatus.DONE) >= len(ids) - 1
+
+
+def test_redis_losing_its_queue_loses_no_accepted_shipment(rig: Rig) -> None:
+    ids = rig.upload(4, documents=1)  # enqueued, no worker yet
+    Redis.from_url(rig.env["GATEWAY_REDIS_URL"]).flushdb()  # the queue is gone
+    proc = rig.start_worker()  # its reconciler finds the shipments and enqueues them again
+    assert rig.wait(ids, lambda s: set(s.values()) == {ShipmentStatus.DONE}, 60), (
+        rig.statuses(ids),
+        rig.log.read_text()[-3000:],
+    )
+    rig.kill(proc, signal.SIGTERM)
+    rig.assert_one_final_status_and_report(ids)
+
+
+def test_uploads_while_redis_is_unreachable_are_accepted_and_finished(
+    rig: Rig, tmp_path: Path
+) -> None:
+    # a gateway whose Redis is a dead port: uploads are still durable and answered 202
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead_port = sock.getsockname()[1]  # closed again: nothing listens there
+    dead = make_services(
+        tmp_path,
+        options=rig.svc.options,
+        redis_url=f"redis://127.0.0.1:{dead_port}/0",
+    )
+    dead._executor = None
+    try:
+        client = app_for(dead).test_client()
+        ids = []
+        for i in range(3):
+            response = post_shipment(client, rig.key, [(f"d{i}.csv", manifest_csv())])
+            assert response.status_code == 202, response.data[:300]
+            ids.append(response.get_json()["id"])
+    finally:
+        dead.close()
+    proc = rig.start_worker()  # Redis is back (the real one): the reconciler picks them up
+    assert rig.wait(ids, lambda s: set(s.values()) == {ShipmentStatus.DONE}, 60), (
+        rig.statuses(ids),
+        rig.log.read_text()[-3000:],
+    )
+    rig.kill(proc, signal.SIGTERM)
+    rig.assert_one_final_status_and_report(ids)
