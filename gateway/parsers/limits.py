@@ -32,7 +32,9 @@ class Limits:
     max_sheets: int = 100
     # PDF and images
     max_pages: int = 500
-    max_render_pixels: int = 40_000_000  # one rendered page bitmap
+    pdf_max_stream_inflated: int = 64 * 1024 * 1024  # one FlateDecode stream, inflated
+    pdf_max_total_inflated: int = 256 * 1024 * 1024  # all streams of one PDF, inflated
+    max_render_pixels: int = 16_000_000  # one rendered page bitmap (A2 at 200 dpi)
     max_image_pixels: int = 40_000_000
     max_ocr_pages: int = 50
     # the sandbox child
