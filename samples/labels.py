@@ -4,7 +4,7 @@ Symbols come from three independent encoders, so a test does not only check a re
 against its own writer: zxing-cpp's writer (GS1-128, GS1 DataMatrix, GS1 QR, Code 128,
 EAN-13, ITF-14), segno (plain QR Code) and ppf-datamatrix (plain DataMatrix). `degrade`
 imitates a phone photo or a scan: rotation, perspective, motion and Gaussian blur, noise,
-JPEG, low contrast, low resolution, uneven light.
+JPEG, low contrast, low resolution, uneven light, glare.
 
     python -m samples.labels OUT_DIR [--count N] [--seed S]
 
@@ -38,6 +38,7 @@ DEGRADATIONS = (
     "low_contrast",
     "low_res",
     "uneven_light",
+    "glare",
 )
 
 
@@ -219,10 +220,25 @@ def degrade(image: np.ndarray, kind: str, rng: np.random.Generator) -> tuple[np.
         _h, w = out.shape
         ramp = np.linspace(0.45, 1.0, w, dtype=np.float32)[None, :]
         out = (out.astype(np.float32) * ramp).astype(np.uint8)
+    if kind == "glare":
+        out = glare(out, rng)
     quality = 30 if kind == "jpeg_low" else 80
     ok, encoded = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
     return np.asarray(cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE), np.uint8), ".jpg"
+
+
+def glare(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A bright reflection: a soft spot where bars fade toward white, over the symbol area."""
+    height, width = image.shape
+    cy = float(rng.uniform(0.45, 0.8)) * height
+    cx = float(rng.uniform(0.3, 0.7)) * width
+    radius = float(rng.uniform(0.06, 0.12)) * max(height, width)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    spot = np.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * radius**2))
+    strength = float(rng.uniform(0.6, 0.85))
+    lifted = image.astype(np.float32) + (255 - image.astype(np.float32)) * spot * strength
+    return np.asarray(np.clip(lifted, 0, 255), np.uint8)
 
 
 def _rotate(image: np.ndarray, angle: float) -> np.ndarray:

@@ -9,6 +9,7 @@ over zxing-cpp's.
 from __future__ import annotations
 
 import ctypes
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,9 @@ class _Lib:
 
 _lib: _Lib | None = None
 _unavailable = False
+# A configured scanner per thread, kept for the life of the thread: creating and configuring
+# one costs about as much as scanning a drawn profile. Scanners are not thread-safe.
+_local = threading.local()
 
 
 def available() -> bool:
@@ -69,38 +73,38 @@ def read(gray: np.ndarray) -> list[ZbarRead]:
     height, width = gray.shape[:2]
     pixels = ctypes.create_string_buffer(gray.tobytes(), gray.size)
     results: list[ZbarRead] = []
-    scanner = zw.zbar_image_scanner_create()
-    try:
+    scanner = getattr(_local, "scanner", None)
+    if scanner is None:
+        scanner = zw.zbar_image_scanner_create()
         zw.zbar_image_scanner_set_config(scanner, 0, _CFG_ENABLE, 0)  # all symbologies off
         for kind in _FAMILY:
             zw.zbar_image_scanner_set_config(scanner, kind, _CFG_ENABLE, 1)
-        image = zw.zbar_image_create()
-        try:
-            zw.zbar_image_set_format(image, 0x30303859)  # FOURCC "Y800": 8-bit gray
-            zw.zbar_image_set_size(image, width, height)
-            zw.zbar_image_set_data(image, ctypes.cast(pixels, ctypes.c_void_p), len(pixels), None)
-            if zw.zbar_scan_image(scanner, image) < 0:
-                return []
-            symbol = zw.zbar_image_first_symbol(image)
-            while symbol:
-                kind = lib.get_type(symbol)
-                size = zw.zbar_symbol_get_data_length(symbol)
-                data = ctypes.string_at(zw.zbar_symbol_get_data(symbol), size)
-                count = zw.zbar_symbol_get_loc_size(symbol)
-                points = tuple(
-                    (
-                        float(zw.zbar_symbol_get_loc_x(symbol, index)),
-                        float(zw.zbar_symbol_get_loc_y(symbol, index)),
-                    )
-                    for index in range(count)
+        _local.scanner = scanner
+    image = zw.zbar_image_create()
+    try:
+        zw.zbar_image_set_format(image, 0x30303859)  # FOURCC "Y800": 8-bit gray
+        zw.zbar_image_set_size(image, width, height)
+        zw.zbar_image_set_data(image, ctypes.cast(pixels, ctypes.c_void_p), len(pixels), None)
+        if zw.zbar_scan_image(scanner, image) < 0:
+            return []
+        symbol = zw.zbar_image_first_symbol(image)
+        while symbol:
+            kind = lib.get_type(symbol)
+            size = zw.zbar_symbol_get_data_length(symbol)
+            data = ctypes.string_at(zw.zbar_symbol_get_data(symbol), size)
+            count = zw.zbar_symbol_get_loc_size(symbol)
+            points = tuple(
+                (
+                    float(zw.zbar_symbol_get_loc_x(symbol, index)),
+                    float(zw.zbar_symbol_get_loc_y(symbol, index)),
                 )
-                if kind in _FAMILY:
-                    gs1 = bool(lib.get_modifiers(symbol) >> _MOD_GS1 & 1)
-                    text = data.decode("latin-1")
-                    results.append(ZbarRead(text, _FAMILY[kind], gs1, points))
-                symbol = zw.zbar_symbol_next(symbol)
-        finally:
-            zw.zbar_image_destroy(image)
+                for index in range(count)
+            )
+            if kind in _FAMILY:
+                gs1 = bool(lib.get_modifiers(symbol) >> _MOD_GS1 & 1)
+                text = data.decode("latin-1")
+                results.append(ZbarRead(text, _FAMILY[kind], gs1, points))
+            symbol = zw.zbar_symbol_next(symbol)
     finally:
-        zw.zbar_image_scanner_destroy(scanner)
+        zw.zbar_image_destroy(image)
     return results

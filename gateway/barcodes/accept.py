@@ -6,19 +6,28 @@ is trustworthy by construction:
 * text with control characters other than GS is never a label payload;
 * EAN-13 and ITF-14 must have their length and a correct check digit (ITF of any other
   length is refused: a partial scan of ITF decodes as a shorter valid-looking number);
-* a GS1 read (FNC1 in first position) and a Digital Link URI are checked by the code engine;
-  one that fails is kept only when the unprocessed image produced it (a real misprinted label
-  that the rules must report), never when only a sharpened or deconvolved view did;
-* a plain Code 128 read that only processed views produced needs two views that agree, because
-  its single check character is weak against the edges that sharpening invents. QR Code and
-  DataMatrix carry Reed-Solomon error correction and need no second view.
+* a GS1 read (FNC1 in first position) and a Digital Link URI are checked by the code engine
+  (`gateway.gs1.decode`); one that fails is kept only when two views of the unprocessed image
+  produced it (a real misprinted label that the rules must report), never when only a
+  sharpened or deconvolved view did;
+* a linear read (Code 128, EAN-13, ITF-14) that only processed views or ZBar produced needs
+  two views that agree, because a single check character is weak against the edges that
+  sharpening and deconvolution invent. QR Code and DataMatrix carry Reed-Solomon error
+  correction and need no second view;
+* the GS1 symbols of one image are checked together (`gateway.gs1.validate_together`): a read
+  only processed views produced that gives an item (same GTIN) a second, different value of an
+  AI that a trusted read carries is dropped, since one item has one lot and one serial.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from gateway.barcodes.symbol import Symbol
+from gateway.domain import DecodedCode
+from gateway.gs1 import decode, validate_together
 
 GS = "\x1d"
 _CONTROL = re.compile(r"[\x00-\x1c\x1e\x1f\x7f]")
@@ -84,23 +93,62 @@ def needs_engine(kind: Kind, text: str) -> bool:
 
 
 def engine_valid(symbology_id: str | None, kind: Kind, text: str) -> bool:
-    """The code engine's verdict: element string or Digital Link well formed, check digits ok."""
+    """The code engine's verdict: element string or Digital Link well formed, check digits ok.
+
+    Associations (e.g. a serial needing its GTIN) are not checked here: the codes of a label
+    are spread over several symbols, so one symbol alone may lawfully lack them.
+    """
+    return _decode(symbology_id, kind, text).valid
+
+
+def _decode(symbology_id: str | None, kind: Kind, text: str) -> DecodedCode:
     raw = f"{symbology_id}{text}" if kind.gs1 and symbology_id else text
-    return _engine()(raw)
+    return decode(raw, associations=False)
 
 
-def _engine() -> Callable[[str], bool]:
-    try:
-        from gateway.gs1 import decode
-    except ImportError:  # the engine is optional at import time; fall back to the local check
-        from gateway.barcodes._gs1_minimal import valid
+def acceptable(
+    kind: Kind, symbology_id: str | None, text: str, *, trusted: bool, views: int
+) -> bool:
+    """True when a symbol read `views` times (distinct views) can be reported.
 
-        return valid
+    `trusted` is True when zxing-cpp read it on the unprocessed image or a geometric crop of
+    it (nothing that can invent an edge).
+    """
+    if not structurally_ok(kind, text):
+        return False
+    if needs_engine(kind, text):
+        if not engine_valid(symbology_id, kind, text):
+            # A misprinted code is read the same way again; a misread rarely is.
+            return trusted and views >= 2
+        return kind.error_corrected or trusted or views >= 2
+    if kind.error_corrected:
+        return True
+    return trusted or views >= 2
 
-    def check(raw: str) -> bool:
-        try:
-            return bool(decode(raw).valid)
-        except Exception:  # the engine promises not to raise; a crash is still not a pass
-            return False
 
-    return check
+def consistent(symbols: Sequence[Symbol], trusted: Sequence[bool]) -> list[Symbol]:
+    """The symbols of one image without untrusted reads that contradict a trusted one.
+
+    An untrusted GS1 read that shares the GTIN (01) of a trusted read but, checked together
+    with it by `validate_together`, gives one of its AIs a different value is dropped.
+    """
+    decoded = [decode(symbol.raw, associations=False) if symbol.gs1 else None for symbol in symbols]
+    kept: list[Symbol] = []
+    for index, symbol in enumerate(symbols):
+        code = decoded[index]
+        if trusted[index] or code is None or "01" not in code.ais:
+            kept.append(symbol)
+            continue
+        partners = [
+            other
+            for other, ok in zip(decoded, trusted, strict=True)
+            if ok and other is not None and other.ais.get("01") == code.ais["01"]
+        ]
+        conflict = any(
+            problem.code == "DUPLICATE_AI_CONFLICT"
+            for partner in partners
+            for problem in validate_together([partner, code])
+        )
+        if not conflict:
+            kept.append(symbol)
+    return kept

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -81,6 +82,14 @@ def _decode_star(args: tuple[str, str | None]) -> dict[str, Any]:
     return decode_path(*args)
 
 
+def _one_thread() -> None:
+    # One OpenCV thread per worker: the pool already uses the cores, and OpenCV's own thread
+    # pool on top of it only adds contention.
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
 def _records(
     paths: tuple[str, ...], jobs: int, annotate_dir: str | None
 ) -> Iterator[dict[str, Any]]:
@@ -88,9 +97,13 @@ def _records(
     if jobs <= 1 or len(paths) <= 1:
         yield from map(_decode_star, work)
         return
-    # One OpenCV/zxing thread per process: the pool already uses the cores.
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    # Workers come from a fork server, not from this process: forking a process whose
+    # OpenCV thread pool has run (a test runner, an embedding service) can deadlock the
+    # children. The server imports the reader (OpenCV, zxing-cpp, numpy: about half a second)
+    # once, so the workers it forks start with it loaded.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["gateway.barcodes.reader"])
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_one_thread) as pool:
         yield from pool.map(_decode_star, work, chunksize=1)  # map keeps argument order
 
 

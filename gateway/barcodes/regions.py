@@ -2,8 +2,13 @@
 
 Bars of a linear symbol give strong gradients that all point one way (high coherence of the
 structure tensor); the modules of a QR Code or DataMatrix give strong gradients in two
-directions packed densely in a squarish area. Both are found on a downscaled copy with a
-morphological close, so a 12 MP photo costs about what a 1 MP one does.
+directions packed densely in a squarish area. Both are found on a downscaled copy, so a 12 MP
+photo costs about what a 1 MP one does.
+
+Linear symbols are found per gradient direction (eight overlapping direction bins) and their
+bars are joined by a closing *across* the bars only. A square closing would also join symbols
+stacked above each other, with the text and the hazard marks between them, into one blob that
+no longer looks like a barcode; joining across the bars keeps each symbol apart.
 """
 
 from __future__ import annotations
@@ -15,7 +20,17 @@ import cv2
 import numpy as np
 
 _WORK_SIDE = 900  # long side of the working copy, px
-_MIN_SIDE_FRACTION = 0.025  # of the working copy's long side: smaller blobs are not symbols
+_BINS = 8  # gradient direction bins over 180 degrees, each +-1 bin wide (overlapping)
+_MIN_COHERENCE = 0.6  # of the structure tensor: bars of a linear symbol point one way
+_MIN_EDGES = 16  # light/dark changes on a scan line across a linear symbol, at least
+_MIN_BAND_SIMILARITY = 0.5  # correlation of scan lines near the top and bottom of the bars
+# Squarish only: admitting rectangular DataMatrix shapes let words of text in as regions,
+# each costing the whole matrix escalation, without a single extra read (measured).
+_MAX_MATRIX_ASPECT = 1.6
+_MIN_RUN_SPREAD = 0.25  # bars and spaces of a symbol vary in width; hatching does not
+_MIN_BAR_HEIGHT = 20.0  # px in the image: shorter "bars" are strokes of a line of text
+_NEAR_GAP = 1.2  # bar heights between pieces of one symbol that are always joined
+_FAR_GAP = 3.5  # bar heights up to which a union of pieces is tried as well
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +50,7 @@ class Region:
 
 
 def find_regions(gray: np.ndarray, limit: int = 12) -> list[Region]:
-    """Candidate symbol regions, most barcode-like first, at most `limit`."""
+    """Candidate symbol regions, linear ones first, most barcode-like first, at most `limit`."""
     height, width = gray.shape[:2]
     scale = min(1.0, _WORK_SIDE / max(height, width))
     small = (
@@ -46,69 +61,256 @@ def find_regions(gray: np.ndarray, limit: int = 12) -> list[Region]:
     small_f = small.astype(np.float32)
     gx = cv2.Sobel(small_f, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(small_f, cv2.CV_32F, 0, 1, ksize=3)
-    window = (7, 7)
-    jxx = cv2.blur(gx * gx, window)
-    jyy = cv2.blur(gy * gy, window)
-    jxy = cv2.blur(gx * gy, window)
+    jxx = cv2.blur(gx * gx, (5, 5))
+    jyy = cv2.blur(gy * gy, (5, 5))
+    jxy = cv2.blur(gx * gy, (5, 5))
     energy = jxx + jyy
     coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy**2) / (energy + 1e-3)
+    direction = 0.5 * np.degrees(np.arctan2(2 * jxy, jxx - jyy))  # (-90, 90]
 
     # Strong texture, thresholded by Otsu on this image: robust to exposure and contrast.
     magnitude = np.sqrt(energy)
     scaled = np.clip(magnitude * (255.0 / max(float(magnitude.max()), 1.0)), 0, 255)
     otsu, _ = cv2.threshold(scaled.astype(np.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    strong = scaled > max(otsu, 20.0)
+    strong = scaled > max(0.7 * otsu, 12.0)
     long_side = max(small.shape[:2])
-    close = max(3, round(long_side / 130)) | 1
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (close, close))
-    # Bars: coherent gradients only, so printed text next to a symbol does not join it.
-    linear_mask = (strong & (coherence > 0.75)).astype(np.uint8) * 255
-    matrix_mask = (strong & (coherence <= 0.75)).astype(np.uint8) * 255
-    regions: list[Region] = []
-    min_side = long_side * _MIN_SIDE_FRACTION
-    for linear, raw in ((True, linear_mask), (False, matrix_mask)):
-        mask = cv2.morphologyEx(raw, cv2.MORPH_CLOSE, kernel)
-        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    tensor = (jxx, jyy, jxy)
+
+    linear = _linear_regions(strong & (coherence > _MIN_COHERENCE), direction, tensor, long_side)
+    matrix = _matrix_regions(strong & (coherence <= 0.75), long_side)
+    linear = [r for r in (_scaled(region, scale) for region in linear) if _has_bars(gray, r)]
+    linear = _join_pieces(linear)
+    linear.sort(key=lambda region: region.score, reverse=True)
+    matrix.sort(key=lambda region: region.score, reverse=True)
+    return (linear + [_scaled(region, scale) for region in matrix])[:limit]
+
+
+def _join_pieces(regions: list[Region]) -> list[Region]:
+    """Pieces of one symbol, in line with each other, joined into one region.
+
+    Glare or a crease across a symbol washes out a band of bars and leaves two pieces; each
+    alone is too short to decode, together they are the symbol.
+    """
+    pieces = list(regions)
+    joined = True
+    while joined:
+        joined = False
+        for i, a in enumerate(pieces):
+            for b in pieces[i + 1 :]:
+                union = _union_if_aligned(a, b, _NEAR_GAP)
+                if union is not None:
+                    pieces = [r for r in pieces if r is not a and r is not b] + [union]
+                    joined = True
+                    break
+            if joined:
+                break
+    # Farther apart, the pieces may also be two symbols side by side: keep them and add the
+    # union as one more candidate (a wide glare spot leaves a long gap).
+    unions = [
+        union
+        for i, a in enumerate(pieces)
+        for b in pieces[i + 1 :]
+        if (union := _union_if_aligned(a, b, _FAR_GAP)) is not None
+    ]
+    return pieces + unions
+
+
+def _union_if_aligned(a: Region, b: Region, max_gap: float) -> Region | None:
+    turn = abs((a.angle - b.angle + 90.0) % 180.0 - 90.0)
+    if turn > 4.0:
+        return None
+    theta = math.radians(a.angle)
+    axis = np.array([math.cos(theta), math.sin(theta)], np.float32)
+    normal = np.array([-axis[1], axis[0]], np.float32)
+    height = max(a.size[1], b.size[1])
+    offset = np.array(b.center, np.float32) - np.array(a.center, np.float32)
+    if abs(float(offset @ normal)) > 0.3 * height:
+        return None  # side by side across the bars: two symbols stacked, not one split
+    gap = abs(float(offset @ axis)) - (a.size[0] + b.size[0]) / 2
+    if gap > max_gap * height:
+        return None
+    points = np.vstack([a.corners(), b.corners()]).reshape(-1, 1, 2)
+    across, along, center = _oriented_size(points, a.angle)
+    return Region(center, (across, along), a.angle, True, max(a.score, b.score))
+
+
+def _has_bars(gray: np.ndarray, region: Region) -> bool:
+    """True when scan lines across the region, at full resolution, cross the same many bars.
+
+    Parallel rules, text lines and paper edges are coherent too, but a scan line across them
+    meets a handful of edges; the shortest symbol read here has over 30 bars and spaces. And
+    bars run the whole height of a symbol, so a scan line near its top and one near its bottom
+    see the same pattern, where two scan lines through a line of text see different letters.
+    """
+    across, along = region.size
+    if along < _MIN_BAR_HEIGHT:
+        return False
+    length = int(min(max(across, 8.0), 4000.0))
+    rows = int(min(max(along * 0.8, 6.0), 400.0))
+    matrix = cv2.getRotationMatrix2D(region.center, region.angle, 1.0)
+    matrix[0, 2] += length / 2 - region.center[0]
+    matrix[1, 2] += rows / 2 - region.center[1]
+    strip = cv2.warpAffine(gray, matrix, (length, rows), flags=cv2.INTER_LINEAR)
+    strip = strip.astype(np.float32)
+    third = max(1, rows // 3)
+    window = max(3, length // 12) | 1
+    upper, lower = (
+        _detail(strip[:third].mean(axis=0), window),
+        _detail(strip[-third:].mean(axis=0), window),
+    )
+    if _edges(upper) < _MIN_EDGES and _edges(lower) < _MIN_EDGES:
+        return False
+    if _run_spread(upper + lower) < _MIN_RUN_SPREAD:
+        return False  # evenly spaced stripes: hazard-label hatching, a grille, a ruled pattern
+    # Compared piecewise: perspective scales the bars near the top and bottom differently, so
+    # one shift cannot align whole scan lines, but a local one aligns each quarter.
+    pieces = np.array_split(np.arange(length), 4)
+    scores = [
+        _similarity(upper[piece], lower[piece], max(2, piece.size // 20))
+        for piece in pieces
+        if piece.size >= 16
+    ]
+    return bool(scores) and float(np.mean(scores)) >= _MIN_BAND_SIMILARITY
+
+
+def _detail(profile: np.ndarray, window: int) -> np.ndarray:
+    smooth = cv2.blur(profile.reshape(1, -1), (window, 1)).ravel()
+    return np.asarray(profile - smooth, np.float32)
+
+
+def _run_spread(detail: np.ndarray) -> float:
+    # Coefficient of variation of the light and dark run lengths on a scan line. Symbols
+    # encode data in bars and spaces of 1 to 4 module widths; hatching repeats one width.
+    dark = detail < 0
+    changes = np.flatnonzero(np.diff(dark.astype(np.int8))) + 1
+    runs = np.diff(changes).astype(np.float32)
+    if runs.size < 8:
+        return 0.0
+    return float(runs.std() / max(float(runs.mean()), 1e-3))
+
+
+def _edges(detail: np.ndarray) -> int:
+    hysteresis = 0.25 * float(detail.std())
+    if hysteresis < 1.0:
+        return 0
+    # Light/dark changes with hysteresis: sign changes of the thresholded detail.
+    signs = np.where(detail > hysteresis, 1, np.where(detail < -hysteresis, -1, 0))
+    signs = signs[signs != 0]
+    return int(np.count_nonzero(np.diff(signs)))
+
+
+def _similarity(a: np.ndarray, b: np.ndarray, max_lag: int) -> float:
+    # Best normalised correlation over small shifts: residual skew and perspective move bars.
+    best = -1.0
+    for lag in range(-max_lag, max_lag + 1):
+        x = a[max(0, lag) : a.size + min(0, lag)]
+        y = b[max(0, -lag) : b.size + min(0, -lag)]
+        if x.size < 8:
+            continue
+        denom = float(np.linalg.norm(x) * np.linalg.norm(y))
+        if denom > 0:
+            best = max(best, float(np.dot(x, y)) / denom)
+    return best
+
+
+def _linear_regions(
+    coherent: np.ndarray,
+    direction: np.ndarray,
+    tensor: tuple[np.ndarray, np.ndarray, np.ndarray],
+    long_side: int,
+) -> list[Region]:
+    step = 180.0 / _BINS
+    join = max(7, round(long_side / 75)) | 1  # wider than the widest space between bars
+    found: list[Region] = []
+    # A pixel lies between the centres of bins `lower` and `lower + 1` and belongs to both.
+    lower = (np.floor((direction + 90.0) / step).astype(np.int32) % _BINS).astype(np.uint8)
+    lower[~coherent] = 255
+    for index in range(_BINS):
+        center = -90.0 + step * index
+        raw = ((lower == index) | (lower == (index - 1) % _BINS)).astype(np.uint8) * 255
+        if cv2.countNonZero(raw) < 50:
+            continue
+        mask = cv2.morphologyEx(raw, cv2.MORPH_CLOSE, _line_kernel(join, center))
+        # A short opening along the bars drops isolated strokes of text.
+        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _line_kernel(5, center + 90.0))
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         for contour in contours:
-            region = _region(contour, linear, min_side, (jxx, jyy, jxy), raw)
+            _, _, w, h = cv2.boundingRect(contour)
+            if max(w, h) < 0.035 * long_side:
+                continue  # a speck: most contours are, so this test stays inline
+            region = _linear_region(contour, raw, tensor, long_side)
             if region is not None:
-                regions.append(_scaled(region, scale))
-    regions.sort(key=lambda region: region.score, reverse=True)
-    return regions[:limit]
+                found.append(region)
+    found.sort(key=lambda region: region.score, reverse=True)
+    kept: list[Region] = []
+    for region in found:  # overlapping bins find a symbol twice: keep the best one
+        if not any(_inside(region.center, other) for other in kept):
+            kept.append(region)
+    return kept
 
 
-def _region(
+def _line_kernel(length: int, angle: float) -> np.ndarray:
+    kernel = np.zeros((length, length), np.uint8)
+    half = (length - 1) / 2
+    dx, dy = math.cos(math.radians(angle)) * half, math.sin(math.radians(angle)) * half
+    cv2.line(
+        kernel,
+        (round(half - dx), round(half - dy)),
+        (round(half + dx), round(half + dy)),
+        1,
+        1,
+    )
+    return kernel
+
+
+def _linear_region(
     contour: np.ndarray,
-    linear: bool,
-    min_side: float,
-    tensor: tuple[np.ndarray, np.ndarray, np.ndarray],
     raw: np.ndarray,
+    tensor: tuple[np.ndarray, np.ndarray, np.ndarray],
+    long_side: int,
 ) -> Region | None:
-    (cx, cy), (w, h), _ = cv2.minAreaRect(contour)
-    if min(w, h) < min_side:
+    x, y, w, h = cv2.boundingRect(contour)
+    if max(w, h) < 0.035 * long_side:
         return None
-    aspect = max(w, h) / max(min(w, h), 1.0)
-    fill = float(cv2.contourArea(contour)) / max(w * h, 1.0)
-    if not linear:
-        # Matrix symbols are squarish and solid; text lines and table rules are neither.
-        if aspect > 1.6 or fill < 0.6:
-            return None
-        return Region((cx, cy), (w, h), 0.0, False, fill)
-    blob = np.zeros(raw.shape[:2], np.uint8)
-    cv2.drawContours(blob, [contour], -1, 255, cv2.FILLED)
+    blob = np.zeros((h, w), np.uint8)
+    cv2.drawContours(blob, [contour], -1, 255, cv2.FILLED, offset=(-x, -y))
     inside = blob > 0
-    if float((raw[inside] > 0).mean()) < 0.4:
+    density = float((raw[y : y + h, x : x + w][inside] > 0).mean())
+    if density < 0.3:
         return None  # sparse strokes joined by the close: a paper edge or a text block
-    sxx, syy, sxy = (float(j[inside].sum()) for j in tensor)
+    sxx, syy, sxy = (float(j[y : y + h, x : x + w][inside].sum()) for j in tensor)
     coh = math.sqrt((sxx - syy) ** 2 + 4 * sxy**2) / (sxx + syy + 1e-3)
-    if coh < 0.6:
+    if coh < 0.5:
         return None  # gradients of several directions: hatching, a photo edge, clutter
     angle = 0.5 * math.degrees(math.atan2(2 * sxy, sxx - syy))
-    across, along, (cx, cy) = _oriented_size(contour, angle)
-    if across < 3 * min_side or along < min_side:
-        return None  # a handful of bars: a rule, a border or a letter stroke, not a symbol
-    return Region((cx, cy), (across, along), angle, True, coh)
+    across, along, center = _oriented_size(contour, angle)
+    if across < 0.035 * long_side or along < 0.01 * long_side or along < 0.08 * across:
+        return None  # a rule, a border, a line of text: not tall or wide enough for bars
+    return Region(center, (across, along), angle, True, coh * density)
+
+
+def _matrix_regions(textured: np.ndarray, long_side: int) -> list[Region]:
+    close = max(3, round(long_side / 130)) | 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (close, close))
+    mask = cv2.morphologyEx(textured.astype(np.uint8) * 255, cv2.MORPH_CLOSE, kernel)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    found: list[Region] = []
+    for contour in contours:
+        (cx, cy), (w, h), _ = cv2.minAreaRect(contour)
+        if min(w, h) < 0.025 * long_side:
+            continue
+        aspect = max(w, h) / max(min(w, h), 1.0)
+        fill = float(cv2.contourArea(contour)) / max(w * h, 1.0)
+        # Matrix symbols are squarish and solid; text lines and table rules are neither.
+        if aspect <= _MAX_MATRIX_ASPECT and fill >= 0.6:
+            found.append(Region((cx, cy), (w, h), 0.0, False, fill))
+    return found
+
+
+def _inside(point: tuple[float, float], region: Region) -> bool:
+    corners = region.corners().reshape(-1, 1, 2)
+    return cv2.pointPolygonTest(corners, (float(point[0]), float(point[1])), False) >= 0
 
 
 def _scaled(region: Region, scale: float) -> Region:

@@ -46,3 +46,19 @@ def test_decode_reads_a_pdf_page(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     (line,) = [json.loads(text) for text in result.output.splitlines()]
     assert {code["text"] for code in line["codes"]} == {code.text for code, _ in codes}
+
+
+def test_decode_with_two_jobs_keeps_argument_order(tmp_path: Path) -> None:
+    rng = np.random.default_rng(31)
+    paths, expected = [], []
+    for index in range(3):
+        codes = random_codes(rng)
+        path = tmp_path / f"label{index}.png"
+        cv2.imwrite(str(path), draw_label(codes, rng, 3))
+        paths.append(str(path))
+        expected.append({code.text for code, _ in codes})
+    result = CliRunner().invoke(decode, [*paths, "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [line["path"] for line in lines] == paths
+    assert [{code["text"] for code in line["codes"]} for line in lines] == expected

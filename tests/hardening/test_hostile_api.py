@@ -42,9 +42,6 @@ def _finish(svc: Services, shipment_id: str) -> str:
     return jobs.run_shipment(svc, shipment_id)
 
 
-# Uploads refused mid-parse by Werkzeug leave a spooled temporary file unclosed; that comes
-# with the 64 KiB form-memory defect (test_known_defects.py) and is not what this test checks.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_every_hostile_upload_is_answered_without_5xx(api: tuple[Services, Any, str]) -> None:
     svc, client, key = api
     outcomes: dict[str, str] = {}
@@ -78,8 +75,8 @@ def test_every_hostile_upload_is_answered_without_5xx(api: tuple[Services, Any, 
                 assert report.status_code == 200, (case.name, fmt, report.data[:300])
         outcomes[case.name] = f"{final} {body.get('verdict')}"
     # the corpus exercised every path: refused at the door, refused in the job, checked
+    # (every file is within the upload size cap; its 413 is tested in tests/service)
     assert any(o.startswith("415") for o in outcomes.values()), outcomes
-    assert any(o.startswith("413") for o in outcomes.values()), outcomes
     assert "done block" in outcomes.values(), outcomes
 
 

@@ -1,0 +1,163 @@
+"""Region finding, scan-line profiles and acceptance rules, on symbols the project draws."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from gateway.barcodes import read
+from gateway.barcodes.accept import acceptable, classify, consistent
+from gateway.barcodes.profiles import band_profiles, draw, normalised, restored
+from gateway.barcodes.reader import _LINEAR, _zx_results
+from gateway.barcodes.regions import find_regions
+from gateway.barcodes.symbol import Symbol
+from samples.labels import LabelCode, barcode_free, draw_label, glare, symbol_image
+
+GS = "\x1d"
+UNIT = LabelCode("0106950123456786" + "10LOT1" + GS + "21SN9", True, "gs1-128")
+UNIT_HRI = "(01)06950123456786(10)LOT1(21)SN9"
+SSCC = LabelCode("00069501234500000017", True, "gs1-128")
+
+
+def _page(*symbols: np.ndarray, gap: int = 60) -> np.ndarray:
+    width = max(s.shape[1] for s in symbols) + 80
+    height = sum(s.shape[0] + gap for s in symbols) + gap
+    page = np.full((height, width), 255, np.uint8)
+    y = gap
+    for symbol in symbols:
+        page[y : y + symbol.shape[0], 40 : 40 + symbol.shape[1]] = symbol
+        y += symbol.shape[0] + gap
+    return page
+
+
+def _motion_across(image: np.ndarray, length: int) -> np.ndarray:
+    kernel = np.full((1, length), 1.0 / length, np.float32)  # horizontal: across upright bars
+    return np.asarray(cv2.filter2D(image, -1, kernel, borderType=cv2.BORDER_REPLICATE), np.uint8)
+
+
+def test_stacked_linear_symbols_are_separate_regions() -> None:
+    page = _page(
+        symbol_image(UNIT, UNIT_HRI, 3), symbol_image(SSCC, "(00)069501234500000017", 3), gap=30
+    )
+    linear = [region for region in find_regions(page) if region.linear]
+    assert len(linear) == 2, linear
+    centers = sorted(region.center[1] for region in linear)
+    assert centers[1] - centers[0] > 100  # one region per symbol, not one around both
+
+
+def test_glare_split_symbol_is_one_region() -> None:
+    symbol = symbol_image(UNIT, UNIT_HRI, 3)
+    page = _page(symbol)
+    middle = 40 + symbol.shape[1] // 2
+    page[:, middle - 40 : middle + 40] = 255  # a washed-out band across the bars
+    linear = [region for region in find_regions(page) if region.linear]
+    assert len(linear) == 1, linear
+    assert linear[0].size[0] > 0.8 * (symbol.shape[1] - 60 * 3)
+
+
+def test_text_and_hatching_are_not_linear_regions() -> None:
+    page = barcode_free(np.random.default_rng(4))
+    assert [region for region in find_regions(page) if region.linear] == []
+
+
+def test_profile_bank_restores_motion_blur_across_the_bars() -> None:
+    symbol = symbol_image(UNIT, UNIT_HRI, 3)
+    blurred = _motion_across(symbol, 8)
+    rng = np.random.default_rng(1)
+    noisy = np.clip(blurred + rng.normal(0, 4, blurred.shape), 0, 255).astype(np.uint8)
+    (profile, *_) = band_profiles(noisy, 30.0, float(noisy.shape[0] - 30))
+    assert not [r for r in _zx_results(draw(profile), _LINEAR) if r.text == UNIT.text]
+    texts = {
+        result.text
+        for _, view in restored(profile, 1.0)
+        for result in _zx_results(draw(view), _LINEAR)
+    }
+    assert UNIT.text in texts
+    assert texts <= {UNIT.text}
+
+
+def test_normalised_profile_flattens_a_bright_spot() -> None:
+    bars = np.tile(np.array([40.0] * 4 + [220.0] * 4, np.float32), 60)
+    spot = np.exp(-(((np.arange(bars.size) - 240) / 60.0) ** 2))
+    lifted = bars + (255 - bars) * spot * 0.8
+    flat = normalised(lifted, 1.0)
+    inside, outside = flat[220:260], flat[20:60]
+    # Dark/light swing under the spot comes back to that of the rest of the profile.
+    assert np.ptp(inside) > 0.7 * np.ptp(outside)
+    assert np.ptp(lifted[220:260]) < 0.3 * np.ptp(lifted[20:60])
+
+
+def test_reader_reads_strong_motion_blur_across_bars_without_wrong_reads() -> None:
+    page = _page(symbol_image(UNIT, UNIT_HRI, 3))
+    blurred = _motion_across(page, 8)  # 2.7 modules: the bars melt into grey
+    texts = [symbol.text for symbol in read(blurred)]
+    assert texts == [UNIT.text]
+
+
+def test_reader_reads_through_glare() -> None:
+    rng = np.random.default_rng(21)
+    label = draw_label([(UNIT, UNIT_HRI), (SSCC, "(00)069501234500000017")], rng, 3)
+    texts = sorted(symbol.text for symbol in read(glare(label, rng)))
+    assert texts == sorted([UNIT.text, SSCC.text])
+
+
+def test_linear_quad_spans_the_bar_height() -> None:
+    symbol = symbol_image(SSCC, "(00)069501234500000017", 3)
+    page = _page(symbol)
+    (found,) = read(page)
+    ys = [y for _, y in found.quad]
+    bar_height = symbol.shape[0] - 2 * 30  # drawn with a 10-module (30 px) quiet zone
+    assert max(ys) - min(ys) >= 0.8 * bar_height
+
+
+def test_gs1_datamatrix_reports_gs1_mode_and_identifier() -> None:
+    code = LabelCode(UNIT.text, True, "gs1-datamatrix")
+    page = _page(symbol_image(code, UNIT_HRI, 4))
+    (found,) = read(page)
+    assert (found.text, found.gs1, found.symbology, found.symbology_id) == (
+        UNIT.text,
+        True,
+        "gs1-datamatrix",
+        "]d2",
+    )
+
+
+@pytest.mark.parametrize(
+    ("sid", "family", "text", "trusted", "views", "ok"),
+    [
+        # Plain Code 128 from processed views needs a second, agreeing view.
+        ("]C0", "code128", "ABCP0123456789ABCDEFGHIJ", False, 1, False),
+        ("]C0", "code128", "ABCP0123456789ABCDEFGHIJ", False, 2, True),
+        ("]C0", "code128", "ABCP0123456789ABCDEFGHIJ", True, 1, True),
+        # GS1 data must pass the code engine; an invalid one only from two unprocessed views.
+        ("]C1", "code128", "0106950123456786", False, 2, True),
+        ("]C1", "code128", "0106950123456788", False, 3, False),
+        ("]C1", "code128", "0106950123456788", True, 1, False),
+        ("]C1", "code128", "0106950123456788", True, 2, True),
+        # Reed-Solomon protected symbols need no second view unless the engine refuses them.
+        ("]d1", "datamatrix", "HVAPERTWJJMEWCL982010000", False, 1, True),
+        ("]d2", "datamatrix", "0106950123456786", False, 1, True),
+        ("]d2", "datamatrix", "0106950123456788", False, 1, False),
+        # Check digits and lengths hold whatever the views.
+        ("]E0", "ean13", "6950123897122", True, 3, False),
+        ("]I0", "itf", "1695012345678", True, 3, False),
+    ],
+)
+def test_acceptance_rules(
+    sid: str, family: str, text: str, trusted: bool, views: int, ok: bool
+) -> None:
+    kind = classify(sid, family, text)
+    assert kind is not None
+    assert acceptable(kind, sid, text, trusted=trusted, views=views) is ok
+
+
+def test_untrusted_read_contradicting_a_trusted_one_on_the_same_item_is_dropped() -> None:
+    quad = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
+    trusted = Symbol("0106950123456786" + "10LOT1", True, "gs1-128", "]C1", quad)
+    rival = Symbol("0106950123456786" + "10LOT7", True, "gs1-128", "]C1", quad)
+    other_item = Symbol("0106950123456793" + "10LOT7", True, "gs1-128", "]C1", quad)
+    kept = consistent([trusted, rival, other_item], [True, False, False])
+    assert kept == [trusted, other_item]
+    # The same contradiction between two trusted reads is the rules' business, not ours.
+    assert consistent([trusted, rival], [True, True]) == [trusted, rival]
