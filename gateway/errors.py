@@ -7,6 +7,8 @@ use, and services outside it that do not answer.
 
 from __future__ import annotations
 
+import re
+
 
 class GatewayError(Exception):
     """Base for errors we raise on purpose."""
@@ -74,3 +76,17 @@ class PlatformRejected(PlatformError):
     """A 4xx from the platform: our bug or bad credentials."""
 
     code = "platform_rejected"
+
+
+_REPR = re.compile(r"<[^<>]*\bat 0x[0-9a-fA-F]+>")
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:/[\w.+-]+){2,}/?")
+
+
+def library_message(exc: BaseException) -> str:
+    """What a parsing library said, fit for a client: its first line, without object
+    reprs, file paths or tracebacks (they say nothing to the sender and leak our layout)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if text.startswith("Traceback"):
+        text = ""
+    text = _PATH.sub("<path>", _REPR.sub("the document", text))
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__

@@ -15,7 +15,13 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from gateway.barcodes.limits import MAX_IMAGE_PIXELS, MAX_TIFF_FRAMES
 from gateway.barcodes.symbol import Symbol
-from gateway.errors import CorruptDocument, DocumentTooLarge, UnsupportedDocument
+from gateway.errors import (
+    CorruptDocument,
+    DocumentTooLarge,
+    ResourceLimitExceeded,
+    UnsupportedDocument,
+    library_message,
+)
 
 # Pillow only warns between MAX_IMAGE_PIXELS and twice that; `_open` turns the warning into an
 # error, so this is a hard budget for every Pillow user in the process, not only for us.
@@ -62,10 +68,10 @@ def load_image(data: bytes) -> list[np.ndarray]:
         except (DocumentTooLarge, UnsupportedDocument):
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            msg = f"Failed to read the {kind} image: {exc}"
+            msg = f"Failed to read the {kind} image: {library_message(exc)}."
             raise DocumentTooLarge(msg) from exc
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError, MemoryError) as exc:
-            msg = f"Failed to read the {kind} image: {type(exc).__name__}: {exc}"
+            msg = f"Failed to read the {kind} image: {library_message(exc)}."
             raise CorruptDocument(msg) from exc
     if not frames:
         msg = f"Failed to read the {kind} image: no frames."
@@ -112,6 +118,11 @@ def read_file(data: bytes) -> list[Symbol]:
     from gateway.barcodes.reader import read
 
     symbols: list[Symbol] = []
-    for frame in load_image(data):
-        symbols.extend(read(frame))
+    try:
+        for frame in load_image(data):
+            symbols.extend(read(frame))
+    except MemoryError as exc:
+        # a process under a memory cap: the image is refused, the caller goes on
+        msg = "Reading the image ran out of memory; send a smaller photo (at most 12 MP)."
+        raise ResourceLimitExceeded(msg) from exc
     return symbols

@@ -7,12 +7,11 @@ a 500-page PDF) with room to spare, and stop hostile files long before they hurt
 from __future__ import annotations
 
 import os
-import re
 import sys
 import warnings
 from dataclasses import dataclass
 
-from gateway.errors import DocumentTooLarge
+from gateway.errors import DocumentTooLarge, library_message
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,15 +78,4 @@ def harden_libraries(limits: Limits = DEFAULT_LIMITS) -> None:
     warnings.simplefilter("error", Image.DecompressionBombWarning)
 
 
-_REPR = re.compile(r"<[^<>]*\bat 0x[0-9a-fA-F]+>")
-_PATH = re.compile(r"(?:[A-Za-z]:)?(?:/[\w.+-]+){2,}/?")
-
-
-def library_message(exc: BaseException) -> str:
-    """What a parsing library said, fit for a client: its first line, without object
-    reprs, file paths or tracebacks (they say nothing to the sender and leak our layout)."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    if text.startswith("Traceback"):
-        text = ""
-    text = _PATH.sub("<path>", _REPR.sub("the document", text))
-    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+__all__ = ["DEFAULT_LIMITS", "Limits", "check_size", "harden_libraries", "library_message"]

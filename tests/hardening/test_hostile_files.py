@@ -44,7 +44,7 @@ def test_hostile_file_in_the_parser_sandbox(case: HostileFile) -> None:
     _check_outcome(case, result)
     assert float(result["seconds"]) < WALL_BOUND, f"{case.name} took {result['seconds']:.1f} s"
     # the sandbox's address-space limit is what holds memory; the 512 MB target for the
-    # worst files is tested on its own (test_known_defects.py while it is not met)
+    # worst files is tested on its own (test_bounds_and_recovery.py)
     rss = int(result["child_max_rss"])
     assert rss <= DEFAULT_LIMITS.memory_bytes, f"{case.name}: child peaked at {rss // _MIB} MiB"
 
