@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import socket
 import threading
 import time
 from collections.abc import Collection, Mapping
@@ -490,10 +491,15 @@ class RqExecutor:
                     return
                 if status == JobStatus.QUEUED and self.queue.get_job_position(job_id) is not None:
                     return
-                if status == JobStatus.STARTED and not _heartbeat_lost(job):
+                if (
+                    status == JobStatus.STARTED
+                    and not _heartbeat_lost(job)
+                    and not _worker_gone(job, self.connection)
+                ):
                     return
-                # Finished or failed; started by a worker that stopped beating; or "queued" but
-                # no longer in the queue (taken by a worker that died before starting it).
+                # Finished or failed; started by a worker that is gone or stopped beating; or
+                # "queued" but no longer in the queue (taken by a worker that died before
+                # starting it).
                 self.connection.lrem(self.queue.intermediate_queue_key, 0, job_id)
                 job.delete()
 
@@ -519,6 +525,33 @@ def _heartbeat_lost(job: object) -> bool:
         return False
     beat = beat if beat.tzinfo is not None else beat.replace(tzinfo=dt.UTC)
     return dt.datetime.now(dt.UTC) - beat > HEARTBEAT_LOST
+
+
+def _worker_gone(job: object, connection: Redis) -> bool:
+    """True when the worker that started `job` is known to be dead.
+
+    rq notices a worker killed with SIGKILL only when its keys expire (minutes). The
+    reconciler can know sooner: the worker's registration is gone, or it ran on this host
+    and its process no longer exists. A worker on another host that is still registered
+    counts as alive (its heartbeat decides, see `_heartbeat_lost`).
+    """
+    name = getattr(job, "worker_name", None)
+    if not name:
+        return False
+    hostname, pid = connection.hmget(f"rq:worker:{name}", ["hostname", "pid"])
+    if hostname is None and pid is None:
+        return True  # deregistered or expired
+    if isinstance(hostname, bytes):
+        hostname = hostname.decode()
+    if hostname is None or pid is None or hostname != socket.gethostname():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return False
+    return False
 
 
 def build_executor(services: Services) -> Executor:
