@@ -37,7 +37,7 @@ from gateway.domain import (
 from gateway.errors import InputError
 from gateway.rules import ALL_RULES, load_ruleset, run_rules
 from gateway.rules.context import CodeItem, RejectedDocument, RuleContext, ShipmentFacts
-from gateway.rules.nearmiss import CombinedIndex, KeyIndex, NearMissIndex
+from gateway.rules.nearmiss import CombinedIndex, KeySet, NearMissIndex, NeighbourIndex
 
 log = structlog.get_logger(__name__)
 
@@ -272,6 +272,7 @@ def _finish(
 
     # decode: the same raw text decodes the same way, so decode each distinct text once
     started = time.perf_counter()
+    notify(f"decoding {len(occurrences)} codes", 0.0)
     decoder = decode or _default_decode()
     cache: dict[str, DecodedCode] = {}
     decoded: list[DecodedCode] = []
@@ -288,6 +289,7 @@ def _finish(
     started = time.perf_counter()
     keys = sorted({d.key for d in decoded if d.key and d.valid and d.key_kind != "gtin"})
     keys = [k for k in keys if not _is_lot_key(k)]
+    notify(f"looking up {len(keys)} keys", 0.0)
     lookups = _lookup(platform, keys, notify)
     timings["lookup"] = time.perf_counter() - started
 
@@ -310,8 +312,8 @@ def _finish(
         for d, (occ, extraction, line) in zip(decoded, occurrences, strict=True)
     )
     items = tuple(_sscc_as_unit_only_when_found(items))
-    index: NearMissIndex = KeyIndex(k for k, v in lookups.items() if v.status is LookupStatus.FOUND)
-    index = _near_miss_index(platform, index)
+    found = KeySet([k for k, v in lookups.items() if v.status is LookupStatus.FOUND])
+    index = _near_miss_index(platform, found)
     ctx = RuleContext(
         facts=facts,
         today=now.date(),
@@ -322,8 +324,10 @@ def _finish(
         platform_source=platform.source,
         ruleset_label=rules.label,
         near_miss=index,
+        checked_at=now,
     )
     started = time.perf_counter()
+    notify("checking rules", 0.0)
     outcome = run_rules(ctx, rules, ALL_RULES)
     timings["rules"] = time.perf_counter() - started
     notify("checked", 1.0)
@@ -357,18 +361,26 @@ def _finish(
     )
 
 
-def _near_miss_index(platform: object, found: NearMissIndex) -> NearMissIndex:
-    """The platform's own index when it offers one, else its key list, else the look-ups."""
-    if isinstance(platform, NearMissIndex):
+def _near_miss_index(platform: object, found: KeySet) -> object:
+    """The platform's own search when it offers one, else its key list, plus the look-ups.
+
+    A key list (the local registry's `keys()`) is read only when a suggestion is first
+    needed: a shipment without typos pays nothing for it.
+    """
+    if isinstance(platform, NeighbourIndex | NearMissIndex):
         return CombinedIndex(platform, found)
     keys = getattr(platform, "keys", None)
     if callable(keys):
-        try:
-            listed = keys()
-        except Exception:  # an index is help, not a requirement
-            return found
-        if isinstance(listed, list | tuple | set | frozenset):
-            return CombinedIndex(KeyIndex(str(k) for k in listed), found)
+
+        def listed() -> Iterable[str]:
+            try:
+                result = keys()
+            except Exception:  # an index is help, not a requirement
+                log.warning("near_miss_keys_failed")
+                return ()
+            return [str(k) for k in result] if isinstance(result, Iterable) else ()
+
+        return CombinedIndex(KeySet(listed), found)
     return found
 
 

@@ -48,7 +48,8 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("gross_kg", "G.W. (kg)", "毛重"),
     ("codes", "Battery Code", "电池编码"),
 )
-_LETTER = {name: chr(ord("A") + i) for i, (name, _, _) in enumerate(COLUMNS)}
+# The same columns plus the carton number, for packing lists that say what is in which box.
+COLUMNS_WITH_CARTON = (*COLUMNS, ("carton", "Carton No.", "箱号"))
 HEADER_ROW = 7
 TODAY = dt.date(2026, 11, 20)
 FIXED_CLOCK = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
@@ -78,6 +79,7 @@ class Row:
     net_kg: float
     gross_kg: float
     codes: tuple[str, ...]
+    carton: str = ""
 
 
 @dataclass(frozen=True)
@@ -98,40 +100,48 @@ class SampleShipment:
 
 
 def build_manifest(
-    document_id: str, filename: str, header: Mapping[str, str], rows: Sequence[Row]
+    document_id: str,
+    filename: str,
+    header: Mapping[str, str],
+    rows: Sequence[Row],
+    columns: Sequence[tuple[str, str, str]] = COLUMNS,
+    title: str = "PACKING LIST 装箱单",
 ) -> tuple[DocumentInput, Extraction]:
     """Write a bilingual packing list to XLSX and describe what it holds."""
+    letter = {name: chr(ord("A") + i) for i, (name, _, _) in enumerate(columns)}
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = SHEET
-    ws["A1"] = "PACKING LIST 装箱单"
+    ws["A1"] = title
     labels = {
         "shipper": "Shipper 发货人",
         "consignee": "Consignee 收货人",
         "destination": "Destination 目的国",
         "invoice_no": "Invoice No. 发票号",
         "dg_packaging_cert": "DG Packaging Cert 危包证",
+        "msds": "MSDS No. 安全技术说明书",
+        "dg_declaration": "DG Declaration 危险货物申报单",
+        "declaration_elements": "Declaration elements 申报要素",
     }
     for offset, (key, value) in enumerate(header.items()):
         ws.cell(row=2 + offset, column=1, value=labels.get(key, key))
         ws.cell(row=2 + offset, column=2, value=value)
-    for col, (_, en, zh) in enumerate(COLUMNS, start=1):
+    for col, (_, en, zh) in enumerate(columns, start=1):
         ws.cell(row=HEADER_ROW, column=col, value=f"{zh}\n{en}")
     lines: list[ManifestLine] = []
     for offset, row in enumerate(rows):
         r = HEADER_ROW + 1 + offset
         values = dataclasses.asdict(row)
         values["codes"] = "\n".join(row.codes)
-        for col, (name, _, _) in enumerate(COLUMNS, start=1):
-            cell = ws.cell(row=r, column=col, value=values[name])
-            if isinstance(values[name], str):
+        for col, (name, _, _) in enumerate(columns, start=1):
+            written = None if values[name] == "" else values[name]
+            cell = ws.cell(row=r, column=col, value=written)
+            if isinstance(written, str):
                 cell.data_type = "s"  # a model such as "=X" is text in the user's file too
 
         def ref(name: str, r: int = r) -> SourceRef:
-            return SourceRef(
-                document_id=document_id, sheet=SHEET, row=r, cell=f"{_LETTER[name]}{r}"
-            )
+            return SourceRef(document_id=document_id, sheet=SHEET, row=r, cell=f"{letter[name]}{r}")
 
         lines.append(
             ManifestLine(
@@ -148,6 +158,7 @@ def build_manifest(
                 net_kg=row.net_kg,
                 gross_kg=row.gross_kg,
                 destination=header.get("destination"),
+                carton=row.carton or None if "carton" in letter else None,
                 codes=tuple(
                     CodeOccurrence(raw=code, source=ref("codes"), method=ExtractionMethod.CELL)
                     for code in row.codes
@@ -163,7 +174,9 @@ def build_manifest(
                         "un_number",
                         "net_kg",
                         "gross_kg",
+                        "carton",
                     )
+                    if name in letter and (name != "carton" or row.carton)
                 },
             )
         )
@@ -211,6 +224,8 @@ def registry_csv(records: Sequence[RegistrationRecord]) -> bytes:
     """The records as a registry export (CSV, field names as headers) for `--registry`."""
     headers = {
         "record_id": "Record ID",
+        "manufacturer_name": "Manufacturer",
+        "rated_capacity_ah": "Rated capacity (Ah)",
         "gtin": "GTIN",
         "serial": "Serial",
         "gb_code": "GB code",
@@ -271,8 +286,10 @@ def pack_record(serial: str, **changes: object) -> RegistrationRecord:
         model="EVP-75",
         chemistry="NCM",
         rated_energy_kwh=75.0,
+        rated_capacity_ah=206.0,
         mass_kg=450.0,
         specific_energy_wh_per_kg=166.7,
+        manufacturer_name="Shanghai Example Power Co., Ltd.",
         un_number="UN3480",
         un38_3_summary_ref="UN383-EVP75-2026",
         manufacturing_date=dt.date(2026, 9, 1),
@@ -312,11 +329,23 @@ _HEADER_DE = {
 }
 
 
+# A complete title block: the DG declaration, the SDS and the declaration elements cited.
+_HEADER_DE_COMPLETE = {
+    **_HEADER_DE,
+    "msds": "SDS-EVP75-2026",
+    "dg_declaration": "DGD-2026-1120",
+    "declaration_elements": (
+        "品牌类型:1|出口享惠情况:3|用途:电动汽车用|电极材料:NCM|比能量:166.7Wh/kg|"
+        f"品牌:EXAMPLE|型号:EVP-75|容量:206Ah|汞含量:无汞|额定电压:364V|GTIN:{GTIN_PACK}|CAS:无"
+    ),
+}
+
+
 def clean_to_germany() -> SampleShipment:
-    """Three registered NEV packs to Germany, every record complete: clear."""
+    """Three registered NEV packs to Germany, every record and document complete: clear."""
     serials = ("PK0001", "PK0002", "PK0003")
     rows = [_pack_row(i, s) for i, s in enumerate(serials, start=1)]
-    doc, extraction = build_manifest("doc-1", "packing_list_DE.xlsx", _HEADER_DE, rows)
+    doc, extraction = build_manifest("doc-1", "packing_list_DE.xlsx", _HEADER_DE_COMPLETE, rows)
     return SampleShipment(
         name="clean_to_germany",
         facts=ShipmentFacts(
@@ -447,10 +476,70 @@ def ess_by_air() -> SampleShipment:
     )
 
 
+def details_to_poland() -> SampleShipment:
+    """A packing list and its DG declaration to Poland whose paperwork disagrees: block.
+
+    Every unit is registered and verified; what is wrong is the paperwork: the declaration
+    elements are incomplete and name another GTIN, one line names no carton, and the DG
+    declaration states UN3481 where the packing list says UN3480.
+    """
+    serials = ("PK0201", "PK0202", "PK0203")
+    header = {
+        "shipper": "Shanghai Example Power Co., Ltd. USCC 91310000MA1K4ABC2X",
+        "consignee": "Example Magazyn Sp. z o.o., Gdansk, EORI PL1234567890",
+        "destination": "PL",
+        "invoice_no": "INV-2026-1201",
+        "dg_packaging_cert": "CIQ-DG-2026-0901",
+        "msds": "SDS-EVP75-2026",
+        "declaration_elements": f"品牌类型:1|用途:电动汽车用|型号:EVP-75|GTIN:{GTIN_CABINET}",
+    }
+    rows = [
+        _pack_row(1, serials[0], carton="C01"),
+        _pack_row(2, serials[1], carton="C01"),
+        _pack_row(3, serials[2]),  # no carton number
+    ]
+    packing, packing_extraction = build_manifest(
+        "doc-1", "packing_list_PL.xlsx", header, rows, columns=COLUMNS_WITH_CARTON
+    )
+    dgd_rows = [dataclasses.replace(row, un_number="UN3481", carton="") for row in rows]
+    dgd, dgd_extraction = build_manifest(
+        "doc-2",
+        "dg_declaration_PL.xlsx",
+        {"shipper": header["shipper"], "destination": "PL", "dg_declaration": "DGD-2026-1201"},
+        dgd_rows,
+        title="DANGEROUS GOODS DECLARATION 危险货物申报单",
+    )
+    return SampleShipment(
+        name="details_to_poland",
+        facts=ShipmentFacts(
+            shipment_id="SHP-DETAILS",
+            reference="INV-2026-1201",
+            destination="PL",
+            transport_mode="sea",
+        ),
+        documents=(packing, dgd),
+        extractions={
+            packing.document.id: packing_extraction,
+            dgd.document.id: dgd_extraction,
+        },
+        records=tuple(pack_record(s, destination_country="PL") for s in serials),
+        expected_verdict=Verdict.BLOCK,
+        expected_codes=frozenset(
+            {
+                "DECLARATION_ELEMENTS_INCOMPLETE",
+                "DECLARATION_GTIN_MISMATCH",
+                "UNITS_WITHOUT_PACKAGE",
+                "DG_DECLARATION_INCONSISTENT",
+            }
+        ),
+    )
+
+
 SAMPLES: dict[str, Callable[[], SampleShipment]] = {
     "clean_to_germany": clean_to_germany,
     "problems_to_germany": problems_to_germany,
     "ess_by_air": ess_by_air,
+    "details_to_poland": details_to_poland,
 }
 
 

@@ -29,7 +29,7 @@ from gateway.rules.engine import (
     load_ruleset,
     run_rules,
 )
-from gateway.rules.nearmiss import KeyIndex, NearMissIndex
+from gateway.rules.nearmiss import KeyIndex, KeySet, NearMissIndex, NeighbourIndex
 
 ALL_RULES: tuple[Rule, ...] = (
     *manifest.RULES,
@@ -47,7 +47,9 @@ __all__ = [
     "PLATFORM_POLICY",
     "CodeItem",
     "KeyIndex",
+    "KeySet",
     "NearMissIndex",
+    "NeighbourIndex",
     "RejectedDocument",
     "Rule",
     "RuleContext",

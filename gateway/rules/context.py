@@ -9,8 +9,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 from gateway.domain import (
     CodeOccurrence,
@@ -25,8 +26,22 @@ from gateway.domain import (
     SourceRef,
 )
 
+T = TypeVar("T")
+
 # Key kinds that identify one battery unit. SSCC (pallet, carton) and GTIN-only codes do not.
 UNIT_KEY_KINDS = frozenset({"sgtin", "giai", "gb34014", "gb45565", "cpid"})
+
+# Title-block facts and the header (or extra column) keys that may carry them. The first key
+# is the name the document reader is asked to produce; the others are accepted spellings.
+FACT_KEYS: Mapping[str, tuple[str, ...]] = {
+    "dg_packaging_cert": ("dg_packaging_cert", "dg_packaging_appraisal", "packaging_cert"),
+    "eori": ("consignee_eori", "eori", "importer_eori"),
+    "un38_3": ("un38_3", "un38_3_summary", "un38_3_report"),
+    "msds": ("msds", "sds", "msds_no", "sds_no"),
+    "dg_declaration": ("dg_declaration", "dgd", "dgd_no", "dg_declaration_no"),
+    "declaration_elements": ("declaration_elements",),
+    "packages": ("packages", "total_packages"),
+}
 
 
 @dataclass(frozen=True)
@@ -69,7 +84,7 @@ class CodeItem:
             return self.lookup is not None and self.lookup.status is LookupStatus.FOUND
         return self.decoded.key_kind in UNIT_KEY_KINDS
 
-    @property
+    @functools.cached_property
     def record(self) -> RegistrationRecord | None:
         """The registration record when the look-up found one."""
         if self.lookup is not None and self.lookup.status is LookupStatus.FOUND:
@@ -112,7 +127,8 @@ class RuleContext:
     platform_source: str = "registry"
     platform_contract: str = "assumed-v1"
     ruleset_label: str = "default"
-    near_miss: object | None = None  # a NearMissIndex, see gateway.rules.nearmiss
+    near_miss: object | None = None  # a NeighbourIndex or NearMissIndex, see rules.nearmiss
+    checked_at: dt.datetime | None = None  # when the platform answered (the pipeline's clock)
 
     def lines(self) -> Iterator[tuple[Extraction, ManifestLine]]:
         """Every manifest line of every document, in document order."""
@@ -122,7 +138,12 @@ class RuleContext:
 
     def units(self) -> Iterator[CodeItem]:
         """Codes that identify one battery unit."""
-        return (item for item in self.items if item.is_unit)
+        return iter(self._units)
+
+    @functools.cached_property
+    def _units(self) -> tuple[CodeItem, ...]:
+        # Most rules walk the units: decide once which codes are units.
+        return tuple(item for item in self.items if item.is_unit)
 
     @functools.cached_property
     def _by_line(self) -> dict[int, list[CodeItem]]:
@@ -151,6 +172,41 @@ class RuleContext:
             if value and value.strip():
                 return value.strip()
         return None
+
+    def stated(self, fact: str) -> str | None:
+        """A title-block fact (e.g. "dg_packaging_cert") under any of its header keys.
+
+        Header keys first, then the same keys among the lines' extra columns: a packing list
+        may give an appraisal or MSDS number per line instead of once above the table.
+        """
+        names = FACT_KEYS.get(fact, (fact,))
+        for name in names:
+            value = self.header(name)
+            if value:
+                return value
+        if not self._extra_names.intersection(names):
+            return None  # no line has such a column: skip the walk over every line
+        for _, line in self.lines():
+            for name in names:
+                value = line.extra.get(name)
+                if value and value.strip():
+                    return value.strip()
+        return None
+
+    @functools.cached_property
+    def _extra_names(self) -> frozenset[str]:
+        names: set[str] = set()
+        for _, line in self.lines():
+            if line.extra:
+                names.update(line.extra)
+        return frozenset(names)
+
+    def memo(self, name: str, build: Callable[[], T]) -> T:
+        """A value several rules derive from the context, built once (e.g. line groups)."""
+        cache: dict[str, object] = self.__dict__.setdefault("_memo", {})
+        if name not in cache:
+            cache[name] = build()
+        return cast(T, cache[name])
 
     def destination(self, line: ManifestLine | None = None) -> str | None:
         """The destination country: the line's own, else the documents', else the user's."""

@@ -7,12 +7,14 @@ Announcement 2025 No. 58 and its suspension by No. 70, MOF/STA Announcement 2026
 
 from __future__ import annotations
 
+import functools
+import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from gateway.domain import Finding, RegistrationRecord, Severity, SourceRef
+from gateway.domain import Finding, ManifestLine, RegistrationRecord, Severity, SourceRef
 from gateway.rules.engine import Rule, RuleRun
-from gateway.rules.reference import PACKAGING_APPRAISAL_UN, normalize_un
+from gateway.rules.reference import PACKAGING_APPRAISAL_UN, normalize_un, text_key
 
 _LITHIUM = frozenset({"LFP", "NCM", "NCA", "LMO", "LCO", "LTO"})
 
@@ -123,14 +125,14 @@ def check_export_control(run: RuleRun) -> Iterator[Finding]:
 
 def check_packaging_appraisal(run: RuleRun) -> Iterator[Finding]:
     """UN3480/3481/3090/3091 exports need a DG packaging appraisal (危包证) reference."""
-    reference = run.ctx.header("dg_packaging_cert")
-    if reference:
+    # The appraisal number is usually given once in the title block, sometimes per line.
+    if run.ctx.stated("dg_packaging_cert"):
         return
     refs: list[SourceRef] = []
     numbers: set[str] = set()
     for _, line in run.ctx.lines():
         un = normalize_un(line.un_number)
-        if un in PACKAGING_APPRAISAL_UN and not line.extra.get("dg_packaging_cert"):
+        if un in PACKAGING_APPRAISAL_UN:
             refs.append(run.ctx.field_ref(line, "un_number"))
             numbers.add(un)
     if refs:
@@ -155,6 +157,238 @@ def check_rebate(run: RuleRun) -> Iterator[Finding]:
     elif reduced_from is not None and on >= reduced_from:
         rate = "6%"
     yield run.finding("VAT_REBATE_RATE", rate=rate, date=on.isoformat())
+
+
+# --- declaration elements (申报要素) of heading 8507 -------------------------------------
+
+# The elements of the customs catalogue for 8507.60 lines, in the catalogue's order (a
+# positional "a|b|c" string follows it), each with a pattern recognising its label.
+DECLARATION_ELEMENTS: tuple[tuple[str, str], ...] = (
+    ("brand_type", r"品牌类型|brand\s*type"),
+    ("preference", r"享惠|优惠|preferen"),
+    ("use", r"用途|\buse\b|purpose"),
+    ("electrode_material", r"电极|正极|electrode|cathode"),
+    ("specific_energy", r"比能量|能量密度|specific\s*energy"),
+    ("brand", r"品牌|brand"),
+    ("model", r"型号|model"),
+    ("capacity", r"容量|capacity"),
+    ("mercury", r"汞|mercury|\bhg\b"),
+    ("rated_voltage", r"电压|voltage"),
+    ("gtin", r"gtin|商品条码|条形码|条码"),
+    ("cas", r"\bcas\b"),
+)
+_ELEMENT_LABELS = tuple((name, re.compile(p, re.IGNORECASE)) for name, p in DECLARATION_ELEMENTS)
+ELEMENT_NAMES = tuple(name for name, _ in DECLARATION_ELEMENTS)
+# Chinese names, for the messages: the broker fills the declaration in Chinese.
+ELEMENT_ZH = {
+    "brand_type": "品牌类型",
+    "preference": "出口享惠情况",
+    "use": "用途",
+    "electrode_material": "电极材料",
+    "specific_energy": "比能量",
+    "brand": "品牌",
+    "model": "型号",
+    "capacity": "容量",
+    "mercury": "汞含量",
+    "rated_voltage": "额定电压",
+    "gtin": "GTIN",
+    "cas": "CAS",
+}
+_EMPTY = frozenset({"", "-", "--", "—"})
+_SEPARATORS = re.compile(r"[|｜;；]")
+
+
+def parse_declaration_elements(text: str | None) -> dict[str, str]:
+    """Elements of a declaration-elements string, labelled or positional (see `_parse`).
+
+    >>> parse_declaration_elements("锂离子电池|0|3|电动汽车用|NCM|160Wh/kg")["use"]
+    '电动汽车用'
+    >>> parse_declaration_elements("品牌类型:0;GTIN:06901234567892;用途:储能")["gtin"]
+    '06901234567892'
+    """
+    if not text:
+        return {}
+    return dict(_parse(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> tuple[tuple[str, str], ...]:
+    # Lines repeat the same description and model: each distinct text is parsed once.
+    return tuple(_parse_uncached(text).items())
+
+
+def _parse_uncached(text: str) -> dict[str, str]:
+    """Elements of a declaration-elements string, labelled or positional.
+
+    Labelled: "品牌类型:0|用途:电动汽车用|GTIN:06901234567892" (also with ";"); positional,
+    "|"-separated in the catalogue's order: "0|3|电动汽车用|NCM|160Wh/kg|...", possibly after
+    the goods name. A text with fewer than four "|" parts and fewer than two labelled parts is
+    not a declaration string (a description may hold a stray separator).
+    """
+    if "|" not in text and "｜" not in text and ":" not in text and "：" not in text:
+        return {}
+    parts = [p.strip() for p in _SEPARATORS.split(text)]
+    labelled: dict[str, str] = {}
+    for part in parts:
+        label, sep, value = part.replace("：", ":").partition(":")
+        if not sep:
+            continue
+        name = _element_of_label(label)
+        if name is not None and value.strip() not in _EMPTY:
+            labelled.setdefault(name, value.strip())
+    if len(labelled) >= 2 and len(labelled) * 2 >= len([p for p in parts if p]):
+        return labelled
+    positional = [p.strip() for p in re.split(r"[|｜]", text)]
+    if len(positional) < 4:
+        return {}
+    # The brand type (a code 0-4, or words naming the brand) opens the elements; a goods
+    # name written before it is skipped.
+    start = next(
+        (i for i, p in enumerate(positional[:3]) if re.fullmatch(r"[0-4]", p) or "品牌" in p),
+        0,
+    )
+    return {
+        name: value
+        for name, value in zip(ELEMENT_NAMES, positional[start:], strict=False)
+        if value not in _EMPTY
+    }
+
+
+def _element_of_label(label: str) -> str | None:
+    for name, pattern in _ELEMENT_LABELS:
+        if pattern.search(label):
+            return name
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
+def line_groups(run: RuleRun) -> dict[tuple[str, str], list[ManifestLine]]:
+    """Heading-8507 lines grouped as one declaration item: same model (or description), HS."""
+
+    def build() -> dict[tuple[str, str], list[ManifestLine]]:
+        groups: dict[tuple[str, str], list[ManifestLine]] = defaultdict(list)
+        for _, line in run.ctx.lines():
+            hs = _digits(line.hs_code or "")
+            if hs.startswith("8507"):
+                groups[(text_key(line.model or line.description or "?"), hs)].append(line)
+        return groups
+
+    return run.ctx.memo("customs.line_groups", build)
+
+
+def stated_elements(run: RuleRun, lines: Sequence[ManifestLine]) -> dict[str, str]:
+    """Declaration elements the documents state for a group of lines.
+
+    From a declaration-elements column or title-block field, element columns of their own
+    (brand, capacity, ...), or a description/model cell holding the element string.
+    """
+    found: dict[str, str] = {}
+    for line in lines:
+        texts: tuple[str | None, ...] = (
+            line.extra.get("declaration_elements"),
+            line.description,
+            line.model,
+        )
+        for text in texts:
+            for name, value in parse_declaration_elements(text).items():
+                found.setdefault(name, value)
+        if line.extra:
+            for name in ELEMENT_NAMES:
+                cell = line.extra.get(name)
+                if name not in found and cell and cell.strip() not in _EMPTY:
+                    found[name] = cell.strip()
+    for name, value in parse_declaration_elements(run.ctx.stated("declaration_elements")).items():
+        found.setdefault(name, value)
+    return found
+
+
+def _group_label(lines: Sequence[ManifestLine]) -> str:
+    first = lines[0]
+    return first.model or first.description or "?"
+
+
+def _line_numbers(lines: Sequence[ManifestLine]) -> str:
+    # Invoice and packing list number the same lines alike: each number is shown once.
+    numbers = list(dict.fromkeys(line.line_no for line in lines if line.line_no))
+    shown = ", ".join(numbers[:10])
+    return shown + (f" (+{len(numbers) - 10})" if len(numbers) > 10 else "")
+
+
+def check_declaration_elements(run: RuleRun) -> Iterator[Finding]:
+    """Heading-8507 items carry the declaration elements customs asks for.
+
+    Incomplete elements warn once per line group; no elements anywhere (a packing list is not
+    the declaration) is one information finding for the shipment.
+    """
+    required = [n for n in run.strings("required") if n in ELEMENT_NAMES]
+    groups = line_groups(run)
+    bare: list[ManifestLine] = []
+    for (_, hs), lines in sorted(groups.items()):
+        found = stated_elements(run, lines)
+        if not found:
+            bare.extend(lines)
+            continue
+        missing = [n for n in required if n not in found]
+        if missing:
+            yield run.finding(
+                "DECLARATION_ELEMENTS_INCOMPLETE",
+                refs=[run.ctx.field_ref(line, "hs_code") for line in lines],
+                model=_group_label(lines),
+                hs=hs,
+                lines=_line_numbers(lines),
+                missing=", ".join(missing),
+                hint_zh="、".join(ELEMENT_ZH[n] for n in missing),
+            )
+    if bare:
+        # One note for the shipment, pointing at the documents rather than at every line.
+        documents = dict.fromkeys(line.source.document_id for line in bare)
+        yield run.finding(
+            "DECLARATION_ELEMENTS_NOT_PROVIDED",
+            refs=[SourceRef(document_id=d) for d in documents],
+            severity=Severity.INFO,
+            count=len(bare),
+            elements=", ".join(required),
+            hint_zh="、".join(ELEMENT_ZH[n] for n in required),
+        )
+
+
+def _gtin14(text: str) -> str:
+    digits = "".join(c for c in text if c.isdigit())
+    return digits.zfill(14) if 8 <= len(digits) <= 14 else digits
+
+
+def check_declaration_gtin(run: RuleRun) -> Iterator[Finding]:
+    """The GTIN a declaration item states equals the GTIN of the unit codes listed under it."""
+    for (_, hs), lines in sorted(line_groups(run).items()):
+        stated: set[str] = set()
+        element = stated_elements(run, lines).get("gtin")
+        if element:
+            stated.add(_gtin14(element))
+        units: set[str] = set()
+        for line in lines:
+            for item in run.ctx.items_of(line):
+                gtin = item.decoded.ais.get("01")
+                if not gtin or not item.decoded.valid:
+                    continue
+                if item.decoded.key_kind == "gtin":
+                    stated.add(gtin)  # a product-code column: the GTIN the line declares
+                elif item.is_unit:
+                    units.add(gtin)
+        if not stated or not units or units <= stated:
+            continue
+        yield run.finding(
+            "DECLARATION_GTIN_MISMATCH",
+            refs=[run.ctx.field_ref(line, "hs_code") for line in lines],
+            model=_group_label(lines),
+            hs=hs,
+            lines=_line_numbers(lines),
+            stated=", ".join(sorted(stated)),
+            decoded=", ".join(sorted(units)),
+        )
 
 
 RULES: tuple[Rule, ...] = (
@@ -183,7 +417,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "customs.dg_packaging",
-        1,
+        2,
         Severity.INFO,  # the appraisal is its own document; packing lists rarely cite it
         "CN-CUS",
         ("DG_PACKAGING_CERT_MISSING",),
@@ -199,5 +433,24 @@ RULES: tuple[Rule, ...] = (
         check_rebate,
         "The export VAT rebate rate that applies on the declaration date.",
         defaults={"reduced_from": "2026-04-01", "zero_from": "2027-01-01"},
+    ),
+    Rule(
+        "customs.declaration_elements",
+        1,
+        Severity.WARN,
+        "CN-CUS",
+        ("DECLARATION_ELEMENTS_INCOMPLETE", "DECLARATION_ELEMENTS_NOT_PROVIDED"),
+        check_declaration_elements,
+        "Heading-8507 items carry their declaration elements (申报要素).",
+        defaults={"required": list(ELEMENT_NAMES)},
+    ),
+    Rule(
+        "customs.declaration_gtin",
+        1,
+        Severity.WARN,
+        "CN-CUS",
+        ("DECLARATION_GTIN_MISMATCH",),
+        check_declaration_gtin,
+        "The GTIN in the declaration elements equals the GTIN of the unit codes.",
     ),
 )

@@ -5,9 +5,11 @@ Sources: UN Model Regulations, IMDG Code, IATA DGR 67th edition ("DG").
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from gateway.domain import Finding, ManifestLine, RegistrationRecord, Severity, SourceRef
 from gateway.rules.engine import Rule, RuleRun
@@ -76,6 +78,8 @@ def check_un_number(run: RuleRun) -> Iterator[Finding]:
 
 def check_un38_3(run: RuleRun) -> Iterator[Finding]:
     """A UN38.3 test summary is on record for each battery model (one finding per model)."""
+    if run.ctx.stated("un38_3"):
+        return  # the documents cite the test summary themselves
     models: dict[str, list[SourceRef]] = defaultdict(list)
     for item in run.ctx.units():
         record = item.record
@@ -166,23 +170,176 @@ _SPECIAL: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
+_SPECIAL_PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
+    (
+        kind,
+        provision,
+        re.compile(
+            "|".join(rf"\b{re.escape(w)}\b" if w.isascii() else re.escape(w) for w in words)
+        ),
+    )
+    for kind, provision, words in _SPECIAL
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def special_kinds(description: str) -> tuple[tuple[str, str], ...]:
+    """(kind, provision) of each special battery a description names (lines repeat texts)."""
+    text = description.lower()
+    return tuple((kind, provision) for kind, provision, p in _SPECIAL_PATTERNS if p.search(text))
+
+
 def check_special_batteries(run: RuleRun) -> Iterator[Finding]:
     """Damaged, prototype or waste batteries need special packing; damaged ones never fly."""
     air = run.ctx.transport_mode() == "air"
     for _, line in run.ctx.lines():
-        text = (line.description or "").lower()
-        for kind, provision, words in _SPECIAL:
-            if any(
-                re.search(rf"\b{re.escape(w)}\b", text) if w.isascii() else w in text for w in words
-            ):
+        for kind, provision in special_kinds(line.description or ""):
+            yield run.finding(
+                "SPECIAL_BATTERY",
+                refs=[run.ctx.field_ref(line, "description")],
+                severity=Severity.BLOCK if air and kind == "damaged" else None,
+                kind=kind,
+                provision=provision,
+                line=line.line_no or "",
+            )
+
+
+def _number(text: str | None) -> float | None:
+    if not text:
+        return None
+    match = re.search(r"\d+(?:\.\d+)?", text.replace(",", ""))
+    return float(match.group()) if match else None
+
+
+@dataclass
+class _DgFigures:
+    """What one document says about its dangerous goods."""
+
+    un_numbers: set[str] = field(default_factory=set)
+    packages: float | None = None
+    net_kg: float | None = None
+    places: dict[str, list[SourceRef]] = field(default_factory=dict)  # compared field -> cells
+
+
+def _dg_figures(run: RuleRun) -> dict[str, _DgFigures]:
+    """Per document (by file name): battery UN numbers, packages and net kg of those lines."""
+    figures: dict[str, _DgFigures] = {}
+    for extraction in run.ctx.extractions:
+        seen = _DgFigures()
+        line_packages: float | None = None
+        for line in extraction.lines:
+            un = normalize_un(line.un_number)
+            if un not in BATTERY_UN:
+                continue
+            seen.un_numbers.add(un)
+            seen.places.setdefault("un_number", []).append(run.ctx.field_ref(line, "un_number"))
+            count = _number(line.extra.get("packages"))
+            if count is not None:
+                line_packages = (line_packages or 0.0) + count
+                seen.places.setdefault("packages", []).append(run.ctx.field_ref(line, "packages"))
+            if line.net_kg is not None:
+                seen.net_kg = (seen.net_kg or 0.0) + line.net_kg
+                seen.places.setdefault("net_kg", []).append(run.ctx.field_ref(line, "net_kg"))
+        header_un = normalize_un(extraction.header.get("un_number"))
+        if not seen.un_numbers and header_un in BATTERY_UN:
+            seen.un_numbers.add(header_un)
+        total = _number(extraction.header.get("packages"))
+        seen.packages = total if total is not None else line_packages
+        if seen.un_numbers:
+            figures[extraction.document.filename] = seen
+    return figures
+
+
+def check_dg_declaration(run: RuleRun) -> Iterator[Finding]:
+    """The DG declaration and the other documents agree on UN numbers, packages and net mass.
+
+    Documents that state these figures are compared with each other (a disagreement blocks).
+    When no DG declaration is among them, one information finding gives the figures the
+    declaration must carry.
+    """
+    figures = _dg_figures(run)
+    if not figures:
+        return
+    tolerance = run.number("net_tolerance")
+    refs = [SourceRef(document_id=e.document.id) for e in run.ctx.extractions]
+
+    def cells(name: str) -> list[SourceRef]:
+        # The cells that state the figure in each document (the document when none does).
+        found = [ref for f in figures.values() for ref in f.places.get(name, ())]
+        return found or refs
+
+    if len(figures) > 1:
+        compared: tuple[tuple[str, str, dict[str, str]], ...] = (
+            (
+                "UN numbers / UN编号",
+                "un_number",
+                {n: ", ".join(sorted(f.un_numbers)) for n, f in figures.items()},
+            ),
+            (
+                "packages / 件数",
+                "packages",
+                {n: _fmt(f.packages) for n, f in figures.items() if f.packages is not None},
+            ),
+        )
+        for name, cell, values in compared:
+            if len(set(values.values())) > 1:
                 yield run.finding(
-                    "SPECIAL_BATTERY",
-                    refs=[run.ctx.field_ref(line, "description")],
-                    severity=Severity.BLOCK if air and kind == "damaged" else None,
-                    kind=kind,
-                    provision=provision,
-                    line=line.line_no or "",
+                    "DG_DECLARATION_INCONSISTENT",
+                    refs=cells(cell),
+                    field=name,
+                    values="; ".join(f"{doc}: {v}" for doc, v in values.items()),
                 )
+        nets = {n: f.net_kg for n, f in figures.items() if f.net_kg is not None}
+        if nets and max(nets.values()) - min(nets.values()) > tolerance * max(nets.values()):
+            yield run.finding(
+                "DG_DECLARATION_INCONSISTENT",
+                refs=cells("net_kg"),
+                field="net quantity / 净重 (kg)",
+                values="; ".join(f"{doc}: {_fmt(v)}" for doc, v in nets.items()),
+            )
+    if run.ctx.stated("dg_declaration"):
+        return
+    first = next(iter(figures.values()))
+    air = run.ctx.transport_mode() == "air"
+    # Figures in a form both languages read: UN numbers, "pkgs", "N.W." as printed on DGDs.
+    shown = [", ".join(sorted({u for f in figures.values() for u in f.un_numbers}))]
+    if first.packages is not None:
+        shown.append(f"{_fmt(first.packages)} pkgs")
+    if first.net_kg is not None:
+        shown.append(f"N.W. {_fmt(first.net_kg)} kg")
+    yield run.finding(
+        "DG_DECLARATION_NOT_PROVIDED",
+        refs=refs,
+        severity=Severity.INFO,
+        form="Shipper's Declaration for Dangerous Goods" if air else "IMO dangerous goods form",
+        figures=" · ".join(shown),
+    )
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
+
+
+def check_sds(run: RuleRun) -> Iterator[Finding]:
+    """A safety data sheet is cited for the batteries; one finding per shipment.
+
+    Information by sea, road and rail; a warning by air, where the carrier asks for it at
+    booking.
+    """
+    numbers = sorted(
+        {un for _, line in run.ctx.lines() if (un := normalize_un(line.un_number)) in BATTERY_UN}
+    )
+    if not numbers or run.ctx.stated("msds"):
+        return
+    air = run.ctx.transport_mode() == "air"
+    yield run.finding(
+        "SDS_REFERENCE_MISSING",
+        refs=[SourceRef(document_id=e.document.id) for e in run.ctx.extractions],
+        severity=Severity.WARN if air else None,
+        un_numbers=", ".join(numbers),
+    )
 
 
 RULES: tuple[Rule, ...] = (
@@ -197,7 +354,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "dangerous_goods.un38_3",
-        1,
+        2,
         Severity.WARN,
         "DG",
         ("UN38_3_SUMMARY_MISSING",),
@@ -241,5 +398,24 @@ RULES: tuple[Rule, ...] = (
         ("WH_RATING_MISSING",),
         check_wh_rating,
         "A Wh rating is known for each battery.",
+    ),
+    Rule(
+        "dangerous_goods.declaration",
+        1,
+        Severity.BLOCK,
+        "DG",
+        ("DG_DECLARATION_INCONSISTENT", "DG_DECLARATION_NOT_PROVIDED"),
+        check_dg_declaration,
+        "The DG declaration and the other documents agree on UN numbers, packages and net mass.",
+        defaults={"net_tolerance": 0.005},
+    ),
+    Rule(
+        "dangerous_goods.sds",
+        1,
+        Severity.INFO,
+        "PRACTICE",
+        ("SDS_REFERENCE_MISSING",),
+        check_sds,
+        "A safety data sheet (SDS/MSDS) is cited for the batteries.",
     ),
 )

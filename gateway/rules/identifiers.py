@@ -151,6 +151,8 @@ def check_label_same_record(run: RuleRun) -> Iterator[Finding]:
         elif item.line is not None:
             groups[("line", id(item.line))].append(item)
     for items in groups.values():
+        if len(items) != 2:
+            continue  # a label pairs exactly one GS1 code with one GB/T code
         gs1 = [i for i in items if not i.is_gb]
         gb = [i for i in items if i.is_gb]
         # Only a one-to-one pairing is a label; a line listing many units pairs nothing.

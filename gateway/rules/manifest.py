@@ -6,14 +6,15 @@ Sources: Chinese customs logic checks on declarations ("CN-CUS") and forwarding 
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 
-from gateway.domain import Finding, Severity, SourceRef
+from gateway.domain import Finding, ManifestLine, Severity, SourceRef
 from gateway.rules.context import CodeItem
 from gateway.rules.engine import PLATFORM_POLICY, Rule, RuleRun
 from gateway.rules.nearmiss import key_to_hri
-from gateway.rules.reference import ISO_COUNTRIES, looks_like_unlocode
+from gateway.rules.reference import ISO_COUNTRIES, looks_like_unlocode, text_key
 
 
 def check_documents(run: RuleRun) -> Iterator[Finding]:
@@ -109,6 +110,7 @@ def check_quantity(run: RuleRun) -> Iterator[Finding]:
     """A line's quantity equals the number of unit codes listed on it."""
     lines_without_codes: list[SourceRef] = []
     loose_units = any(i.line is None and i.is_unit for i in run.ctx.items)
+    reconciled = reconciled_packages(run)
     for _, line in run.ctx.lines():
         on_line = run.ctx.items_of(line)
         # An invalid code was still meant as one unit: count it, so a typo is not also
@@ -121,7 +123,7 @@ def check_quantity(run: RuleRun) -> Iterator[Finding]:
             if not line.codes:
                 lines_without_codes.append(line.source)
             continue
-        if abs(line.quantity - len(units)) > 1e-9:
+        if abs(line.quantity - len(units)) > 1e-9 and id(line) not in reconciled:
             yield run.finding(
                 "QUANTITY_CODE_COUNT_MISMATCH",
                 refs=[run.ctx.field_ref(line, "quantity")],
@@ -302,6 +304,136 @@ def check_mixed_scope(run: RuleRun) -> Iterator[Finding]:
         )
 
 
+# --- packages: codes per carton or pallet ------------------------------------------------
+
+_RANGE = re.compile(
+    r"^\s*([A-Za-z]*)[ #-]?(\d{1,6})\s*(?:-|~|～|–|—|至|到|to)\s*([A-Za-z]*)[ #-]?(\d{1,6})\s*$",
+    re.IGNORECASE,
+)
+
+
+def package_of(line: ManifestLine) -> tuple[str, str] | None:
+    """("carton", "C-01") or ("pallet", "P1") for a packed line; the carton wins."""
+    if line.carton and line.carton.strip():
+        return ("carton", line.carton.strip())
+    if line.pallet and line.pallet.strip():
+        return ("pallet", line.pallet.strip())
+    return None
+
+
+def range_count(text: str) -> int | None:
+    """How many packages a range such as "C001-C010" or "1~5" names (None: not a range)."""
+    match = _RANGE.match(text)
+    if match is None or match.group(1).upper() != (match.group(3) or match.group(1)).upper():
+        return None
+    first, last = int(match.group(2)), int(match.group(4))
+    return last - first + 1 if last >= first else None
+
+
+def _line_units(run: RuleRun, line: ManifestLine) -> set[str]:
+    return {i.key for i in run.ctx.items_of(line) if i.is_unit and i.key}
+
+
+def reconciled_packages(run: RuleRun) -> set[int]:
+    """Lines (by identity) whose package holds as many unit codes as its lines' quantities.
+
+    A packing list may state the quantity once per carton and list the carton's codes on the
+    rows below; such a line is not a per-line quantity mismatch.
+    """
+    ok: set[int] = set()
+    for extraction in run.ctx.extractions:
+        groups: dict[tuple[str, str], list[ManifestLine]] = defaultdict(list)
+        for line in extraction.lines:
+            package = package_of(line)
+            if package is not None:
+                groups[package].append(line)
+        for lines in groups.values():
+            if len(lines) < 2:
+                continue
+            quantities = [line.quantity for line in lines if line.quantity is not None]
+            units: set[str] = set()
+            for line in lines:
+                units |= _line_units(run, line)
+            if quantities and units and abs(sum(quantities) - len(units)) < 1e-9:
+                ok.update(id(line) for line in lines)
+    return ok
+
+
+def check_packages(run: RuleRun) -> Iterator[Finding]:
+    """Codes per carton or pallet equal the packing list's quantity; each unit in one package.
+
+    Only documents with a carton or pallet column are judged. A package of one line is left to
+    `manifest.quantity`, which compares the same numbers.
+    """
+    # key -> document id -> packages naming the unit there
+    placed: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    places: dict[str, list[SourceRef]] = defaultdict(list)
+    for extraction in run.ctx.extractions:
+        if not any(package_of(line) for line in extraction.lines):
+            continue
+        groups: dict[tuple[str, str], list[ManifestLine]] = defaultdict(list)
+        unpacked: list[SourceRef] = []
+        for line in extraction.lines:
+            package = package_of(line)
+            units = _line_units(run, line)
+            if package is None:
+                if units:
+                    unpacked.append(line.source)
+                continue
+            groups[package].append(line)
+            label = f"{package[0]} {package[1]}"
+            for key in units:
+                placed[key][extraction.document.id].add(label)
+                places[key].append(run.ctx.field_ref(line, package[0]))
+            stated = _float(line.extra.get("packages"))
+            counted = range_count(package[1])
+            if stated is not None and counted is not None and abs(stated - counted) > 1e-9:
+                yield run.finding(
+                    "PACKAGE_RANGE_COUNT_MISMATCH",
+                    refs=[run.ctx.field_ref(line, package[0])],
+                    line=line.line_no or "",
+                    range=package[1],
+                    counted=counted,
+                    stated=_num(stated),
+                )
+        for (kind, name), lines in groups.items():
+            quantities = [line.quantity for line in lines if line.quantity is not None]
+            packed: set[str] = set()
+            for line in lines:
+                packed |= _line_units(run, line)
+            if len(lines) < 2 or not quantities or not packed:
+                continue
+            if abs(sum(quantities) - len(packed)) > 1e-9:
+                yield run.finding(
+                    "PACKAGE_CODE_COUNT_MISMATCH",
+                    refs=[run.ctx.field_ref(line, kind) for line in lines],
+                    kind=kind,
+                    package=name,
+                    quantity=_num(sum(quantities)),
+                    codes=len(packed),
+                )
+        if unpacked:
+            yield run.finding("UNITS_WITHOUT_PACKAGE", refs=unpacked, count=len(unpacked))
+    # The same unit in two packages of one document is a duplicate (manifest.duplicates);
+    # here, documents that pack a unit differently.
+    split = sorted(
+        key
+        for key, by_document in placed.items()
+        if len(by_document) > 1
+        and all(len(p) == 1 for p in by_document.values())
+        and len({text_key(p) for ps in by_document.values() for p in ps}) > 1
+    )
+    if split:
+        first = split[0]
+        yield run.finding(
+            "UNIT_IN_SEVERAL_PACKAGES",
+            refs=[ref for key in split for ref in places[key]],
+            count=len(split),
+            unit=key_to_hri(first),
+            packages=" / ".join(sorted({p for ps in placed[first].values() for p in ps})),
+        )
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "manifest.documents",
@@ -333,7 +465,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "manifest.quantity",
-        1,
+        2,
         Severity.BLOCK,
         "PRACTICE",
         ("QUANTITY_CODE_COUNT_MISMATCH", "LINES_WITHOUT_CODES", "NO_UNIT_CODES"),
@@ -387,5 +519,19 @@ RULES: tuple[Rule, ...] = (
         ("COUNTRY_CODE_INVALID", "PORT_CODE_INVALID", "DESTINATION_INCONSISTENT"),
         check_places,
         "Country codes are ISO 3166, port codes UN/LOCODE, and destinations agree.",
+    ),
+    Rule(
+        "manifest.packages",
+        1,
+        Severity.WARN,
+        "PRACTICE",
+        (
+            "PACKAGE_CODE_COUNT_MISMATCH",
+            "UNIT_IN_SEVERAL_PACKAGES",
+            "UNITS_WITHOUT_PACKAGE",
+            "PACKAGE_RANGE_COUNT_MISMATCH",
+        ),
+        check_packages,
+        "Codes per carton or pallet equal the packing list's quantity; each unit in one package.",
     ),
 )

@@ -207,6 +207,14 @@ MESSAGES: dict[str, Text] = {
         "Check again when the platform answers, or pass a registry file (--registry).",
         "请在平台恢复后重新检查，或提供备案文件（--registry）。",
     ),
+    "LOOKUP_AGE": Text(
+        "Registration answers of {checked_at} are {hours} h old on the declaration date "
+        "{declared_on} (more than {max_hours} h).",
+        "备案核验结果（{checked_at}）到申报日 {declared_on} 已有 {hours} 小时（超过 "
+        "{max_hours} 小时）。",
+        "Run the check again shortly before submission.",
+        "请在申报前重新核验。",
+    ),
     # manifest
     "DOCUMENT_REJECTED": Text(
         "Document {document} could not be used: {detail}",
@@ -298,6 +306,30 @@ MESSAGES: dict[str, Text] = {
         "Check each line's registration duty separately.",
         "请逐行确认备案义务。",
     ),
+    "PACKAGE_CODE_COUNT_MISMATCH": Text(
+        "{kind} {package}: quantity {quantity} but {codes} unit code(s) listed.",
+        "{kind} {package}：数量 {quantity}，但列出 {codes} 个电池编码。",
+        "Make the package's quantities equal the battery codes packed in it.",
+        "请使包装内的数量与所装电池编码数一致。",
+    ),
+    "UNIT_IN_SEVERAL_PACKAGES": Text(
+        "{count} unit(s) are packed differently by different documents, e.g. {unit} in {packages}.",
+        "{count} 个电池在不同文件中的包装不一致，例如 {unit}：{packages}。",
+        "Each battery is packed once: keep it under one carton or pallet.",
+        "每个电池只能装在一个包装内：请只保留一个箱号或托盘号。",
+    ),
+    "UNITS_WITHOUT_PACKAGE": Text(
+        "{count} line(s) with battery codes name no carton or pallet, while other lines do.",
+        "{count} 行有电池编码但未注明箱号或托盘号，而其他行已注明。",
+        "Give every line its carton or pallet number.",
+        "请为每一行注明箱号或托盘号。",
+    ),
+    "PACKAGE_RANGE_COUNT_MISMATCH": Text(
+        "Line {line}: package range {range} holds {counted} package(s) but {stated} are stated.",
+        "序号 {line}：箱号范围 {range} 共 {counted} 件，但件数写为 {stated}。",
+        "Correct the package range or the number of packages.",
+        "请更正箱号范围或件数。",
+    ),
     # customs
     "HS_HEADING_CONFLICT": Text(
         "Line {line}: HS code {stated} does not fit {chemistry} batteries (expected {expected}).",
@@ -337,6 +369,29 @@ MESSAGES: dict[str, Text] = {
         "{count} 行 {un_numbers} 货物未提供危险货物包装使用鉴定结果单（危包证）。",
         "Obtain the appraisal from the local customs and cite its number.",
         "请向当地海关申请危包证并注明编号。",
+    ),
+    "DECLARATION_ELEMENTS_INCOMPLETE": Text(
+        "Model {model} (HS {hs}, line(s) {lines}): declaration elements missing: {missing}.",
+        "型号 {model}（HS {hs}，序号 {lines}）：申报要素不全，缺少 {missing}。",
+        "Complete the declaration elements: {missing}.",
+        "请补全申报要素：{hint_zh}。",
+    ),
+    "DECLARATION_ELEMENTS_NOT_PROVIDED": Text(
+        "{count} line(s) under heading 8507 carry no declaration elements; the declaration "
+        "needs: {elements}.",
+        "{count} 行 8507 品目货物未列明申报要素；报关单需要：{elements}。",
+        "Prepare the declaration elements for the customs declaration (brand type, "
+        "preference, use, electrode material, specific energy, brand, model, capacity, "
+        "mercury, rated voltage, GTIN, CAS).",
+        "请为报关单准备申报要素：{hint_zh}。",
+    ),
+    "DECLARATION_GTIN_MISMATCH": Text(
+        "Model {model} (HS {hs}, line(s) {lines}): declared GTIN {stated} differs from the "
+        "GTIN {decoded} of the battery codes.",
+        "型号 {model}（HS {hs}，序号 {lines}）：申报要素中的 GTIN {stated} 与电池编码中的 "
+        "GTIN {decoded} 不一致。",
+        "Declare the GTIN printed in the batteries' codes, or split the item by GTIN.",
+        "请申报电池编码中的 GTIN，或按 GTIN 拆分申报项。",
     ),
     "VAT_REBATE_RATE": Text(
         "Export VAT rebate for batteries on {date}: {rate}.",
@@ -413,6 +468,24 @@ MESSAGES: dict[str, Text] = {
         "Use the packing instruction of {provision}; damaged batteries may not go by air.",
         "请按 {provision} 的包装要求处理；损坏电池不得空运。",
     ),
+    "DG_DECLARATION_NOT_PROVIDED": Text(
+        "No dangerous-goods declaration among the documents; the {form} must match: {figures}.",
+        "文件中没有危险货物申报单；{form} 须与以下数据一致：{figures}。",
+        "Attach the dangerous-goods declaration, or check it against these figures.",
+        "请附上危险货物申报单，或按以上数据核对。",
+    ),
+    "DG_DECLARATION_INCONSISTENT": Text(
+        "Documents disagree on the dangerous-goods {field}: {values}.",
+        "各文件的危险货物数据（{field}）不一致：{values}。",
+        "Make the DG declaration, packing list and invoice state the same {field}.",
+        "请使危险货物申报单、装箱单和发票的数据一致。",
+    ),
+    "SDS_REFERENCE_MISSING": Text(
+        "No safety data sheet (SDS/MSDS) is cited for {un_numbers}.",
+        "{un_numbers} 货物未注明安全技术说明书（SDS/MSDS）。",
+        "Attach the SDS of each battery model or cite its number.",
+        "请附上各型号电池的安全技术说明书或注明编号。",
+    ),
     # EU
     "EU_ENTRY_SUMMARY_DATA": Text(
         "{count} EU-bound line(s) lack a 6-digit HS code or a precise description for the "
@@ -458,6 +531,24 @@ MESSAGES: dict[str, Text] = {
         "{count} 个户用储能电池发往欧盟：在欧盟属于工业电池（固定式储能系统）。",
         "Apply the EU industrial-battery duties (passport above 2 kWh, DoC, CE).",
         "请履行欧盟工业电池义务（超过 2 kWh 需护照、符合性声明、CE）。",
+    ),
+    "EU_LABEL_DATA_MISSING": Text(
+        "Model {model}: label data of Annex VI Part A not on record: {missing} "
+        "({count} unit(s)); required from {applies_from}.",
+        "型号 {model}：缺少附件 VI A 部分标签信息：{missing}（{count} 个电池）；"
+        "自 {applies_from} 起必须提供。",
+        "Complete the label data (manufacturer, category, model, date of manufacture, "
+        "weight, capacity, chemistry) in the registration.",
+        "请在备案中补全标签信息（制造商、类别、型号、生产日期、重量、容量、化学体系）。",
+    ),
+    "EU_DUE_DILIGENCE": Text(
+        "{count} unit(s) to the EU: battery due diligence (Art. 48) applies from "
+        "{applies_from} to operators above the turnover threshold.",
+        "{count} 个电池发往欧盟：自 {applies_from} 起，营业额超过门槛的经营者须履行电池"
+        "供应链尽职调查义务（第 48 条）。",
+        "Ask the EU importer whether the obligation applies and keep the due-diligence "
+        "report reference with the shipment.",
+        "请与欧盟进口商确认是否适用，并随货保存尽职调查报告编号。",
     ),
     # governance
     "RULESET_AND_PLATFORM": Text(

@@ -83,6 +83,7 @@ def looks_like_unlocode(text: str) -> bool:
     return bool(_UNLOCODE.match(text.replace(" ", "").upper()))
 
 
+@functools.lru_cache(maxsize=1024)
 def normalize_un(text: str | None) -> str | None:
     """ "UN 3480", "3480", "UN No. 3480" -> "UN3480"; None when there is no 4-digit number."""
     if not text:
@@ -98,6 +99,12 @@ def same_text(a: str | None, b: str | None) -> bool:
     return _squash(a) == _squash(b)
 
 
+def text_key(text: str) -> str:
+    """A comparison key: upper case, NFKC, without spaces, hyphens, slashes or dots."""
+    return _squash(text)
+
+
+@functools.lru_cache(maxsize=8192)
 def _squash(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).upper()
     return re.sub(r"[\s\-_/.]", "", folded)

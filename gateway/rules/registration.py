@@ -8,6 +8,7 @@ text, so these rules form the switchable `platform_policy` pack. The one excepti
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -315,6 +316,30 @@ _GRACE_DEFAULTS: dict[str, object] = {
     "minor_fields": ["site_gln", "consignee_name", "cf_study_url", "passport_url", "doc_url"],
 }
 
+
+def check_lookup_age(run: RuleRun) -> Iterator[Finding]:
+    """Answers older than the allowed age on the declaration date should be fetched again."""
+    checked_at = run.ctx.checked_at
+    declared_on = run.ctx.facts.declared_on
+    if checked_at is None or declared_on is None:
+        return
+    if not any(item.lookup is not None for item in run.ctx.units()):
+        return
+    # The declaration is taken as made at the start of its day (UTC): the earliest moment.
+    submitted = dt.datetime.combine(declared_on, dt.time(), tzinfo=dt.UTC)
+    answered = checked_at if checked_at.tzinfo else checked_at.replace(tzinfo=dt.UTC)
+    hours = (submitted - answered).total_seconds() / 3600
+    limit = run.number("max_age_hours")
+    if hours > limit:
+        yield run.finding(
+            "LOOKUP_AGE",
+            checked_at=answered.isoformat(timespec="minutes"),
+            declared_on=declared_on.isoformat(),
+            hours=int(hours),
+            max_hours=int(limit) if float(limit).is_integer() else limit,
+        )
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "registration.found",
@@ -423,5 +448,16 @@ RULES: tuple[Rule, ...] = (
         check_unverified,
         "Codes the platform did not answer are reported, never passed.",
         CORE,
+    ),
+    Rule(
+        "registration.lookup_age",
+        1,
+        Severity.INFO,
+        "ASSUMPTION",
+        ("LOOKUP_AGE",),
+        check_lookup_age,
+        "Answers older than the allowed age on the declaration date are fetched again.",
+        CORE,
+        {"max_age_hours": 24},
     ),
 )

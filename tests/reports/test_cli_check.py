@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import pty
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from gateway.cli import main
+from gateway.reports.cli import TerminalProgress
 from samples.shipments import SAMPLES, registry_csv
 
 
@@ -93,3 +101,74 @@ def test_sandboxed_reading_gives_the_same_verdict(files):
     assert result.exit_code == 2, result.output
     codes = {f["code"] for f in json.loads(result.stdout)["findings"]}
     assert "LOT_MISMATCH" in codes
+
+
+def test_piped_stderr_gets_no_progress_text(files):
+    manifest, registry = files("problems_to_germany")
+    result = _check(manifest, "--registry", registry, "--today", "2026-11-20")
+    assert result.exit_code == 2
+    assert "\x1b[K" not in result.stderr
+    assert "reading" not in result.stderr
+    assert "gateway check:" not in result.stderr
+
+
+def test_terminal_progress_names_the_document_and_the_time_and_clears_its_line():
+    sample = SAMPLES["clean_to_germany"]()
+    stream = io.StringIO()
+    progress = TerminalProgress(stream, sample.documents)
+    name = sample.documents[0].document.filename
+    progress(f"reading {name}", 0.0)
+    progress("looking up 3 keys", 0.5)
+    progress.close()
+    text = stream.getvalue()
+    assert f"[1/1] reading {name} (0.0 MB)" in text
+    assert "looking up 3 keys 50%" in text
+    assert " s (total " in text
+    assert text.endswith("\r\x1b[K")
+    assert not any(t.name == "check-progress" for t in threading.enumerate())
+
+
+def test_progress_shows_on_a_terminal(files, tmp_path):
+    manifest, registry = files("clean_to_germany")
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "gateway"), "check", str(manifest), "--registry",
+             str(registry), "--out", str(tmp_path / "r.json")],
+            stderr=follower, stdout=subprocess.DEVNULL, timeout=60, check=False,
+        )  # fmt: skip
+        os.close(follower)
+        follower = -1
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal is closed once the child has gone
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+        if follower >= 0:
+            os.close(follower)
+    assert done.returncode in (0, 1)
+    assert b"loading the registry" in shown
+    assert b"reading " + manifest.name.encode() in shown
+
+
+def test_a_shipment_of_two_documents_is_compared_document_to_document(tmp_path):
+    sample = SAMPLES["details_to_poland"]()
+    paths = []
+    for item in sample.documents:
+        path = tmp_path / item.document.filename
+        path.write_bytes(item.data)
+        paths.append(path)
+    registry = tmp_path / "registry.csv"
+    registry.write_bytes(registry_csv(sample.records))
+    result = _check(*paths, "--registry", registry, "--today", "2026-11-20")
+    assert result.exit_code == 2, result.output
+    report = json.loads(result.stdout)
+    codes = {f["code"] for f in report["findings"]}
+    assert {"DG_DECLARATION_INCONSISTENT", "UNITS_WITHOUT_PACKAGE"} <= codes
+    assert report["counts"]["verified"] == report["counts"]["units"]

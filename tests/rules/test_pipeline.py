@@ -223,3 +223,19 @@ def test_a_platform_offering_candidates_drives_near_miss_help():
     )
     (finding,) = [f for f in report.findings if f.code == "UNIT_NOT_REGISTERED"]
     assert finding.evidence["suggestion"] == sgtin("PK0101", rec.gtin or "")
+
+
+@pytest.mark.parametrize(("days", "expected"), [(0, False), (1, False), (3, True)])
+def test_answers_are_dated_by_the_pipeline_clock_for_the_age_rule(days, expected):
+    sample = SAMPLES["clean_to_germany"]()
+    declared = FIXED_CLOCK.date() + dt.timedelta(days=days)
+    facts = ShipmentFacts(shipment_id="s", destination="DE", declared_on=declared)
+    report = check_shipment(
+        sample.documents,
+        platform=InMemoryRegistry(sample.records),
+        facts=facts,
+        extract=sample.extract,
+        clock=lambda: FIXED_CLOCK,
+    )
+    assert ("LOOKUP_AGE" in {f.code for f in report.findings}) is expected
+    assert report.verdict is Verdict.CLEAR  # information only
