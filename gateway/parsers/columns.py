@@ -43,6 +43,16 @@ _COMPILED = tuple((name, re.compile(p)) for name, p in COLUMN_PATTERNS)
 
 # header-block labels (the shipper/consignee block above the table and remarks below it)
 HEADER_PATTERNS: tuple[tuple[str, str], ...] = (
+    # documents cited in the title block; before "declaration_no", which would take them
+    (
+        "dg_packaging_cert",
+        r"危包|危险货物包装|dg\s*packag|packaging\s*(appraisal|certificate|cert\b)",
+    ),
+    ("dg_declaration", r"危险货物申报|危险品申报|\bdgd\b|dangerous\s*goods\s*decl"),
+    ("un38_3", r"un\s*38\.?3"),
+    ("msds", r"msds|\bsds\b|安全技术说明书|安全数据表|safety\s*data\s*sheet"),
+    ("consignee_eori", r"\beori\b"),
+    ("declaration_elements", r"申报要素|declaration\s*elements"),
     ("declaration_no", r"报关单|declaration|decl\.?\s*no|customs\s*decl"),
     ("invoice_no", r"发票|invoice"),
     ("contract_no", r"合同|contract|p\.?o\.?\s*no"),
