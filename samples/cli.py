@@ -12,12 +12,18 @@ from gateway.domain import RegistrationRecord
 
 def write_shipments(out_dir: Path) -> list[Path]:
     """The sample shipments' manifests plus one registry CSV holding all their records."""
-    from samples.shipments import clean_to_germany, ess_by_air, problems_to_germany, registry_csv
+    from samples.shipments import (
+        clean_to_germany,
+        details_to_poland,
+        ess_by_air,
+        problems_to_germany,
+        registry_csv,
+    )
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     records: list[RegistrationRecord] = []
-    for sample in (clean_to_germany(), problems_to_germany(), ess_by_air()):
+    for sample in (clean_to_germany(), problems_to_germany(), ess_by_air(), details_to_poland()):
         for doc in sample.documents:
             path = out_dir / f"{sample.name}_{doc.document.filename}"
             path.write_bytes(doc.data)
