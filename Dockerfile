@@ -38,4 +38,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
     CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"
 
 ENTRYPOINT ["gateway"]
-CMD ["serve", "--bind", "0.0.0.0:8000", "--workers", "4"]
+CMD ["serve", "--bind", "0.0.0.0:8000", "--workers", "4", "--threads", "2"]

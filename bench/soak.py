@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 
 import requests
-from bench_load import check_history, manifest, p95, run_uploads, start_stack, wait_reports
+from bench_load import Poller, check_history, manifest, p95, run_uploads, start_stack
 
 
 def main() -> None:
@@ -53,10 +53,12 @@ def main() -> None:
         try:
             manifest()  # build once before timing
             killer.start()
-            uploads, retries = run_uploads(stack, args.rate, args.seconds)
+            poller = Poller(stack)
+            poller.start()
+            uploads, retries = run_uploads(stack, args.rate, args.seconds, poller)
             stop.set()
             killer.join()
-            done = wait_reports(stack, uploads + retries, timeout=300.0)
+            done = poller.wait(timeout=300.0)
             history = check_history(stack, uploads, retries, done)
             missing = {u.shipment_id for u in uploads + retries if u.shipment_id} - set(done)
             for sid in sorted(missing):  # say where each unfinished shipment stands

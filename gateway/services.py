@@ -249,7 +249,7 @@ class PipelineChecker:
 
     def __call__(self, request: CheckRequest, *, history: History, progress: ProgressFn) -> Report:
         """Run `gateway.pipeline.check_shipment` for one shipment."""
-        from gateway.parsers.sandbox import extract_sandboxed
+        from gateway.parsers.sandbox import extract_sandboxed, shared_fork_server
         from gateway.pipeline import DocumentInput, ShipmentFacts, check_shipment
 
         assert self.services is not None
@@ -263,9 +263,13 @@ class PipelineChecker:
         )
 
         def extract(item: DocumentInput) -> Extraction:
-            # each document is parsed in a child process with memory, CPU and time limits
+            # each document is parsed in a child process with memory, CPU and time limits,
+            # forked from this process's fork server (a cold start when there is none)
             return extract_sandboxed(
-                item.data, filename=item.document.filename, document_id=item.document.id
+                item.data,
+                filename=item.document.filename,
+                document_id=item.document.id,
+                server=shared_fork_server(),
             )
 
         report: Report = check_shipment(

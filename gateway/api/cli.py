@@ -181,30 +181,56 @@ def keys_revoke(key_id: str) -> None:
 # -- serve ---------------------------------------------------------------------------------------
 
 
-def run_gunicorn(bind: str, workers: int, timeout: int, settings: Settings) -> None:
+def gunicorn_options(
+    bind: str, workers: int, timeout: int, threads: int = 2, keepalive: int = 0
+) -> dict[str, Any]:
+    """gunicorn's settings for `gateway serve` (gthread workers).
+
+    Without keep-alive a process takes a connection only when one of its threads is free
+    (`worker_connections` = `threads`), so waiting requests stay in the kernel's accept
+    queue, shared by all processes, instead of in the queue of whichever busy process
+    accepted them first. That fairness is what keeps the scan p95 down.
+    """
+    return {
+        "bind": bind,
+        "workers": workers,
+        "timeout": timeout,
+        "graceful_timeout": 30,
+        "worker_class": "gthread",
+        "threads": threads,
+        "keepalive": keepalive,
+        # idle keep-alive connections count against worker_connections: with keep-alive
+        # on, let a process hold many of them (gunicorn's default)
+        "worker_connections": threads if keepalive == 0 else 1000,
+        "accesslog": "-",
+    }
+
+
+def run_gunicorn(
+    bind: str,
+    workers: int,
+    timeout: int,
+    settings: Settings,
+    threads: int = 2,
+    keepalive: int = 0,
+) -> None:
     """Serve the app under gunicorn, in this process (gunicorn's BaseApplication)."""
     from gunicorn.app.base import BaseApplication
 
     def post_worker_init(worker: Any) -> None:
+        from gateway.api.codes import warm_up
         from gateway.jobs import Maintenance, resubmit_received
 
         svc = worker.wsgi.extensions["gateway"]
+        warm_up(svc)
         if not svc.settings.redis_url:  # embedded: this process runs the jobs too
             resubmit_received(svc)
             Maintenance(svc).start()
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            options = {
-                "bind": bind,
-                "workers": workers,
-                "timeout": timeout,
-                "graceful_timeout": 30,
-                "worker_class": "gthread",
-                "threads": 8,
-                "accesslog": "-",
-                "post_worker_init": post_worker_init,
-            }
+            options = gunicorn_options(bind, workers, timeout, threads, keepalive)
+            options["post_worker_init"] = post_worker_init
             for key, value in options.items():
                 self.cfg.set(key, value)
 
@@ -218,9 +244,33 @@ def run_gunicorn(bind: str, workers: int, timeout: int, settings: Settings) -> N
 
 @click.command("serve")
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    envvar="GATEWAY_WEB_WORKERS",
+    help="Web processes; scans are CPU-bound, so about one per core.",
+)
+@click.option(
+    "--threads",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    envvar="GATEWAY_WEB_THREADS",
+    help="Threads per web process (requests in flight per process).",
+)
+@click.option(
+    "--keepalive",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 300),
+    envvar="GATEWAY_WEB_KEEPALIVE",
+    help="Seconds an idle HTTP connection is kept; 0 shares waiting requests fairly "
+    "between the web processes (put a reverse proxy in front for client keep-alive).",
+)
 @click.option("--timeout", default=60, show_default=True, help="Worker timeout (s).")
-def serve(bind: str, workers: int, timeout: int) -> None:
+def serve(bind: str, workers: int, threads: int, keepalive: int, timeout: int) -> None:
     """Run the HTTP API and web pages (migrations first)."""
     settings = Settings.from_env()
     svc = _services(settings)
@@ -231,7 +281,7 @@ def serve(bind: str, workers: int, timeout: int) -> None:
         resubmit_received(svc)
         reconcile(svc)
     svc.close()
-    run_gunicorn(bind, workers, timeout, settings)
+    run_gunicorn(bind, workers, timeout, settings, threads, keepalive)
 
 
 # -- worker --------------------------------------------------------------------------------------
@@ -246,7 +296,8 @@ def worker(burst: bool, simple: bool) -> None:
     from redis import Redis
     from rq import SimpleWorker, Worker
 
-    from gateway.jobs import Maintenance, deliver_outbox, queue_name, reconcile
+    from gateway.jobs import Maintenance, deliver_outbox, queue_name, reconcile, warm_up
+    from gateway.parsers.sandbox import shared_fork_server, stop_shared_fork_server
 
     settings = Settings.from_env()
     if not settings.redis_url:
@@ -254,7 +305,11 @@ def worker(burst: bool, simple: bool) -> None:
         raise click.ClickException(msg)
     svc = _services(settings)
     connection = Redis.from_url(settings.redis_url)
-    cls = SimpleWorker if simple else Worker
+    # Started in this process, before any work horse is forked: every horse inherits the
+    # parser fork server instead of paying an interpreter start per document.
+    shared_fork_server()
+    warm_up(svc)  # likewise the imports and the ruleset every job needs
+    cls = SimpleWorker if simple else _forking_worker_class(Worker)
     rq_worker = cls(
         [queue_name(svc.options.queue_prefix)],
         connection=connection,
@@ -273,6 +328,20 @@ def worker(burst: bool, simple: bool) -> None:
         if burst:
             deliver_outbox(svc)
         svc.close()
+        stop_shared_fork_server()
+
+
+def _forking_worker_class(base: type[Any]) -> type[Any]:
+    """rq's forking worker, checking the parser fork server before each job."""
+    from gateway.parsers.sandbox import shared_fork_server
+
+    class ShipmentWorker(base):  # type: ignore[misc]
+        def execute_job(self, job: Any, queue: Any) -> Any:
+            # restarted here, in the parent, if it died: the horse forked next inherits it
+            shared_fork_server()
+            return super().execute_job(job, queue)
+
+    return ShipmentWorker
 
 
 # -- demo ----------------------------------------------------------------------------------------
@@ -375,4 +444,5 @@ def demo(bind: str, no_serve: bool) -> None:
         click.echo(f"  {note}")
     sys.stdout.flush()
     if not no_serve:
-        run_gunicorn(bind, 1, 120, settings)
+        # one process for pages, polls and jobs; the browser's keep-alive is welcome here
+        run_gunicorn(bind, 1, 120, settings, threads=8, keepalive=2)

@@ -173,7 +173,9 @@ def create_shipment() -> Response:
                     msg,
                     status=409,
                     code="idempotency_in_flight",
-                    headers={"Retry-After": "2"},
+                    # storing an upload takes tens of milliseconds: the shortest wait HTTP
+                    # can say is enough for the retry to find the answer
+                    headers={"Retry-After": "1"},
                 )
             return _replay(existing.response)
     if repo.count_open() >= svc.options.max_open_shipments:

@@ -1,31 +1,71 @@
-"""Entry point of the parser sandbox child: `python -m gateway.parsers.child`.
+"""The parser sandbox's children: one document per process, in one of two ways.
 
-Reads the document from stdin and a JSON job description from argv[1]; prints one JSON
-object on stdout: `{"ok": true, "extraction": {...}}` or `{"ok": false, "error": ..., ...}`.
-The parent (`gateway.parsers.sandbox`) has already set the resource limits.
+* `python -m gateway.parsers.child JOB` (cold start): reads the document from stdin, the job
+  (JSON) from argv, prints one JSON object on stdout: `{"ok": true, "extraction": {...}}` or
+  `{"ok": false, "error": ..., ...}`. The parent has set the resource limits before exec.
+* `python -m gateway.parsers.child --serve FD` (fork server): a long-lived process that has
+  imported the parsing modules once and forks one child per document it is sent on the
+  control socket FD. Each forked child starts its own session, applies the resource limits
+  itself, then behaves exactly like a cold-started child on the pipes it was handed. The
+  server tells the client the child's pid (so the client can kill the process group at its
+  wall-clock limit) and, when it has reaped it, its wait status (so crashes by signal are
+  named as before).
+
+The protocol on the control socket (AF_UNIX, SOCK_SEQPACKET, one message per document): the
+job as UTF-8 JSON with three file descriptors attached: the read end of the document pipe,
+the write end of the result pipe, and one end of a stream socket on which the server answers
+`pid` then `wait status` (each a signed 64-bit big-endian integer). The server exits when
+every holder of the client end has closed it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import resource
+import struct
 import sys
+from typing import Any
+
+_INT = struct.Struct("!q")
+
+# Imported by the fork server before it forks anything: what every document needs, and the
+# PDF engine. numpy, OpenCV and the OCR models are left to the children that need them (an
+# image or a scanned page): they would add ~300 MiB of address space to every child, and
+# RLIMIT_AS counts inherited mappings.
+PRELOAD = (
+    "gateway.parsers",
+    "gateway.parsers.codes",
+    "gateway.parsers.columns",
+    "gateway.parsers.excel",
+    "gateway.parsers.pdf",
+    "gateway.parsers.image",
+    "gateway.parsers.serialize",
+    "xlrd",
+    "pypdfium2",
+    "PIL.Image",
+)
 
 
-def main() -> int:
-    """Parse one document and report the outcome as JSON."""
-    job = json.loads(sys.argv[1])
-    data = sys.stdin.buffer.read()
-    out: dict[str, object]
-    try:
-        from gateway.errors import InputError
-        from gateway.parsers import Limits, extract
-        from gateway.parsers.limits import library_message
-        from gateway.parsers.serialize import extraction_to_dict
-    except MemoryError:
-        # the limit is too tight for the parser to start at all, before any document work
-        out = {"ok": False, "error": "MemoryError", "stage": "start", "message": "out of memory"}
-        sys.stdout.write(json.dumps(out))
-        return 0
+def apply_limits(limits: dict[str, Any]) -> None:
+    """Address space, CPU seconds, file size and no core dumps for this process."""
+    memory = int(limits["memory_bytes"])
+    cpu = int(limits["cpu_seconds"])
+    fsize = int(limits["max_file_bytes"])
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 2))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def parse(job: dict[str, Any], data: bytes) -> dict[str, object]:
+    """The outcome of parsing one document, as the JSON-ready dict the parent expects."""
+    from gateway.errors import InputError
+    from gateway.parsers import Limits, extract
+    from gateway.parsers.limits import library_message
+    from gateway.parsers.serialize import extraction_to_dict
+
     try:
         limits = Limits(**job.get("limits", {}))
         extraction = extract(
@@ -34,19 +74,185 @@ def main() -> int:
             document_id=job.get("document_id", "doc-1"),
             limits=limits,
         )
-        out = {"ok": True, "extraction": extraction_to_dict(extraction)}
+        return {"ok": True, "extraction": extraction_to_dict(extraction)}
     except MemoryError:
-        out = {"ok": False, "error": "MemoryError", "stage": "parse", "message": "out of memory"}
+        return {"ok": False, "error": "MemoryError", "stage": "parse", "message": "out of memory"}
     except InputError as exc:
         if isinstance(exc.__cause__, MemoryError):
-            out = {"ok": False, "error": "MemoryError", "stage": "parse", "message": str(exc)}
-        else:
-            out = {"ok": False, "error": type(exc).__name__, "message": str(exc)}
+            return {"ok": False, "error": "MemoryError", "stage": "parse", "message": str(exc)}
+        return {"ok": False, "error": type(exc).__name__, "message": str(exc)}
     except Exception as exc:  # anything else is a document we cannot read
-        out = {"ok": False, "error": "CorruptDocument", "message": library_message(exc)}
-    sys.stdout.write(json.dumps(out, ensure_ascii=False, separators=(",", ":")))
+        return {"ok": False, "error": "CorruptDocument", "message": library_message(exc)}
+
+
+_START_OOM = {"ok": False, "error": "MemoryError", "stage": "start", "message": "out of memory"}
+
+
+def _encode(out: dict[str, object]) -> bytes:
+    return json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def main() -> int:
+    """Cold start: parse one document and report the outcome as JSON."""
+    if len(sys.argv) >= 3 and sys.argv[1] == "--serve":
+        return serve(int(sys.argv[2]))
+    job = json.loads(sys.argv[1])
+    data = sys.stdin.buffer.read()
+    try:
+        # the imports are where a tight memory limit bites first
+        import gateway.errors
+        import gateway.parsers
+        import gateway.parsers.limits
+        import gateway.parsers.serialize  # noqa: F401
+    except MemoryError:
+        # the limit is too tight for the parser to start at all, before any document work
+        sys.stdout.write(json.dumps(_START_OOM))
+        return 0
+    sys.stdout.buffer.write(_encode(parse(job, data)))
     sys.stdout.flush()
     return 0
+
+
+# -- fork server ---------------------------------------------------------------------------------
+
+
+def serve(control_fd: int) -> int:
+    """Run the fork server on the control socket `control_fd` until every client has gone."""
+    import gc
+    import importlib
+    import selectors
+    import signal
+    import socket
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    # A signal from the terminal is meant for the process that started the server; it stops
+    # by itself when that process (and every fork of it) has closed the control socket.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)  # only to wake the selector
+    control = socket.socket(fileno=control_fd)
+    selector = selectors.DefaultSelector()
+    selector.register(control, selectors.EVENT_READ)
+    selector.register(wake_r, selectors.EVENT_READ)
+    replies: dict[int, socket.socket] = {}  # child pid -> its client's reply socket
+    # the collector of a forked child never walks the preloaded objects, so it does not
+    # write to (and copy) the pages they share with the server
+    gc.freeze()
+    while True:
+        for key, _ in selector.select(timeout=1.0):
+            if key.fileobj is control:
+                try:
+                    message, fds, _flags, _addr = socket.recv_fds(control, 65536, 3)
+                except InterruptedError:
+                    continue
+                if not message and not fds:
+                    return 0  # every client end is closed: nobody can send work any more
+                if len(fds) != 3:
+                    for fd in fds:
+                        os.close(fd)
+                    continue
+                doc_in, result_out, reply_fd = fds
+                reply = socket.socket(fileno=reply_fd)
+                pid = os.fork()
+                if pid == 0:
+                    _forked_child(
+                        message,
+                        doc_in,
+                        result_out,
+                        [control, reply, *replies.values()],
+                        selector,
+                        (wake_r, wake_w),
+                    )
+                os.close(doc_in)
+                os.close(result_out)
+                # if the client has gone, its child is still reaped below
+                with contextlib.suppress(OSError):
+                    reply.sendall(_INT.pack(pid))
+                replies[pid] = reply
+            else:
+                while True:
+                    try:
+                        if not os.read(wake_r, 512):
+                            break
+                    except BlockingIOError:
+                        break
+        _reap(replies)
+
+
+def _reap(replies: dict[int, Any]) -> None:
+    """Collect finished children and tell each client how its child ended."""
+    while replies:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        reply = replies.pop(pid, None)
+        if reply is not None:
+            with contextlib.suppress(OSError):
+                reply.sendall(_INT.pack(status))
+            reply.close()
+
+
+def _forked_child(
+    message: bytes,
+    doc_in: int,
+    result_out: int,
+    sockets: list[Any],
+    selector: Any,
+    wake: tuple[int, int],
+) -> None:
+    """In the forked child: become a sandboxed one-document process; never returns."""
+    import signal
+
+    try:
+        os.setsid()  # its own process group, which the client kills at the wall limit
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        # the server's descriptors must not stay open here: the control socket would keep
+        # the server alive after its clients left, a reply socket would hide its EOF
+        selector.close()
+        for sock in sockets:
+            sock.close()
+        for fd in wake:
+            os.close(fd)
+        os.dup2(doc_in, 0)
+        os.dup2(result_out, 1)
+        os.close(doc_in)
+        os.close(result_out)
+        job = json.loads(message)
+        os.chdir(job["workdir"])
+        import tempfile
+
+        tempfile.tempdir = job["workdir"]
+        start_oom = _encode(_START_OOM)  # built before the limit, written without allocating
+        apply_limits(job["limits"])
+        try:
+            chunks = []
+            while chunk := os.read(0, 1 << 20):
+                chunks.append(chunk)
+            data = b"".join(chunks)
+        except MemoryError:
+            _write_all(start_oom)
+            os._exit(0)
+        _write_all(_encode(parse(job, data)))
+    except MemoryError:
+        os._exit(70)  # no room even to report: the parent names the memory limit
+    except BaseException:
+        os._exit(71)
+    os._exit(0)
+
+
+def _write_all(data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(1, view) :]
 
 
 if __name__ == "__main__":

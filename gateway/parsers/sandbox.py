@@ -2,32 +2,44 @@
 
 Native parsers (PDFium, image codecs) abort the whole process on some hostile files instead
 of raising, and an interpreter-level timeout cannot stop code stuck inside C. So every upload
-is parsed in a fresh interpreter (`python -m gateway.parsers.child`) with:
+is parsed in a process of its own with:
 
 * `RLIMIT_AS` (address space), `RLIMIT_CPU`, `RLIMIT_FSIZE`, `RLIMIT_CORE` = 0;
 * its own session, killed as a process group when the wall-clock limit passes;
 * a cap on the bytes of JSON it may print;
-* no secrets: the environment passed is a short allow-list.
+* no secrets: the environment is a short allow-list.
 
-Start-up cost is one interpreter plus the parsing imports (about 0.3-0.5 s here); the
-benchmark prints it. A child that crashes, overruns or is killed yields
-`ResourceLimitExceeded` naming the limit; a document it cannot read yields the same
-`InputError` subclass the in-process `extract` raises.
+Two ways to get that process:
+
+* **fork server** (`ForkServer`, for long-lived processes: rq workers, web processes running
+  jobs): one child interpreter per process that has imported the parsing modules once and
+  forks a fresh child per document (a few milliseconds instead of a cold start). The forked
+  child applies the limits itself before reading the document. If the fork server dies, the
+  document is parsed by a cold start and the next call starts a new server.
+* **cold start** (`python -m gateway.parsers.child`, the default for one-off callers): a fresh
+  interpreter per document, about 0.3-0.5 s of start-up; nothing lives between calls.
+
+Either way, a child that crashes, overruns or is killed yields `ResourceLimitExceeded`
+naming the limit; a document it cannot read yields the same `InputError` subclass the
+in-process `extract` raises.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import json
 import os
 import selectors
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from gateway.domain import Extraction
@@ -38,6 +50,7 @@ from gateway.errors import (
     ResourceLimitExceeded,
     UnsupportedDocument,
 )
+from gateway.parsers.child import apply_limits
 from gateway.parsers.limits import DEFAULT_LIMITS, Limits, check_size
 from gateway.parsers.serialize import extraction_from_dict
 
@@ -63,13 +76,150 @@ def _child_env(limits: Limits) -> dict[str, str]:
 
 
 def _set_limits(limits: Limits) -> None:
-    """Runs in the child between fork and exec."""
-    import resource
+    """Runs in the cold-started child between fork and exec: nothing may be imported here
+    (another thread of the parent may have held the import lock at the fork)."""
+    apply_limits(dataclasses.asdict(limits))
 
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 2))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.max_file_bytes, limits.max_file_bytes))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+_PID = 8  # the server's answers: signed 64-bit big-endian integers
+
+
+class ForkServer:
+    """A long-lived child interpreter that forks one sandboxed child per document.
+
+    Start it in the process that will parse (or in a parent that forks the processes that
+    will: an rq worker before its work horses); the client end of its control socket is
+    inherited by forks. It stops by itself when every process holding that end has exited.
+    """
+
+    def __init__(self) -> None:
+        client, server = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "gateway.parsers.child", "--serve", str(server.fileno())],
+                pass_fds=[server.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=tempfile.gettempdir(),
+                env=_child_env(DEFAULT_LIMITS),
+                start_new_session=True,  # a terminal's Ctrl-C is for its parent, not for it
+            )
+        except BaseException:
+            client.close()
+            raise
+        finally:
+            server.close()
+        self.control = client
+        self.owner = os.getpid()
+        self.dead = False
+        # what it was started with: jobs asking for another image-pixel cap go to a cold
+        # start, because OpenCV reads that cap once per process, from the environment
+        self.max_image_pixels = DEFAULT_LIMITS.max_image_pixels
+
+    @property
+    def pid(self) -> int:
+        """The server process's id."""
+        return self.proc.pid
+
+    def usable(self) -> bool:
+        """False once it is known to be dead (only its starting process can ask the OS)."""
+        if not self.dead and self.owner == os.getpid() and self.proc.poll() is not None:
+            self.dead = True
+        return not self.dead
+
+    def close(self) -> None:
+        """Stop it: closing this end lets it exit once forks holding the end have exited."""
+        self.dead = True
+        self.control.close()
+        if self.owner == os.getpid():
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def start_child(self, job: bytes, doc_in: int, result_out: int) -> tuple[int, socket.socket]:
+        """Hand a job to the server; (child pid, the socket its wait status will come on).
+
+        Raises OSError when the server is gone (the caller falls back to a cold start).
+        """
+        mine, theirs = socket.socketpair()
+        try:
+            socket.send_fds(self.control, [job], [doc_in, result_out, theirs.fileno()])
+        except OSError:
+            mine.close()
+            self.dead = True
+            raise
+        finally:
+            theirs.close()
+        mine.settimeout(10.0)  # a fork takes milliseconds; a silent server is a dead one
+        try:
+            answer = _recv_exact(mine, _PID)
+        except OSError:
+            mine.close()
+            self.dead = True
+            raise
+        if answer is None:
+            mine.close()
+            self.dead = True
+            msg = "the fork server closed the connection without a pid"
+            raise ConnectionError(msg)
+        return int.from_bytes(answer, "big", signed=True), mine
+
+
+def _recv_exact(sock: socket.socket, size: int) -> bytes | None:
+    """`size` bytes, or None at EOF (the server died). Timeouts raise OSError."""
+    buf = b""
+    while len(buf) < size:
+        chunk = sock.recv(size - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+
+_shared: ForkServer | None = None
+_shared_lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    global _shared_lock
+    _shared_lock = threading.Lock()  # a fork may happen while another thread holds it
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+# wait for the server at exit instead of leaving it to notice the closed socket on its own
+atexit.register(lambda: stop_shared_fork_server())
+
+
+def shared_fork_server() -> ForkServer | None:
+    """This process's fork server, started (or restarted after its death) on demand.
+
+    None when it cannot be started; callers then get cold starts. Forks of the process that
+    started it use the same server.
+    """
+    global _shared
+    with _shared_lock:
+        if _shared is not None and _shared.usable():
+            return _shared
+        if _shared is not None and _shared.owner == os.getpid():
+            with contextlib.suppress(OSError):
+                _shared.close()
+        try:
+            _shared = ForkServer()
+        except OSError:
+            _shared = None
+        return _shared
+
+
+def stop_shared_fork_server() -> None:
+    """Stop this process's fork server, if it started one."""
+    global _shared
+    with _shared_lock:
+        if _shared is not None and _shared.owner == os.getpid():
+            _shared.close()
+        _shared = None
 
 
 def extract_sandboxed(
@@ -79,13 +229,17 @@ def extract_sandboxed(
     document_id: str = "doc-1",
     limits: Limits | None = None,
     child_command: Sequence[str] | None = None,
+    server: ForkServer | None = None,
 ) -> Extraction:
     """`gateway.parsers.extract` in a child process with memory, CPU, time and output limits.
 
     Args:
-        child_command: the child to run instead of `python -m gateway.parsers.child` (it
-            receives the job as its last argument and the document on stdin). For checking
-            how the sandbox treats children that misbehave; production code leaves it out.
+        server: a fork server to fork the child from (see `shared_fork_server`); without
+            one, or when it has died, the child is a cold-started interpreter.
+        child_command: the child to cold-start instead of `python -m gateway.parsers.child`
+            (it receives the job as its last argument and the document on stdin). For
+            checking how the sandbox treats children that misbehave; production code leaves
+            it out.
 
     Raises:
         ResourceLimitExceeded: the child ran out of memory, CPU or wall-clock time, printed
@@ -94,82 +248,183 @@ def extract_sandboxed(
     """
     limits = limits or DEFAULT_LIMITS
     check_size(data, limits)
-    job = json.dumps(
-        {"filename": filename, "document_id": document_id, "limits": dataclasses.asdict(limits)}
-    )
+    job: dict[str, Any] = {
+        "filename": filename,
+        "document_id": document_id,
+        "limits": dataclasses.asdict(limits),
+    }
     with tempfile.TemporaryDirectory(prefix="gateway-parse-") as workdir:
-        command = list(child_command or (sys.executable, "-m", "gateway.parsers.child"))
-        proc = subprocess.Popen(
-            [*command, job],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            cwd=workdir,
-            env=_child_env(limits),
-            start_new_session=True,  # its own process group, killed as a whole
-            preexec_fn=lambda: _set_limits(limits),
+        forked = None
+        if (
+            server is not None
+            and child_command is None
+            and server.max_image_pixels == limits.max_image_pixels
+            and server.usable()
+        ):
+            forked = _run_forked(server, data, {**job, "workdir": workdir}, limits)
+        if forked is None:
+            forked = _run_cold(data, json.dumps(job), limits, workdir, child_command)
+    returncode, output, timed_out, too_big = forked
+    return _outcome(returncode, output, timed_out, too_big, limits)
+
+
+_Run = tuple[int | None, bytes, bool, bool]  # returncode, output, timed out, output too big
+
+
+def _run_cold(
+    data: bytes, job: str, limits: Limits, workdir: str, child_command: Sequence[str] | None
+) -> _Run:
+    command = list(child_command or (sys.executable, "-m", "gateway.parsers.child"))
+    deadline = time.monotonic() + limits.wall_seconds
+    proc = subprocess.Popen(
+        [*command, job],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=workdir,
+        env=_child_env(limits),
+        start_new_session=True,  # its own process group, killed as a whole
+        preexec_fn=lambda: _set_limits(limits),
+    )
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+
+    def kill() -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    stdin, stdout = proc.stdin, proc.stdout
+    try:
+        output, timed_out, too_big = _communicate(
+            stdin.fileno(), stdout.fileno(), data, limits, deadline, kill, stdin.close
         )
-        output, timed_out, too_big = _communicate(proc, data, limits)
-    return _outcome(proc.returncode, output, timed_out, too_big, limits)
+    finally:
+        stdin.close()
+        stdout.close()
+    if not (timed_out or too_big):
+        try:
+            proc.wait(timeout=max(deadline - time.monotonic(), 0.01))
+        except subprocess.TimeoutExpired:
+            kill()
+            timed_out = True
+    return proc.returncode, output, timed_out, too_big
 
 
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+def _run_forked(
+    server: ForkServer, data: bytes, job: dict[str, Any], limits: Limits
+) -> _Run | None:
+    """The child forked by `server`; None when the server died before the child's end was
+    known (the caller then parses the document again, cold)."""
+    deadline = time.monotonic() + limits.wall_seconds
+    doc_in, doc_w = os.pipe()
+    result_r, result_out = os.pipe()
+    try:
+        try:
+            pid, status_sock = server.start_child(json.dumps(job).encode(), doc_in, result_out)
+        finally:
+            os.close(doc_in)
+            os.close(result_out)
+    except OSError:
+        os.close(doc_w)
+        os.close(result_r)
+        return None
+
+    def kill() -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+
+    input_open = [True]
+
+    def close_input() -> None:
+        if input_open[0]:
+            input_open[0] = False
+            os.close(doc_w)
+
+    with status_sock:
+        try:
+            output, timed_out, too_big = _communicate(
+                doc_w, result_r, data, limits, deadline, kill, close_input
+            )
+        finally:
+            close_input()
+            os.close(result_r)
+        # the child's wait status, which the server sends once it has reaped the child
+        status: bytes | None = None
+        while status is None:
+            wait = deadline - time.monotonic() if not (timed_out or too_big) else 5.0
+            status_sock.settimeout(max(wait, 0.01))
+            try:
+                status = _recv_exact(status_sock, _PID)
+            except TimeoutError:
+                if timed_out or too_big:
+                    break  # killed already; its exact end does not change the outcome
+                kill()
+                timed_out = True
+                continue
+            except OSError:
+                status = None
+            if status is None:  # the server died: we cannot know how the child ended
+                kill()
+                server.dead = True
+                if timed_out or too_big:
+                    break
+                return None
+    if status is None:
+        return None if not (timed_out or too_big) else (None, output, timed_out, too_big)
+    code = os.waitstatus_to_exitcode(int.from_bytes(status, "big", signed=True))
+    return code, output, timed_out, too_big
 
 
 def _communicate(
-    proc: subprocess.Popen[bytes], data: bytes, limits: Limits
+    stdin_fd: int,
+    stdout_fd: int,
+    data: bytes,
+    limits: Limits,
+    deadline: float,
+    kill: Callable[[], None],
+    close_input: Callable[[], None],
 ) -> tuple[bytes, bool, bool]:
-    """Feed stdin, read at most `max_output_bytes` of stdout, kill at the deadline."""
-    assert proc.stdin is not None
-    assert proc.stdout is not None
-    deadline = time.monotonic() + limits.wall_seconds
+    """Feed the document, read at most `max_output_bytes` of result, kill at the deadline.
+
+    `close_input` closes `stdin_fd` once the document is written (the child sees EOF).
+    Returns (output, timed out, output too big); reading stops at the result's EOF.
+    """
     chunks: list[bytes] = []
     size = 0
     view = memoryview(data)
     sel = selectors.DefaultSelector()
-    os.set_blocking(proc.stdin.fileno(), False)
-    sel.register(proc.stdin, selectors.EVENT_WRITE)
-    sel.register(proc.stdout, selectors.EVENT_READ)
+    os.set_blocking(stdin_fd, False)
+    sel.register(stdin_fd, selectors.EVENT_WRITE)
+    sel.register(stdout_fd, selectors.EVENT_READ)
     written = 0
     try:
         while sel.get_map():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                _kill(proc)
+                kill()
                 return b"".join(chunks), True, False
             for key, _ in sel.select(timeout=min(remaining, 0.5)):
-                if key.fileobj is proc.stdin:
+                if key.fd == stdin_fd:
                     try:
-                        written += os.write(proc.stdin.fileno(), view[written : written + 65536])
+                        written += os.write(stdin_fd, view[written : written + 65536])
                     except BrokenPipeError:
                         written = len(data)
                     if written >= len(data):
-                        sel.unregister(proc.stdin)
-                        proc.stdin.close()
+                        sel.unregister(stdin_fd)
+                        close_input()
                 else:
-                    chunk = os.read(proc.stdout.fileno(), 65536)
+                    chunk = os.read(stdout_fd, 65536)
                     if not chunk:
-                        sel.unregister(proc.stdout)
+                        sel.unregister(stdout_fd)
                         continue
                     size += len(chunk)
                     if size > limits.max_output_bytes:
-                        _kill(proc)
+                        kill()
                         return b"", False, True
                     chunks.append(chunk)
-        remaining = max(deadline - time.monotonic(), 0.01)
-        try:
-            proc.wait(timeout=remaining)
-        except subprocess.TimeoutExpired:
-            _kill(proc)
-            return b"".join(chunks), True, False
     finally:
         sel.close()
-        if proc.stdin and not proc.stdin.closed:
-            proc.stdin.close()
-        proc.stdout.close()
     return b"".join(chunks), False, False
 
 

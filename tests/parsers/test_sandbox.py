@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from gateway.errors import DocumentTooLarge, ResourceLimitExceeded
-from gateway.parsers import Limits, extract
-from gateway.parsers.sandbox import extract_sandboxed
-from samples.manifests import build_csv_gbk
+from gateway.parsers import Limits, extract, sandbox
+from gateway.parsers.sandbox import (
+    ForkServer,
+    extract_sandboxed,
+    shared_fork_server,
+    stop_shared_fork_server,
+)
+from samples.manifests import build_csv_gbk, build_pdf
 
 MIB = 1024 * 1024
 
@@ -55,3 +65,149 @@ def test_child_that_aborts_is_a_rejection_naming_the_signal():
 def test_input_errors_cross_the_process_boundary():
     with pytest.raises(DocumentTooLarge):
         extract_sandboxed((",".join(["x"] * 500)).encode(), filename="w.csv")
+
+
+# -- the fork server ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def server() -> Iterator[ForkServer]:
+    started = ForkServer()
+    yield started
+    started.close()
+
+
+@pytest.fixture
+def no_cold_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if a document is parsed by a cold-started interpreter."""
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a cold start happened while the fork server was expected")
+
+    monkeypatch.setattr(sandbox, "_run_cold", refuse)
+
+
+def _slow_csv(rows: int = 80_000) -> bytes:
+    # many short fields: seconds of parsing, far from every limit but time
+    return ("No.,Code\n" + ("ab," * 99 + "ab\n") * rows).encode()
+
+
+def test_the_fork_server_parses_many_documents_like_in_process(server, no_cold_start):
+    for seed in (1, 2, 3):
+        data, _ = build_csv_gbk(seed=seed)
+        assert extract_sandboxed(data, filename="a.csv", server=server) == extract(
+            data, filename="a.csv"
+        )
+    assert server.usable()
+
+
+def test_forked_children_read_pdfs_with_the_preloaded_engine(server, no_cold_start):
+    data, _ = build_pdf(scanned_page=False)
+    for _ in range(2):  # PDFium loaded once in the server, used by one child after another
+        assert extract_sandboxed(data, filename="p.pdf", server=server) == extract(
+            data, filename="p.pdf"
+        )
+
+
+def test_forked_children_run_concurrently_from_one_server(server, no_cold_start):
+    documents = [build_csv_gbk(seed=seed)[0] for seed in range(6)]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(
+            pool.map(lambda d: extract_sandboxed(d, filename="a.csv", server=server), documents)
+        )
+    assert results == [extract(d, filename="a.csv") for d in documents]
+
+
+def test_forked_child_killed_at_the_wall_clock_limit(server, no_cold_start):
+    started = time.monotonic()
+    with pytest.raises(ResourceLimitExceeded, match=r"wall-clock limit of 0\.5 s"):
+        extract_sandboxed(
+            _slow_csv(),
+            filename="big.csv",
+            limits=Limits(wall_seconds=0.5, max_rows=1_000_000),
+            server=server,
+        )
+    assert time.monotonic() - started < 5
+    # the server outlives its killed child and goes on serving
+    data, _ = build_csv_gbk(seed=7)
+    assert extract_sandboxed(data, filename="a.csv", server=server).lines
+
+
+def test_forked_child_applies_the_cpu_limit_and_its_signal_is_named(server, no_cold_start):
+    with pytest.raises(ResourceLimitExceeded, match=r"CPU time limit of 1 s \(SIGXCPU\)"):
+        extract_sandboxed(
+            _slow_csv(300_000),
+            filename="big.csv",
+            # room in memory so that the CPU limit is the one that ends it
+            limits=Limits(
+                cpu_seconds=1, memory_bytes=3 * 1024 * MIB, max_rows=1_000_000, max_bytes=200 * MIB
+            ),
+            server=server,
+        )
+
+
+def test_forked_child_applies_the_memory_limit(server, no_cold_start):
+    data, _ = build_csv_gbk(seed=7)
+    with pytest.raises(ResourceLimitExceeded, match="memory limit of 24 MiB"):
+        extract_sandboxed(
+            data, filename="a.csv", limits=Limits(memory_bytes=24 * MIB), server=server
+        )
+    limits = Limits(memory_bytes=300 * MIB, max_rows=1_000_000)
+    assert extract_sandboxed(data, filename="a.csv", limits=limits, server=server).lines
+    with pytest.raises(ResourceLimitExceeded, match="Parsing the document exceeded the memory"):
+        extract_sandboxed(_slow_csv(), filename="big.csv", limits=limits, server=server)
+
+
+def test_forked_child_output_is_capped(server, no_cold_start):
+    data, _ = build_csv_gbk(seed=7)
+    with pytest.raises(ResourceLimitExceeded, match="output exceeded the limit of 200 bytes"):
+        extract_sandboxed(
+            data, filename="a.csv", limits=Limits(max_output_bytes=200), server=server
+        )
+
+
+def test_a_dead_fork_server_falls_back_to_a_cold_start(server):
+    os.kill(server.pid, signal.SIGKILL)
+    server.proc.wait()
+    data, _ = build_csv_gbk(seed=7)
+    assert extract_sandboxed(data, filename="a.csv", server=server) == extract(
+        data, filename="a.csv"
+    )
+    assert not server.usable()
+
+
+def test_a_server_dying_during_a_document_leaves_the_document_to_a_cold_start(server):
+    data = _slow_csv(30_000)
+    limits = Limits(max_rows=1_000_000)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(
+            extract_sandboxed, data, filename="big.csv", limits=limits, server=server
+        )
+        time.sleep(0.3)  # the forked child is parsing now
+        os.kill(server.pid, signal.SIGKILL)
+        result = pending.result(timeout=120)
+    assert result == extract(data, filename="big.csv", limits=limits)
+    assert not server.usable()
+
+
+def test_the_shared_server_is_restarted_after_its_death():
+    try:
+        first = shared_fork_server()
+        assert first is not None
+        assert shared_fork_server() is first  # reused while alive
+        os.kill(first.pid, signal.SIGKILL)
+        first.proc.wait()
+        second = shared_fork_server()
+        assert second is not None
+        assert second.pid != first.pid
+        assert second.usable()
+    finally:
+        stop_shared_fork_server()
+
+
+def test_the_server_exits_when_its_clients_close_it():
+    started = ForkServer()
+    data, _ = build_csv_gbk(seed=7)
+    assert extract_sandboxed(data, filename="a.csv", server=started).lines
+    started.close()
+    assert started.proc.returncode == 0

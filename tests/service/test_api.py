@@ -117,6 +117,39 @@ def test_a_request_over_the_size_limit_answers_413(app: Flask, tenant: tuple[str
     assert response.get_json()["error"]["code"] == "document_too_large"
 
 
+def test_an_ordinary_photo_of_several_hundred_kilobytes_is_accepted(
+    client: FlaskClient, tenant: tuple[str, str]
+) -> None:
+    # binary file parts stream through the multipart decoder in 64 KiB reads: the form
+    # memory limit (meant for text fields) must not refuse them
+    import numpy as np
+    from PIL import Image
+
+    noise = np.random.default_rng(3).integers(0, 256, (1125, 1500, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(noise).save(buffer, format="JPEG", quality=80)
+    photo = buffer.getvalue()
+    assert 500_000 < len(photo) < 3_000_000
+    # the body encoded here: the test client would spool it to a file it never closes
+    boundary = "gateway-test-boundary-7d1f"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="documents"; '
+            f'filename="label.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
+        ).encode()
+        + photo
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    _, key = tenant
+    response = client.post(
+        "/v1/shipments",
+        data=body,
+        headers=auth(key),
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 202, response.get_data()[:300]
+
+
 @pytest.mark.parametrize(
     ("fields", "field"),
     [

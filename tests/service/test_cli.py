@@ -101,3 +101,49 @@ def test_db_purge_reports_what_it_removed(env: dict[str, str]) -> None:
     result = CliRunner().invoke(main, ["db", "purge"], env=env)
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "purged 0 documents"
+
+
+def test_the_worker_restarts_a_dead_parser_fork_server_before_each_job() -> None:
+    import os
+    import signal
+    from typing import Any
+
+    from gateway.api.cli import _forking_worker_class
+    from gateway.parsers import sandbox
+
+    ran: list[str] = []
+
+    class FakeRqWorker:
+        def execute_job(self, job: Any, queue: Any) -> None:
+            ran.append(job)
+
+    worker = _forking_worker_class(FakeRqWorker)()
+    try:
+        worker.execute_job("job-1", None)
+        first = sandbox._shared
+        assert first is not None
+        os.kill(first.pid, signal.SIGKILL)
+        first.proc.wait()
+        worker.execute_job("job-2", None)
+        second = sandbox._shared  # what the worker left for the next horse to inherit
+        assert second is not None
+        assert second.pid != first.pid
+        assert second.usable()
+        assert ran == ["job-1", "job-2"]
+    finally:
+        sandbox.stop_shared_fork_server()
+
+
+def test_serve_lets_a_process_accept_only_what_its_threads_can_take() -> None:
+    from gunicorn.config import Config
+
+    from gateway.api.cli import gunicorn_options
+
+    fair = gunicorn_options("127.0.0.1:0", workers=2, timeout=60, threads=2)
+    assert (fair["worker_connections"], fair["keepalive"]) == (2, 0)
+    kept = gunicorn_options("127.0.0.1:0", workers=1, timeout=60, threads=8, keepalive=2)
+    assert kept["worker_connections"] > kept["threads"]  # room for idle keep-alive connections
+    config = Config()
+    for key, value in fair.items():  # every name and value is one gunicorn accepts
+        config.set(key, value)
+    assert config.worker_connections == 2

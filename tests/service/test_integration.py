@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import io
+import os
 import secrets
 import socket
 from collections.abc import Iterator
@@ -241,6 +242,43 @@ def test_a_job_whose_worker_stopped_beating_is_replaced(scaled: Services) -> Non
     job.heartbeat(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5), ttl=60)
     scaled.executor.submit(shipment_id)  # ... which died: run it again
     assert queue.job_ids == [f"shipment-{shipment_id}"]
+
+
+def test_a_job_whose_worker_on_this_host_was_killed_is_replaced_at_once(
+    scaled: Services,
+) -> None:
+    import datetime as dt
+    import subprocess
+    import sys
+
+    from rq.job import Job, JobStatus
+
+    connection = Redis.from_url(scaled.settings.redis_url)
+    queue = Queue(queue_name(scaled.options.queue_prefix), connection=connection)
+    shipment_id = secrets.token_hex(16)
+    scaled.executor.submit(shipment_id)
+    job = Job.fetch(f"shipment-{shipment_id}", connection=connection)
+    queue.remove(job.id)
+    worker_key = f"rq:worker:{scaled.options.queue_prefix}-w1"
+    job.worker_name = f"{scaled.options.queue_prefix}-w1"
+    job.save()
+    job.set_status(JobStatus.STARTED)
+    job.heartbeat(dt.datetime.now(dt.UTC), ttl=60)  # a fresh beat: rq would still wait
+    try:
+        connection.hset(worker_key, mapping={"hostname": socket.gethostname(), "pid": os.getpid()})
+        scaled.executor.submit(shipment_id)
+        assert queue.count == 0  # its worker process is alive: leave the job alone
+        dead = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        connection.hset(worker_key, "pid", int(dead.stdout))  # a process that has exited
+        scaled.executor.submit(shipment_id)
+        assert queue.job_ids == [f"shipment-{shipment_id}"]
+    finally:
+        connection.delete(worker_key)
 
 
 def test_scans_and_code_checks_use_the_platform(scaled: Services) -> None:

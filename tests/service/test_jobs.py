@@ -282,3 +282,22 @@ def test_purge_removes_expired_documents_but_keeps_reports(
         assert doc.blob_key is None
         assert repo.report(shipment_id) is not None
     assert not list((Path(services.settings.data_dir) / "blobs").glob("*/*"))
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_warm_ups_check_one_code_and_never_raise(services: Services, fails: bool) -> None:
+    from gateway.api.codes import warm_up as warm_up_web
+    from gateway.jobs import warm_up as warm_up_worker
+
+    seen: list[list[str]] = []
+
+    def checker(codes: Any, *, shipment_id: str, history: Any) -> Any:
+        seen.append([c.raw for c in codes])
+        if fails:
+            raise RuntimeError("registry down")
+        return None
+
+    services.code_checker = checker
+    warm_up_worker(services)
+    warm_up_web(services)
+    assert seen == [["(01)09506000134352(21)WARMUP"]] * 2
