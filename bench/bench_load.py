@@ -17,6 +17,7 @@ gunicorn) for uploads, and `gateway.barcodes.read` on the same photo in this pro
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import secrets
@@ -62,17 +63,29 @@ class Stack:
     database: str
     prefix: str
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    groups: list[int] = field(default_factory=list)  # process groups of the workers
 
     def start_worker(self) -> subprocess.Popen[bytes]:
+        """A `gateway worker` in a process group of its own: rq runs its scheduler in a
+        child process, which `kill_worker` and `stop` must not leave behind."""
         proc = subprocess.Popen(
             [*GATEWAY, "worker"],
             env=self.env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         self.procs.append(proc)
+        self.groups.append(proc.pid)
         return proc
+
+    def kill_worker(self, proc: subprocess.Popen[bytes]) -> None:
+        """SIGKILL a worker and its scheduler, as a machine losing them would. Its work horse
+        (a process group of its own) finishes the job it has, or dies on its own."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -84,6 +97,9 @@ class Stack:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        for group in self.groups:  # whatever a worker left in its group (its scheduler)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(group, signal.SIGKILL)
         from redis import Redis
 
         redis = Redis.from_url(self.env["GATEWAY_REDIS_URL"])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import signal
 import sys
 import tempfile
 import threading
@@ -44,8 +43,7 @@ def main() -> None:
                 workers = [p for p in stack.procs[1:] if p.poll() is None]
                 if workers:
                     victim = rng.choice(workers)
-                    victim.send_signal(signal.SIGKILL)  # no warm shutdown: the job is cut
-                    victim.wait()
+                    stack.kill_worker(victim)  # no warm shutdown: the job is cut
                     kills += 1
                     stack.start_worker()
 

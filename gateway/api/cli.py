@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import sys
 from pathlib import Path
@@ -296,7 +297,7 @@ def worker(burst: bool, simple: bool) -> None:
     from redis import Redis
     from rq import SimpleWorker, Worker
 
-    from gateway.jobs import Maintenance, deliver_outbox, queue_name, reconcile, warm_up
+    from gateway.jobs import deliver_outbox, queue_name, reconcile, warm_up
     from gateway.parsers.sandbox import shared_fork_server, stop_shared_fork_server
 
     settings = Settings.from_env()
@@ -319,16 +320,40 @@ def worker(burst: bool, simple: bool) -> None:
     if burst:
         reconcile(svc)
     else:
-        maintenance = Maintenance(svc).start()
+        # In a process of its own: rq forks a work horse per job from this process, and a
+        # fork taken while a thread holds a lock (logging, a connection pool) leaves the horse
+        # waiting on that lock forever.
+        context = multiprocessing.get_context("spawn")
+        maintenance = context.Process(
+            target=_maintenance_main, args=(os.getpid(),), name="gateway-maintenance"
+        )
+        maintenance.start()
     try:
         rq_worker.work(burst=burst, with_scheduler=not burst)
     finally:
         if maintenance is not None:
-            maintenance.stop()
+            maintenance.terminate()
+            maintenance.join(timeout=10)
         if burst:
             deliver_outbox(svc)
         svc.close()
         stop_shared_fork_server()
+
+
+def _maintenance_main(parent: int) -> None:
+    """The worker's maintenance loop (reconciler, outbox, purge), until the worker is gone."""
+    import time
+
+    from gateway.jobs import Maintenance
+
+    svc = _services(Settings.from_env())
+    loop = Maintenance(svc).start()
+    try:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+    finally:
+        loop.stop()
+        svc.close()
 
 
 def _forking_worker_class(base: type[Any]) -> type[Any]:
