@@ -312,9 +312,9 @@ def make_services(
     tmp_path: Path, *, checker: Any = None, options: ServiceOptions | None = None, **settings: Any
 ) -> Services:
     """Migrated services with a recording executor (jobs run when the test says)."""
-    svc = build_services(
-        make_settings(tmp_path, **settings), options or ServiceOptions(), checker=checker
-    )
+    # the hardening tests send many requests per key; rate limits are tested in tests/service
+    unlimited = ServiceOptions(rate_limit=1_000_000, rate_burst=1_000_000)
+    svc = build_services(make_settings(tmp_path, **settings), options or unlimited, checker=checker)
     upgrade(svc.engine)
     svc._executor = RecordingExecutor()
     return svc

@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 
 from gateway import jobs
-from gateway.services import Services
+from gateway.services import ServiceOptions, Services
 from samples.hostile import PAYLOADS, Expect, manifest_csv
 
 from .conftest import app_for, bearer, corpus, make_services, new_tenant, post_shipment
@@ -31,7 +31,9 @@ _MARKERS = ("HYPERLINK", "1+1", "SUM(1", "onerror")
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, Any, str]]:
     """The service with the real pipeline (parser sandbox, local registry), one tenant."""
-    svc = make_services(tmp_path_factory.mktemp("api"))
+    # hundreds of requests with one key: the per-key rate limit is not what this checks
+    options = ServiceOptions(rate_limit=1_000_000, rate_burst=1_000_000)
+    svc = make_services(tmp_path_factory.mktemp("api"), options=options)
     _tenant, key = new_tenant(svc)
     yield svc, app_for(svc).test_client(), key
     svc.close()
