@@ -40,7 +40,7 @@ req=requirements.txt
 [ "$dev" = 1 ] && req=requirements-dev.txt
 stamp=".venv/.installed-$(sha256sum "$req" pyproject.toml | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-  .venv/bin/python -m pip install -q --upgrade pip "setuptools>=69" wheel >/dev/null
+  .venv/bin/python -m pip install -q --upgrade pip "setuptools>=77" wheel >/dev/null
   .venv/bin/python -m pip install -q -r "$req"
   .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
   rm -f .venv/.installed-*
