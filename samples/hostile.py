@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from gateway.gs1 import check_digit
+
 XXE_URL = "http://127.0.0.1:9/"  # nothing may ever connect here; tests keep a listener on it
 
 PAYLOADS: tuple[str, ...] = (
@@ -87,12 +89,7 @@ class HostileFile:
 # -- valid codes, so that a processed document carries something to check ---------------------
 
 
-def _check_digit(body: str) -> str:
-    total = sum(int(ch) * (3 if i % 2 == 0 else 1) for i, ch in enumerate(reversed(body)))
-    return str((10 - total % 10) % 10)
-
-
-GTIN = "0690123456789" + _check_digit("0690123456789")
+GTIN = "0690123456789" + check_digit("0690123456789")
 GOOD_CODE = f"(01){GTIN}(21)HOSTILE1"
 
 

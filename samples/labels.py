@@ -25,6 +25,8 @@ import segno
 import zxingcpp
 from ppf.datamatrix import DataMatrix
 
+from gateway.gs1 import check_digit
+
 GS = "\x1d"
 DEGRADATIONS = (
     "clean",
@@ -49,12 +51,6 @@ class LabelCode:
     text: str  # element string (GS between fields) or plain text
     gs1: bool
     symbology: str  # "gs1-128", "code128", "gs1-datamatrix", "datamatrix", "gs1-qrcode", ...
-
-
-def check_digit(digits: str) -> str:
-    """The GS1 mod-10 check digit of `digits`."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
-    return str((10 - total % 10) % 10)
 
 
 def _element_string(hri: str) -> str:

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gateway.gs1 import check_digit
+
 COUNTRIES = [
     ("DE", "德国", "Germany"), ("FR", "法国", "France"), ("NL", "荷兰", "Netherlands"),
     ("ES", "西班牙", "Spain"), ("IT", "意大利", "Italy"), ("PL", "波兰", "Poland"),
@@ -31,12 +33,6 @@ class Expected:
 
     records: list[dict[str, Any]] = field(default_factory=list)
     error_lines: list[int] = field(default_factory=list)
-
-
-def check_digit(body: str) -> str:
-    """GS1 mod-10 check digit of `body`."""
-    total = sum(int(ch) * (3 if i % 2 == 0 else 1) for i, ch in enumerate(reversed(body)))
-    return str((10 - total % 10) % 10)
 
 
 def gtin(rng: random.Random, prefix: str = "0690") -> str:

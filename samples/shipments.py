@@ -31,6 +31,7 @@ from gateway.domain import (
     SourceRef,
     Verdict,
 )
+from gateway.gs1 import check_digit
 from gateway.pipeline import DocumentInput, ShipmentFacts
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -57,8 +58,7 @@ FIXED_CLOCK = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
 
 def gtin_with_check_digit(body13: str) -> str:
     """A 14-digit GTIN from its first 13 digits (GS1 mod-10)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body13)))
-    return body13 + str((10 - total % 10) % 10)
+    return body13 + check_digit(body13)
 
 
 GTIN_PACK = gtin_with_check_digit("0690123456789")
