@@ -94,7 +94,13 @@ def parse_digital_link(text: str, pos: int, problems: list[RawProblem]) -> list[
     host_end = path_end if slash == -1 else slash
     if host_end == host_start:
         problems.append(
-            ("DL_EMPTY_HOST", "The URI has no host name.", host_start, host_start + 1, "error")
+            (
+                "DL_EMPTY_HOST",
+                "The URI has no host name.",
+                host_start,
+                min(host_start + 1, len(text)),  # "https://" ends where the host should be
+                "error",
+            )
         )
         return []
     # Path segments with their offsets.

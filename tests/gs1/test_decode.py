@@ -3,7 +3,7 @@
 import datetime as dt
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gateway.domain import DecodedCode, Scheme
@@ -462,6 +462,7 @@ def test_bracketed_and_raw_round_trips(ais):
 
 @settings(max_examples=300)
 @given(st.text())
+@example("HTTP://")  # a URI that ends where its host should start
 def test_decode_never_raises(raw):
     d = decode(raw)
     assert d.valid in (True, False)
