@@ -562,7 +562,7 @@ def build_executor(services: Services) -> Executor:
 
 
 def warm_up(services: Services) -> None:
-    """Load, once, what every job needs: the pipeline, rules, parsers' client side and ruleset.
+    """Load, once, what every job needs: pipeline, rules, parsers' client side, codec, ruleset.
 
     rq runs each job in a work horse forked from the worker: whatever the worker has loaded
     before the fork, every horse has for free. Without this each job paid ~0.4 s of imports
@@ -572,8 +572,10 @@ def warm_up(services: Services) -> None:
         # loaded for the horses
         import gateway.parsers.serialize
         import gateway.pipeline  # noqa: F401
-        from gateway.domain import CodeOccurrence, ExtractionMethod, SourceRef
+        from gateway.codec import prepare
+        from gateway.domain import CodeOccurrence, ExtractionMethod, Report, SourceRef
 
+        prepare(Report)
         code = CodeOccurrence(
             raw="(01)09506000134352(21)WARMUP",
             source=SourceRef(document_id="warm-up", row=1),

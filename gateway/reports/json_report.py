@@ -1,4 +1,15 @@
-"""The report as JSON: a stable, documented schema (see docs/report.md), and back again."""
+"""The report as JSON: a stable, documented schema (see docs/report.md), and back again.
+
+This is a public format, not the records' own form (`gateway.codec`, which the service stores):
+a finding's messages and fixes are {"en", "zh"} pairs, its places are `locations` carrying
+readable text, keys follow the documented order (`rule_version` right after `rule_id`,
+`shipment` and `counts` before `documents`), evidence and unit rows are printed as they are,
+and there is a `schema_version`. So findings and the report are written out here by hand:
+what users parse changes only when this module does. Documents, and the place fields of a
+location, have exactly the records' shape and go through `gateway.codec`; a field added to
+`Document` or `SourceRef` appears here too, which schema 1 allows, while renaming or removing
+one is a schema change (the golden files catch it).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +18,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from gateway.codec import from_data, to_data
 from gateway.domain import Document, Finding, Report, Severity, SourceRef, Verdict
 from gateway.reports.model import describe_ref, documents_by_id
 
@@ -15,13 +27,7 @@ SCHEMA_VERSION = "1"
 
 def _ref(ref: SourceRef, documents: Mapping[str, Document]) -> dict[str, object]:
     return {
-        "document_id": ref.document_id,
-        "page": ref.page,
-        "sheet": ref.sheet,
-        "row": ref.row,
-        "cell": ref.cell,
-        "bbox": list(ref.bbox) if ref.bbox is not None else None,
-        "line": ref.line,
+        **to_data(ref),
         "text_en": describe_ref(ref, documents, "en"),
         "text_zh": describe_ref(ref, documents, "zh"),
     }
@@ -56,16 +62,7 @@ def report_to_dict(report: Report) -> dict[str, object]:
         "platform_source": report.platform_source,
         "shipment": dict(report.shipment),
         "counts": dict(report.counts),
-        "documents": [
-            {
-                "id": d.id,
-                "filename": d.filename,
-                "media_type": d.media_type,
-                "sha256": d.sha256,
-                "size": d.size,
-            }
-            for d in report.documents
-        ],
+        "documents": [to_data(d) for d in report.documents],
         "findings": [_finding(f, documents) for f in report.findings],
         "crashed_rules": list(report.crashed_rules),
         "units": [dict(u) for u in report.units],
@@ -98,18 +95,7 @@ def report_from_dict(data: Mapping[str, Any]) -> Report:
             fix_en=f["fix"]["en"],
             fix_zh=f["fix"]["zh"],
             source=f["source"],
-            refs=tuple(
-                SourceRef(
-                    document_id=r["document_id"],
-                    page=r["page"],
-                    sheet=r["sheet"],
-                    row=r["row"],
-                    cell=r["cell"],
-                    bbox=tuple(r["bbox"]) if r["bbox"] is not None else None,
-                    line=r["line"],
-                )
-                for r in f["locations"]
-            ),
+            refs=tuple(from_data(SourceRef, r) for r in f["locations"]),
             code_raw=f["code_raw"],
             span=(f["span"][0], f["span"][1]) if f["span"] is not None else None,
             evidence=dict(f["evidence"]),
@@ -124,16 +110,7 @@ def report_from_dict(data: Mapping[str, Any]) -> Report:
         ruleset=data["ruleset"],
         findings=findings,
         counts=dict(data["counts"]),
-        documents=tuple(
-            Document(
-                id=d["id"],
-                filename=d["filename"],
-                media_type=d["media_type"],
-                sha256=d["sha256"],
-                size=d["size"],
-            )
-            for d in data["documents"]
-        ),
+        documents=tuple(from_data(Document, d) for d in data["documents"]),
         platform_contract=data["platform_contract"],
         platform_source=data["platform_source"],
         crashed_rules=tuple(data["crashed_rules"]),
