@@ -35,7 +35,7 @@ from gateway.services import CheckRequest, ServiceOptions, Services, build_servi
 from gateway.storage.db import upgrade
 from gateway.storage.models import ReportRow, Shipment, ShipmentStatus
 from gateway.storage.repo import Admin
-from samples.hostile import HostileFile, build_corpus, manifest_csv
+from samples.hostile import GTIN, HostileFile, build_corpus, manifest_csv
 
 WALL_BOUND = 10.0  # seconds one hostile file may take, end to end in its sandbox
 MEMORY_BOUND = 512 * 1024 * 1024  # bytes of resident memory a parser child may reach
@@ -467,11 +467,15 @@ class Rig:
                     os.kill(pid, signal.SIGKILL)
             proc.wait(timeout=5)
 
-    def upload(self, count: int, documents: int = 3) -> list[str]:
-        """`count` shipments of `documents` CSV manifests each; returns their ids."""
+    def upload(self, count: int, documents: int = 3, rows: int = 0) -> list[str]:
+        """`count` shipments of `documents` CSV manifests each; returns their ids.
+
+        `rows` extra unit lines per manifest make each job last long enough to be cut.
+        """
         ids = []
+        extra = tuple((f"(01){GTIN}(21)L{n:06d}", "Li-ion cell") for n in range(rows))
         for i in range(count):
-            files = [(f"m{i}-{d}.csv", manifest_csv()) for d in range(documents)]
+            files = [(f"m{i}-{d}.csv", manifest_csv(extra)) for d in range(documents)]
             response = post_shipment(self.client, self.key, files, reference=f"crash-{i}")
             assert response.status_code == 202, response.data[:300]
             ids.append(response.get_json()["id"])

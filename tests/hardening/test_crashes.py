@@ -44,7 +44,7 @@ def _abandon_started_jobs(rig: Rig) -> None:
 
 
 def test_kill_9_of_workers_mid_job_loses_nothing_and_doubles_nothing(rig: Rig) -> None:
-    ids = rig.upload(6)
+    ids = rig.upload(6, rows=400)  # jobs of about a second: a kill lands inside one
     killed_mid_job = 0
     busy = (ShipmentStatus.EXTRACTING, ShipmentStatus.VERIFYING)
     for _ in range(3):
