@@ -179,8 +179,13 @@ def barcode_free(rng: np.random.Generator) -> np.ndarray:
     return page
 
 
-def degrade(image: np.ndarray, kind: str, rng: np.random.Generator) -> tuple[np.ndarray, str]:
-    """The image as a photo or scan of kind `kind` would show it; returns (pixels, extension)."""
+def degrade(
+    image: np.ndarray, kind: str, rng: np.random.Generator, strength: float = 1.0
+) -> tuple[np.ndarray, str]:
+    """The image as a photo or scan of kind `kind` would show it; returns (pixels, extension).
+
+    `strength` scales blur lengths and noise (1: the usual range; harsher sets use more).
+    """
     out = image.copy()
     if kind in ("rotation_small", "perspective"):
         out = _rotate(out, float(rng.uniform(-15, 15)))
@@ -189,7 +194,7 @@ def degrade(image: np.ndarray, kind: str, rng: np.random.Generator) -> tuple[np.
     if kind == "perspective":
         out = _perspective(out, float(rng.uniform(0.04, 0.1)), rng)
     if kind == "blur_motion":
-        length = float(rng.uniform(3, 6))
+        length = float(rng.uniform(3, 6)) * strength
         kernel = np.zeros((int(length) * 2 + 1,) * 2, np.float32)
         angle = float(rng.uniform(0, 180))
         c = int(length)
@@ -203,9 +208,9 @@ def degrade(image: np.ndarray, kind: str, rng: np.random.Generator) -> tuple[np.
         )
         out = cv2.filter2D(out, -1, kernel / kernel.sum())
     if kind == "blur_gauss":
-        out = cv2.GaussianBlur(out, (0, 0), float(rng.uniform(1.0, 1.6)))
+        out = cv2.GaussianBlur(out, (0, 0), float(rng.uniform(1.0, 1.6)) * strength)
     if kind == "noise":
-        noisy = out.astype(np.float32) + rng.normal(0, 18, out.shape)
+        noisy = out.astype(np.float32) + rng.normal(0, 18 * strength, out.shape)
         out = np.asarray(np.clip(noisy, 0, 255), np.uint8)
     if kind == "low_contrast":
         out = (110 + out.astype(np.float32) * 0.35).astype(np.uint8)
@@ -256,9 +261,24 @@ def _perspective(image: np.ndarray, amount: float, rng: np.random.Generator) -> 
     return cv2.warpPerspective(image, matrix, (w, h), borderValue=90)
 
 
-def label_set(count: int, seed: int) -> list[dict[str, object]]:
+# Degradations stacked in a harsh set: each label gets two of these, blur and noise stronger.
+HARSH_KINDS = (
+    "blur_motion",
+    "blur_gauss",
+    "noise",
+    "low_contrast",
+    "uneven_light",
+    "glare",
+    "perspective",
+    "jpeg_low",
+)
+
+
+def label_set(count: int, seed: int, *, harsh: bool = False) -> list[dict[str, object]]:
     """`count` labels cycling through every degradation, plus barcode-free pages.
 
+    With `harsh`, each label gets two degradations of `HARSH_KINDS`, motion blur up to 10 px
+    and stronger defocus and noise: a set to check that gains hold beyond the usual range.
     Each item: {"name", "image" (ndarray), "degradation", "codes": [LabelCode, ...]}.
     """
     rng = np.random.default_rng(seed)
@@ -278,7 +298,15 @@ def label_set(count: int, seed: int) -> list[dict[str, object]]:
             continue
         codes = random_codes(rng)
         module_px = 2 if kind == "low_res" else int(rng.integers(3, 5))
-        image, _ = degrade(draw_label(codes, rng, module_px), kind, rng)
+        image = draw_label(codes, rng, module_px)
+        if harsh:
+            picked = rng.choice(len(HARSH_KINDS), 2, replace=False)
+            kinds = [HARSH_KINDS[int(i)] for i in picked]
+            for one in kinds:
+                image, _ = degrade(image, one, rng, strength=float(rng.uniform(1.0, 1.7)))
+            kind = "+".join(kinds)
+        else:
+            image, _ = degrade(image, kind, rng)
         items.append(
             {
                 "name": f"label_{index:04d}",
@@ -290,11 +318,24 @@ def label_set(count: int, seed: int) -> list[dict[str, object]]:
     return items
 
 
-def write_set(out_dir: Path, count: int, seed: int) -> Path:
+# The reader-level symbology of each printed one, as the label-corpus format names it.
+_FAMILY = {
+    "gs1-128": "code128",
+    "code128": "code128",
+    "gs1-datamatrix": "datamatrix",
+    "datamatrix": "datamatrix",
+    "gs1-qrcode": "qrcode",
+    "qrcode": "qrcode",
+    "ean13": "ean13",
+    "itf14": "itf",
+}
+
+
+def write_set(out_dir: Path, count: int, seed: int, *, harsh: bool = False) -> Path:
     """Write a label set as JPEG files plus truth.json; returns the truth file's path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     images = []
-    for item in label_set(count, seed):
+    for item in label_set(count, seed, harsh=harsh):
         name = f"{item['name']}.jpg"
         image = item["image"]
         assert isinstance(image, np.ndarray)
@@ -306,7 +347,13 @@ def write_set(out_dir: Path, count: int, seed: int) -> Path:
                 "file": name,
                 "degradation": item["degradation"],
                 "codes": [
-                    {"text": c.text, "gs1": c.gs1, "symbology": c.symbology, "required": True}
+                    {
+                        "text": c.text,
+                        "gs1": c.gs1,
+                        "symbology": c.symbology,
+                        "family": _FAMILY[c.symbology],
+                        "required": True,
+                    }
                     for c in codes
                 ],
             }
@@ -326,8 +373,11 @@ def main() -> None:
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--count", type=int, default=48)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--harsh", action="store_true", help="two stacked degradations per label, stronger blur"
+    )
     args = parser.parse_args()
-    print(write_set(args.out_dir, args.count, args.seed))
+    print(write_set(args.out_dir, args.count, args.seed, harsh=args.harsh))
 
 
 if __name__ == "__main__":

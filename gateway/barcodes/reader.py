@@ -24,8 +24,8 @@ import cv2
 import numpy as np
 import zxingcpp
 
-from gateway.barcodes import _zbar, accept, profiles
-from gateway.barcodes.deblur import deblur_views
+from gateway.barcodes import _zbar, accept, code128fit, profiles
+from gateway.barcodes.deblur import defocus_views, estimate_motion, motion_views
 from gateway.barcodes.regions import Region, find_regions
 from gateway.barcodes.symbol import Symbol
 
@@ -34,12 +34,16 @@ _FORMATS = zxingcpp.BarcodeFormats([_F.Code128, _F.DataMatrix, _F.QRCode, _F.EAN
 _LINEAR = zxingcpp.BarcodeFormats([_F.Code128, _F.EAN13, _F.ITF])
 _MATRIX = zxingcpp.BarcodeFormats([_F.DataMatrix, _F.QRCode])
 _FAMILY_BY_AIM = {"C": "code128", "d": "datamatrix", "Q": "qrcode", "E": "ean13", "I": "itf"}
+_GS1 = zxingcpp.ContentType.GS1
+_GS1_DM = ("]d2", "]d5")  # FNC1 first, without or with ECI
 _ZBAR_AIM = {"code128": ("]C0", "]C1"), "ean13": ("]E0", "]E0"), "itf": ("]I0", "]I0")}
 _MAX_ESCALATED_REGIONS = 8  # bounds the work on cluttered images (tables, text, hazard marks)
 # Bounds the latency of an image whose regions stay unread (text, hatching, damaged symbols).
 _MAX_ESCALATION_STEPS = 40
 _TARGET_LINEAR_WIDTH = 1000.0  # px across the bars after rescaling a linear region
 _TARGET_MATRIX_SIDE = 260.0  # px of a matrix region after rescaling
+_FIT_KERNELS = 2  # best-ranked blur kernels a Code 128 model fit is tried with
+_RESTORED_KERNELS = 4  # best-ranked blur kernels the bands are deconvolved by
 _IDENTITY = np.array([[1, 0, 0], [0, 1, 0]], np.float32)
 
 
@@ -91,8 +95,12 @@ def read(image: np.ndarray) -> list[Symbol]:
     pending = [region for region in regions if not _covered(region, accepted)]
     # Round robin over the regions: every region gets its cheap views before any region gets
     # the deblurring banks, so the step budget goes where reads are likeliest.
+    motion = _Motion(gray)
     active = [
-        (region, _linear_steps(gray, region) if region.linear else _matrix_steps(gray, region))
+        (
+            region,
+            _linear_steps(gray, region) if region.linear else _matrix_steps(gray, region, motion),
+        )
         for region in pending[:_MAX_ESCALATED_REGIONS]
     ]
     budget = _MAX_ESCALATION_STEPS
@@ -175,6 +183,10 @@ def _zxing(view: _View, formats: zxingcpp.BarcodeFormats, *, whole: bool = False
         family = _family(sid)
         if family is None:
             continue
+        if family == "datamatrix" and result.content_type == _GS1 and sid not in _GS1_DM:
+            # zxing-cpp gives the rectangular extension sizes (DMRE) their own modifier
+            # (]d8 with FNC1 first); GS1 names one identifier for GS1 DataMatrix, ]d2.
+            sid = "]d2"
         quad = _map(_corners(result), view.to_source)
         reads.append(_Read(result.text, sid, family, quad, view.name, view.trusted))
     return reads
@@ -224,13 +236,41 @@ def _linear_steps(gray: np.ndarray, region: Region) -> Iterator[list[_Read]]:
             profiles.normalised(profile, scale), crop, top, bottom, f"flat{index}"
         )
     ]
-    banks = [profiles.restored(profile, scale) for profile in bands]
-    for restored in zip(*banks, strict=True):
+    if not bands:
+        return
+    ranking = profiles.rank_kernels(bands, scale)
+    for name, restored in profiles.restore(ranking, bands[0].size, scale, _RESTORED_KERNELS):
         yield [
             read
-            for index, (name, profile) in enumerate(restored)
+            for index, profile in enumerate(restored)
             for read in _profile_reads(profile, crop, top, bottom, f"{name}/band{index}")
         ]
+    # Last, for Code 128 blurred past what deconvolution restores: a model fitted to the
+    # raw bands with the best kernels (the middle band first; the others only if it reads).
+    middle = len(bands) // 2
+    for kind, size, _ in ranking[0][:_FIT_KERNELS]:
+        taps = profiles.kernel(kind, size, scale)
+        first = code128fit.decode(bands[middle], taps)
+        if first is None:
+            yield []
+            continue
+        found = [(middle, first)]
+        for index, band in enumerate(bands):
+            if index != middle:
+                other = code128fit.decode(band, taps, count=first.count)
+                if other is not None:
+                    found.append((index, other))
+        yield [
+            _fit_read(fit, crop, top, bottom, f"fit-{kind}{size:g}/band{index}")
+            for index, fit in found
+        ]
+
+
+def _fit_read(fit: code128fit.FitRead, crop: _View, top: float, bottom: float, name: str) -> _Read:
+    corners = np.array(
+        [[fit.left, top], [fit.right, top], [fit.right, bottom], [fit.left, bottom]], np.float32
+    )
+    return _Read(fit.text, fit.symbology_id, "code128", _map(corners, crop.to_source), name, False)
 
 
 def _profile_reads(
@@ -257,7 +297,21 @@ def _profile_reads(
     return reads
 
 
-def _matrix_steps(gray: np.ndarray, region: Region) -> Iterator[list[_Read]]:
+class _Motion:
+    """The photo's camera-motion estimate, computed on first use and kept for all regions."""
+
+    def __init__(self, gray: np.ndarray) -> None:
+        self._gray = gray
+        self._value: tuple[float, float] | None = None
+
+    @property
+    def value(self) -> tuple[float, float]:
+        if self._value is None:
+            self._value = estimate_motion(self._gray)
+        return self._value
+
+
+def _matrix_steps(gray: np.ndarray, region: Region, motion: _Motion) -> Iterator[list[_Read]]:
     """Reads from views of a matrix region, cheapest and safest first."""
     width, height = region.size
     scale = float(np.clip(_TARGET_MATRIX_SIDE / max(min(width, height), 1.0), 1.0, 3.0))
@@ -269,8 +323,13 @@ def _matrix_steps(gray: np.ndarray, region: Region) -> Iterator[list[_Read]]:
     smooth = cv2.GaussianBlur(crop.image, (0, 0), 0.8 * scale)
     yield _zxing(_derive(crop, "smoothed", smooth), _MATRIX)
     yield _zxing(_derive(crop, "unsharp", _unsharp(crop.image, 1.0 * scale, 1.5)), _MATRIX)
-    for name, image in deblur_views(crop.image, scale=scale):
+    for name, image in defocus_views(crop.image, scale=scale):
         yield _zxing(_derive(crop, name, image), _MATRIX)
+    # Motion is undone at the photo's own scale, where the estimate's length holds.
+    native = _warp(gray, region, 0.0, 1.0)
+    if native is not None:
+        for name, image in motion_views(native.image, motion.value):
+            yield _zxing(_derive(native, name, image), _MATRIX)
     yield _zxing(_derive(crop, "binarized", _binarize(crop.image)), _MATRIX)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from gateway.barcodes import read
 from gateway.barcodes.accept import acceptable, classify, consistent
-from gateway.barcodes.profiles import band_profiles, draw, normalised, restored
+from gateway.barcodes.profiles import band_profiles, draw, normalised, rank_kernels, restore
 from gateway.barcodes.reader import _LINEAR, _zx_results
 from gateway.barcodes.regions import find_regions
 from gateway.barcodes.symbol import Symbol
@@ -68,9 +68,14 @@ def test_profile_bank_restores_motion_blur_across_the_bars() -> None:
     noisy = np.clip(blurred + rng.normal(0, 4, blurred.shape), 0, 255).astype(np.uint8)
     (profile, *_) = band_profiles(noisy, 30.0, float(noisy.shape[0] - 30))
     assert not [r for r in _zx_results(draw(profile), _LINEAR) if r.text == UNIT.text]
+    ranking = rank_kernels([profile], 1.0)
+    # The blur is found, not guessed: the best-ranked kernel is a box of about its length.
+    kind, size, _ = ranking[0][0]
+    assert kind == "box"
+    assert abs(size - 8) <= 1.0
     texts = {
         result.text
-        for _, view in restored(profile, 1.0)
+        for _, (view,) in restore(ranking, profile.size, 1.0, 4)
         for result in _zx_results(draw(view), _LINEAR)
     }
     assert UNIT.text in texts
@@ -117,6 +122,20 @@ def test_gs1_datamatrix_reports_gs1_mode_and_identifier() -> None:
     (found,) = read(page)
     assert (found.text, found.gs1, found.symbology, found.symbology_id) == (
         UNIT.text,
+        True,
+        "gs1-datamatrix",
+        "]d2",
+    )
+
+
+def test_rectangular_extension_gs1_datamatrix_is_gs1() -> None:
+    # Long enough that the writer picks a DMRE size, which zxing-cpp reports as ]d8.
+    text = "0106957020957705" + "10L938079" + GS + "216VVM8QX2"
+    code = LabelCode(text, True, "gs1-datamatrix")
+    page = _page(symbol_image(code, "(01)06957020957705(10)L938079(21)6VVM8QX2", 3))
+    (found,) = read(page)
+    assert (found.text, found.gs1, found.symbology, found.symbology_id) == (
+        text,
         True,
         "gs1-datamatrix",
         "]d2",
