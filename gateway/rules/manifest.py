@@ -68,8 +68,9 @@ def check_duplicates(run: RuleRun) -> Iterator[Finding]:
     for key, items in seen.items():
         if len(items) < 2:
             continue
-        # A line printing a code twice (as text and as a barcode) lists the unit once.
-        places = {id(i.line) if i.line is not None else id(i.occurrence) for i in items}
+        # A line printing a code twice (as text and as a barcode) lists the unit once, and so
+        # does a label marking it twice (a 2-D symbol or Digital Link beside the GS1-128).
+        places = {_place(i) for i in items}
         if len(places) < 2:
             continue
         documents = {i.document.id for i in items}
@@ -84,6 +85,15 @@ def check_duplicates(run: RuleRun) -> Iterator[Finding]:
             unit=key_to_hri(key),
             count=len(places),
         )
+
+
+def _place(item: CodeItem) -> tuple[str, object]:
+    """Where a unit is listed: its manifest line, its label, or else the code itself."""
+    if item.line is not None:
+        return ("line", id(item.line))
+    if item.label is not None:
+        return ("label", item.label)
+    return ("code", id(item.occurrence))
 
 
 def check_already_declared(run: RuleRun) -> Iterator[Finding]:

@@ -71,6 +71,17 @@ def test_a_code_printed_twice_on_one_line_is_one_unit():
     assert run("manifest.duplicates", context(twice)) == []
 
 
+def test_a_unit_marked_twice_on_one_label_is_one_unit():
+    # Dual marking: the same (01)+(21) as GS1-128 and as a Digital Link 2-D symbol.
+    link = "https://id.example.com/01/" + sgtin("SN1")[4:18] + "/21/SN1"
+    on_label = [item(sgtin("SN1"), label="photo-1"), item(link, label="photo-1")]
+    assert on_label[0].key == on_label[1].key
+    assert run("manifest.duplicates", context(on_label)) == []
+    # The same unit on two labels (two photos) is listed twice.
+    two_labels = [item(sgtin("SN1"), label="photo-1"), item(link, label="photo-2")]
+    assert codes(run("manifest.duplicates", context(two_labels))) == ["DUPLICATE_UNIT_CODE"]
+
+
 def test_already_declared_from_history_or_record():
     it = item(sgtin("SN1"), on=line())
     key = it.key

@@ -305,6 +305,33 @@ def test_scans_and_code_checks_use_the_platform(scaled: Services) -> None:
     assert [(c["verdict"], c["color"]) for c in scanned["codes"]] == [("block", "red")]
 
 
+def test_a_label_marking_one_unit_twice_is_not_a_duplicate(scaled: Services) -> None:
+    import cv2
+    import numpy as np
+
+    from samples.labels import LabelCode, draw_label
+    from samples.registry import sample_records
+
+    registered = next(
+        r for r in sample_records() if r.gtin and r.serial and r.status.value == "registered"
+    )
+    hri = f"(01){registered.gtin}(21){registered.serial}"
+    linear = LabelCode(f"01{registered.gtin}21{registered.serial}", True, "gs1-128")
+    link = f"https://id.example.com/01/{registered.gtin}/21/{registered.serial}"
+    matrix = LabelCode(link, False, "qrcode")
+    label = draw_label([(linear, hri), (matrix, link)], np.random.default_rng(2), 3)
+    ok, png = cv2.imencode(".png", label)
+    assert ok
+    client, key = _client(scaled)
+    scanned = client.post(
+        "/v1/scans", data=png.tobytes(), headers={"Authorization": f"Bearer {key}"}
+    ).get_json()
+    assert len(scanned["codes"]) == 2  # both symbols read
+    findings = {f["code"] for c in scanned["codes"] for f in c["findings"]}
+    assert "DUPLICATE_UNIT_CODE" not in findings
+    assert {c["verdict"] for c in scanned["codes"]} <= {"clear", "hold"}
+
+
 def test_a_job_taken_by_a_worker_that_died_before_starting_is_replaced(
     scaled: Services,
 ) -> None:
