@@ -39,20 +39,23 @@ def band_profiles(crop: np.ndarray, bar_top: float, bar_bottom: float) -> list[n
     return profiles
 
 
-def normalised(profile: np.ndarray, scale: float) -> np.ndarray:
+def normalised(
+    profile: np.ndarray, scale: float, modules: float = 10.0, floor_share: float = 0.15
+) -> np.ndarray:
     """The profile with local contrast stretched: glare and shadow flatten the bars they cover.
 
-    Mean and spread are taken over about ten modules (`scale` is the view's magnification of
-    a module of about 2.5 px), so a bright spot becomes the same grey level as the rest.
+    Mean and spread are taken over about `modules` modules (`scale` is the view's
+    magnification of a module of about 2.5 px), so a bright spot becomes the same grey level
+    as the rest. `floor_share` of the typical spread is the least spread stretched.
     """
-    window = max(9, round(25 * scale)) | 1
+    window = max(9, round(2.5 * modules * scale)) | 1
     kernel = np.ones(window, np.float64) / window
     padded = np.pad(profile.astype(np.float64), window, mode="edge")
     mean = np.convolve(padded, kernel, mode="same")[window:-window]
     power = np.convolve(padded**2, kernel, mode="same")[window:-window]
     spread = np.sqrt(np.maximum(power - mean**2, 0.0))
     # The floor keeps the quiet zones quiet: paper grain must not be stretched into bars.
-    floor = max(2.0, 0.15 * float(np.percentile(spread, 90)))
+    floor = max(2.0, floor_share * float(np.percentile(spread, 90)))
     flat = (profile - mean) / np.maximum(spread, floor)
     return np.asarray(128 + 50 * np.clip(flat, -2.5, 2.5), np.float32)
 

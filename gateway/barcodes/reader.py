@@ -223,17 +223,28 @@ def _linear_steps(gray: np.ndarray, region: Region) -> Iterator[list[_Read]]:
     yield _zxing(crop, _LINEAR) + _zbar_reads(crop)
     middle = crop.image.shape[0] / 2
     top, bottom = middle - height * scale / 2, middle + height * scale / 2
+    centre = crop.image.shape[1] / 2
+    box = (centre - width * scale / 2, top, centre + width * scale / 2, bottom)
     bands = profiles.band_profiles(crop.image, top, bottom)
     yield [
         read
         for index, profile in enumerate(bands)
-        for read in _profile_reads(profile, crop, top, bottom, f"profile{index}")
+        for read in _profile_reads(profile, crop, box, f"profile{index}")
     ]
     yield [
         read
         for index, profile in enumerate(bands)
+        for read in _profile_reads(profiles.normalised(profile, scale), crop, box, f"flat{index}")
+    ]
+    # A wider glare spot: contrast flattened over a longer stretch, quiet zones kept quieter.
+    yield [
+        read
+        for index, profile in enumerate(bands)
         for read in _profile_reads(
-            profiles.normalised(profile, scale), crop, top, bottom, f"flat{index}"
+            profiles.normalised(profile, scale, modules=25.0, floor_share=0.3),
+            crop,
+            box,
+            f"wide-flat{index}",
         )
     ]
     if not bands:
@@ -243,7 +254,7 @@ def _linear_steps(gray: np.ndarray, region: Region) -> Iterator[list[_Read]]:
         yield [
             read
             for index, profile in enumerate(restored)
-            for read in _profile_reads(profile, crop, top, bottom, f"{name}/band{index}")
+            for read in _profile_reads(profile, crop, box, f"{name}/band{index}")
         ]
     # Last, for Code 128 blurred past what deconvolution restores: a model fitted to the
     # raw bands with the best kernels (the middle band first; the others only if it reads).
@@ -274,8 +285,12 @@ def _fit_read(fit: code128fit.FitRead, crop: _View, top: float, bottom: float, n
 
 
 def _profile_reads(
-    profile: np.ndarray, crop: _View, top: float, bottom: float, name: str
+    profile: np.ndarray, crop: _View, box: tuple[float, float, float, float], name: str
 ) -> list[_Read]:
+    """Reads of a profile drawn as an image; `box` is the symbol's (left, top, right, bottom)
+    in the view. A read whose reported position is degenerate (a point or a sliver, as a
+    decoder may give for a short drawn image) is placed over the whole symbol."""
+    extent_left, top, extent_right, bottom = box
     image = profiles.draw(profile)
     spans: list[tuple[str, str | None, str, float, float]] = []
     for result in _zx_results(image, _LINEAR):
@@ -291,6 +306,8 @@ def _profile_reads(
     reads = []
     for text, sid, family, left, right in spans:
         left, right = left - profiles.PAD, right - profiles.PAD
+        if right - left < 0.25 * (extent_right - extent_left):
+            left, right = extent_left, extent_right
         corners = np.array([[left, top], [right, top], [right, bottom], [left, bottom]], np.float32)
         quad = _map(corners, crop.to_source)
         reads.append(_Read(text, sid, family, quad, name, False))

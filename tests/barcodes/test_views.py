@@ -107,6 +107,20 @@ def test_reader_reads_through_glare() -> None:
     assert texts == sorted([UNIT.text, SSCC.text])
 
 
+def test_reader_reads_through_a_glare_spot_that_almost_whitens_the_bars() -> None:
+    page = np.pad(symbol_image(UNIT, UNIT_HRI, 3), 80, constant_values=255)
+    height, width = page.shape
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    spot = np.exp(-((xs - width / 2) ** 2 + (ys - height / 2) ** 2) / (2 * (0.12 * width) ** 2))
+    lifted = page + (255 - page.astype(np.float32)) * spot * 0.93
+    ok, encoded = cv2.imencode(
+        ".jpg", np.clip(lifted, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 60]
+    )
+    assert ok
+    photo = cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE)
+    assert [symbol.text for symbol in read(photo)] == [UNIT.text]
+
+
 def test_linear_quad_spans_the_bar_height() -> None:
     symbol = symbol_image(SSCC, "(00)069501234500000017", 3)
     page = _page(symbol)
