@@ -26,7 +26,7 @@ import zxingcpp
 
 from gateway.barcodes import _zbar, accept, code128fit, profiles
 from gateway.barcodes.deblur import defocus_views, estimate_motion, motion_views
-from gateway.barcodes.regions import Region, find_regions
+from gateway.barcodes.regions import Region, find_regions, is_squarish
 from gateway.barcodes.symbol import Symbol
 
 _F = zxingcpp.BarcodeFormat
@@ -332,7 +332,10 @@ def _matrix_steps(gray: np.ndarray, region: Region, motion: _Motion) -> Iterator
     """Reads from views of a matrix region, cheapest and safest first."""
     width, height = region.size
     scale = float(np.clip(_TARGET_MATRIX_SIDE / max(min(width, height), 1.0), 1.0, 3.0))
-    crop = _warp(gray, region, 0.0, scale)
+    # Squarish regions are cut as found (the decoders handle any rotation); a rectangular
+    # DataMatrix is turned upright so the cut follows its long side.
+    rotation = 0.0 if is_squarish(region) else region.angle
+    crop = _warp(gray, region, rotation, scale)
     if crop is None:
         return
     yield _zxing(crop, _MATRIX)
@@ -343,7 +346,7 @@ def _matrix_steps(gray: np.ndarray, region: Region, motion: _Motion) -> Iterator
     for name, image in defocus_views(crop.image, scale=scale):
         yield _zxing(_derive(crop, name, image), _MATRIX)
     # Motion is undone at the photo's own scale, where the estimate's length holds.
-    native = _warp(gray, region, 0.0, 1.0)
+    native = _warp(gray, region, rotation, 1.0)
     if native is not None:
         for name, image in motion_views(native.image, motion.value):
             yield _zxing(_derive(native, name, image), _MATRIX)

@@ -24,9 +24,12 @@ _BINS = 8  # gradient direction bins over 180 degrees, each +-1 bin wide (overla
 _MIN_COHERENCE = 0.6  # of the structure tensor: bars of a linear symbol point one way
 _MIN_EDGES = 16  # light/dark changes on a scan line across a linear symbol, at least
 _MIN_BAND_SIMILARITY = 0.5  # correlation of scan lines near the top and bottom of the bars
-# Squarish only: admitting rectangular DataMatrix shapes let words of text in as regions,
-# each costing the whole matrix escalation, without a single extra read (measured).
+# Squarish matrix regions are taken as they come. Longer ones (rectangular DataMatrix, up to
+# the 8 x 64 and 12 x 88 extension sizes) look like a word of text to the texture measure,
+# so they must also show DataMatrix's finder: two adjacent solid dark edges (the "L").
 _MAX_MATRIX_ASPECT = 1.6
+_MAX_RECTANGLE_ASPECT = 9.0
+_MIN_FINDER_DARK = 0.8  # share of an edge line of the symbol that is dark, for a solid edge
 _MIN_RUN_SPREAD = 0.25  # bars and spaces of a symbol vary in width; hatching does not
 _MIN_BAR_HEIGHT = 20.0  # px in the image: shorter "bars" are strokes of a line of text
 _NEAR_GAP = 1.2  # bar heights between pieces of one symbol that are always joined
@@ -81,8 +84,15 @@ def find_regions(gray: np.ndarray, limit: int = 12) -> list[Region]:
     linear = [r for r in (_scaled(region, scale) for region in linear) if _has_bars(gray, r)]
     linear = _join_pieces(linear)
     linear.sort(key=lambda region: region.score, reverse=True)
+    matrix = [_scaled(region, scale) for region in matrix]
+    matrix = [r for r in matrix if is_squarish(r) or _has_finder(gray, r)]
     matrix.sort(key=lambda region: region.score, reverse=True)
-    return (linear + [_scaled(region, scale) for region in matrix])[:limit]
+    return (linear + matrix)[:limit]
+
+
+def is_squarish(region: Region) -> bool:
+    width, height = region.size
+    return max(width, height) <= _MAX_MATRIX_ASPECT * max(min(width, height), 1.0)
 
 
 def _join_pieces(regions: list[Region]) -> list[Region]:
@@ -297,15 +307,50 @@ def _matrix_regions(textured: np.ndarray, long_side: int) -> list[Region]:
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     found: list[Region] = []
     for contour in contours:
-        (cx, cy), (w, h), _ = cv2.minAreaRect(contour)
+        (cx, cy), (w, h), angle = cv2.minAreaRect(contour)
         if min(w, h) < 0.025 * long_side:
             continue
         aspect = max(w, h) / max(min(w, h), 1.0)
         fill = float(cv2.contourArea(contour)) / max(w * h, 1.0)
-        # Matrix symbols are squarish and solid; text lines and table rules are neither.
+        # Matrix symbols are solid; squarish ones are taken, longer ones checked later.
         if aspect <= _MAX_MATRIX_ASPECT and fill >= 0.6:
             found.append(Region((cx, cy), (w, h), 0.0, False, fill))
+        elif aspect <= _MAX_RECTANGLE_ASPECT and fill >= 0.7:
+            found.append(Region((cx, cy), (w, h), angle, False, fill - 1.0))  # after squares
     return found
+
+
+def _has_finder(gray: np.ndarray, region: Region) -> bool:
+    """True when the region shows a DataMatrix finder: two adjacent solid dark edges.
+
+    The region is turned upright and binarised; the tight box around its dark pixels is
+    taken, and its four edge lines are tested: a DataMatrix has a solid left column and
+    bottom row (in some orientation: any two adjacent edges), where a word of text has at
+    most one solid stroke on its box.
+    """
+    width, height = region.size
+    margin = 0.15 * min(width, height) + 4
+    out_w, out_h = int(width + 2 * margin), int(height + 2 * margin)
+    if out_w < 8 or out_h < 8 or out_w * out_h > 4_000_000:
+        return False
+    matrix = cv2.getRotationMatrix2D(region.center, region.angle, 1.0)
+    matrix[0, 2] += out_w / 2 - region.center[0]
+    matrix[1, 2] += out_h / 2 - region.center[1]
+    patch = cv2.warpAffine(gray, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR, borderValue=255)
+    _, dark = cv2.threshold(patch, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    ys, xs = np.nonzero(dark)
+    if xs.size == 0:
+        return False
+    box = dark[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].astype(np.float32)
+    if min(box.shape) < 6:
+        return False
+    depth = max(1, round(min(box.shape) / 12))  # a module is at least this thick
+    top = float(box[:depth].max(axis=0).mean())
+    bottom = float(box[-depth:].max(axis=0).mean())
+    left = float(box[:, :depth].max(axis=1).mean())
+    right = float(box[:, -depth:].max(axis=1).mean())
+    solid = [share >= _MIN_FINDER_DARK for share in (top, right, bottom, left)]
+    return any(solid[i] and solid[(i + 1) % 4] for i in range(4))
 
 
 def _inside(point: tuple[float, float], region: Region) -> bool:

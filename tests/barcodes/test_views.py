@@ -61,6 +61,27 @@ def test_text_and_hatching_are_not_linear_regions() -> None:
     assert [region for region in find_regions(page) if region.linear] == []
 
 
+def test_text_lines_are_not_rectangular_matrix_regions() -> None:
+    for seed in range(6):
+        page = barcode_free(np.random.default_rng(seed))
+        matrix = [region for region in find_regions(page) if not region.linear]
+        assert all(max(region.size) <= 1.6 * min(region.size) for region in matrix), matrix
+
+
+def test_blurred_rectangular_datamatrix_beside_text_is_found_and_read() -> None:
+    text = "0106957020957705" + "10L938079" + GS + "216VVM8QX2"
+    code = LabelCode(text, True, "gs1-datamatrix")  # long: the writer picks a DMRE size
+    label = draw_label(
+        [(code, "(01)06957020957705(10)L938079(21)6VVM8QX2")], np.random.default_rng(1), 3
+    )
+    ok, encoded = cv2.imencode(
+        ".jpg", cv2.GaussianBlur(label, (0, 0), 1.6), [cv2.IMWRITE_JPEG_QUALITY, 70]
+    )
+    assert ok
+    photo = cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE)
+    assert text in [symbol.text for symbol in read(photo)]
+
+
 def test_profile_bank_restores_motion_blur_across_the_bars() -> None:
     symbol = symbol_image(UNIT, UNIT_HRI, 3)
     blurred = _motion_across(symbol, 8)
