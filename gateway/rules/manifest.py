@@ -10,7 +10,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 
-from gateway.domain import Finding, ManifestLine, Severity, SourceRef
+from gateway.domain import ExtractionMethod, Finding, ManifestLine, Severity, SourceRef
 from gateway.rules.context import CodeItem
 from gateway.rules.engine import PLATFORM_POLICY, Rule, RuleRun
 from gateway.rules.nearmiss import key_to_hri
@@ -88,10 +88,14 @@ def check_duplicates(run: RuleRun) -> Iterator[Finding]:
 
 
 def _place(item: CodeItem) -> tuple[str, object]:
-    """Where a unit is listed: its manifest line, its label, or else the code itself."""
+    """Where a unit is listed: its manifest line, the label it was read off, or else the code.
+
+    Codes typed or posted as a list are each a listing of their own, even when they are
+    checked together as one label.
+    """
     if item.line is not None:
         return ("line", id(item.line))
-    if item.label is not None:
+    if item.label is not None and item.occurrence.method is not ExtractionMethod.INPUT:
         return ("label", item.label)
     return ("code", id(item.occurrence))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from gateway.domain import (
     Document,
     Extraction,
+    ExtractionMethod,
     ExtractionProblem,
     Severity,
     SourceRef,
@@ -80,6 +82,14 @@ def test_a_unit_marked_twice_on_one_label_is_one_unit():
     # The same unit on two labels (two photos) is listed twice.
     two_labels = [item(sgtin("SN1"), label="photo-1"), item(link, label="photo-2")]
     assert codes(run("manifest.duplicates", context(two_labels))) == ["DUPLICATE_UNIT_CODE"]
+    # Codes posted as a list are checked as one label, but each is a listing of its own.
+    posted = [
+        dataclasses.replace(
+            i, occurrence=dataclasses.replace(i.occurrence, method=ExtractionMethod.INPUT)
+        )
+        for i in on_label
+    ]
+    assert codes(run("manifest.duplicates", context(posted))) == ["DUPLICATE_UNIT_CODE"]
 
 
 def test_already_declared_from_history_or_record():

@@ -330,6 +330,11 @@ def test_a_label_marking_one_unit_twice_is_not_a_duplicate(scaled: Services) -> 
     findings = {f["code"] for c in scanned["codes"] for f in c["findings"]}
     assert "DUPLICATE_UNIT_CODE" not in findings
     assert {c["verdict"] for c in scanned["codes"]} <= {"clear", "hold"}
+    # A list of codes posted for checking is not a label: a code listed twice is a copy.
+    twice = client.post(
+        "/v1/codes/check", json={"codes": [hri, hri]}, headers={"Authorization": f"Bearer {key}"}
+    ).get_json()
+    assert {f["code"] for c in twice["codes"] for f in c["findings"]} >= {"DUPLICATE_UNIT_CODE"}
 
 
 def test_a_job_taken_by_a_worker_that_died_before_starting_is_replaced(
