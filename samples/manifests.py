@@ -174,7 +174,8 @@ def build_xlsx(seed: int = 1) -> tuple[bytes, Expected]:
     for line in range(1, 4):
         serial = f"S{rng.randint(10000000, 99999999)}"
         ws2.append([line, int(g2), serial, f"B{line}", 1, "Hamburg, Germany"])
-        rec = _record(line, {"01": g2, "21": serial}, f"B{line}", 1, "DE", hs="")
+        # GTIN, serial and lot columns make one element string, as the label carries it
+        rec = _record(line, {"01": g2, "10": f"B{line}", "21": serial}, f"B{line}", 1, "DE", hs="")
         rec["hs_code"] = None  # this sheet gives no HS code; the UN number is document-wide
         exp.records.append(rec)
     buf = io.BytesIO()
@@ -205,8 +206,8 @@ def build_csv_gbk(seed: int = 2) -> tuple[bytes, Expected]:
             code_cell = f"{int(g) / 1e12:.5f}E+12"
             exp.error_lines.append(line)
         else:
-            exp.records.append(_record(line, {"01": g, "21": serial}, f"LOT{line}", 1.0, dest[0],
-                                       un="UN3481"))  # fmt: skip
+            code = {"01": g, "10": f"LOT{line}", "21": serial}  # the columns, joined
+            exp.records.append(_record(line, code, f"LOT{line}", 1.0, dest[0], un="UN3481"))
         w.writerow([line, "电池包", code_cell, serial, f"LOT{line}", "1", f"{500 + line},50",
                     dest[1], "85076000", "UN 3481"])  # fmt: skip
     w.writerow(["", "合计", "", "", "", "6"])

@@ -532,24 +532,31 @@ class _LineReader:
             lot_value, _ = self._value(row, "lot")
             ref = self._ref(r, gtin_col, line_no)
             # the engine judges the element string built from the columns, as any other code
-            candidates: list[str] = []
+            lot_text = cell_text(lot_value).strip() if lot_value not in (None, "") else ""
+            # Each unit's element string, as its label would carry it: with the lot when the
+            # row gives one that AI (10) can hold, else without (the lot stays a field).
+            candidates: list[list[str]] = []
             if serial_texts:
                 for text, _col in serial_texts:
                     for serial in _SERIALS.split(text):
                         if serial.strip():
                             ais = {"01": gtin, "21": _SPACE.sub("", serial)}
-                            candidates.append(format_hri(ais))
-            elif lot_value not in (None, ""):
-                candidates.append(format_hri({"01": gtin, "10": cell_text(lot_value)}))
+                            plain = format_hri(ais)
+                            with_lot = format_hri({"01": gtin, "10": lot_text, **ais})
+                            candidates.append([with_lot, plain] if lot_text else [plain])
+            elif lot_text:
+                candidates.append([format_hri({"01": gtin, "10": lot_text})])
             else:
-                candidates.append(format_hri({"01": gtin}))
-            for candidate in candidates:
-                decoded = judge(candidate)
-                if decoded.valid:
-                    codes.append(_occ(candidate, ref, method, conf))
-                    lot = lot or decoded.ais.get("10")
+                candidates.append([format_hri({"01": gtin})])
+            for forms in candidates:
+                for candidate in forms:
+                    decoded = judge(candidate)
+                    if decoded.valid:
+                        codes.append(_occ(candidate, ref, method, conf))
+                        lot = lot or decoded.ais.get("10")
+                        break
                 else:
-                    self._report_invalid(candidate, ref, line_no)
+                    self._report_invalid(forms[-1], ref, line_no)
         return codes, destroyed, lot
 
     def _read_fields(self, r: int, row: Sequence[Value], line: _Line) -> None:

@@ -326,3 +326,18 @@ def test_xlsx_reader_reads_formulas_rich_text_and_skips_phonetic_hints():
         ("1", 3.0, "DE", ["(01)06901234567892(21)S1"]),  # formula: its cached value, not "1+2"
         ("7", 1.0, "FR", ["(01)06901234567892(21)S2"]),  # "7", not the phonetic hint "7X"
     ]
+
+
+def test_gtin_serial_and_lot_columns_make_one_element_string():
+    csv_text = (
+        "No.,GTIN,Serial No.,Lot No.,Qty\r\n"
+        "1,06901234567892,SN1,L24A,1\r\n"
+        "2,06901234567892,SN2,批次-二号,1\r\n"  # a lot AI (10) cannot hold: kept as a field
+    )
+    out = to_records(extract(csv_text.encode("utf-8"), filename="list.csv"))
+    got = {r["line"]: (r["code"], r["lot"]) for r in out["records"]}
+    assert got == {
+        1: ({"01": "06901234567892", "10": "L24A", "21": "SN1"}, "L24A"),
+        2: ({"01": "06901234567892", "21": "SN2"}, "批次-二号"),
+    }
+    assert out["errors"] == []
