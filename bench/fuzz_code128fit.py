@@ -79,7 +79,7 @@ def main() -> None:
     times: list[float] = []
     for _ in range(args.count):
         profile, want, kind = _case(rng)
-        ranked, *_ = profiles.rank_kernels([profile], 1.0)
+        ranked = profiles.rank_kernels([profile], 1.0).kernels
         for name, size, _nsr in ranked[:2]:
             start = time.perf_counter()
             found = code128fit.decode(profile, profiles.kernel(name, size, 1.0))

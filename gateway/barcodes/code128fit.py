@@ -43,7 +43,7 @@ _SHIFTS = (0.0, -0.25, 0.25)  # module fractions a character may move by (print 
 _MAX_RESIDUAL = 0.12  # of the profile's variance over the symbol, after the fit
 _MIN_MARGIN = 1.15  # residual of the best different sequence over the best, at least
 _SUPERSAMPLE = 8
-_MIN_MODULE, _MAX_MODULE = 1.2, 12.0  # px in the profile
+_MIN_MODULE = 1.2  # px in the profile
 _COUNT_MARGIN = 0.5  # greedy error of the best character count over the second best, at most
 
 
@@ -56,11 +56,12 @@ def _bits(widths: str) -> np.ndarray:
 
 _PATTERNS = np.stack([_bits(w) for w in _WIDTHS])  # 106 x 11
 _STOP = _bits(_STOP_WIDTHS)  # 13
-_QUIET = np.zeros(11, np.float32)
 STOP_ROW = _PATTERNS.shape[0]  # the stop pattern's row in a model's drawings
+_ROWS = np.zeros((STOP_ROW + 1, 13), np.float32)  # every character and the stop, padded
+_ROWS[:STOP_ROW, :11] = _PATTERNS
+_ROWS[STOP_ROW] = _STOP
 _DATA_VALUES = np.arange(_START_A)
 _START_VALUES = np.array([_START_A, _START_B, _START_C])
-_STOP_VALUES = np.array([STOP_ROW])
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +87,6 @@ class _Model:
         self.half = kernel.size / 2
         self.pad = int(np.ceil(self.half)) + 2
         self.width = int(np.ceil(13 * module)) + 2 * self.pad + 2
-        patterns = np.zeros((_PATTERNS.shape[0] + 1, 13), np.float32)
-        patterns[:-1, :11] = _PATTERNS
-        patterns[-1] = _STOP
         taps = kernel.reshape(1, -1).astype(np.float32)
         self.drawn = []
         for phase in range(_SUPERSAMPLE):
@@ -96,8 +94,8 @@ class _Model:
             fine = -0.5 + (np.arange(self.width * _SUPERSAMPLE) + 0.5) / _SUPERSAMPLE
             index = np.floor((fine - origin) / module).astype(np.int64)
             inside = (index >= 0) & (index < 13)
-            values = np.where(inside, patterns[:, np.clip(index, 0, 12)], 0.0)
-            rows = values.reshape(patterns.shape[0], self.width, _SUPERSAMPLE).mean(axis=2)
+            values = np.where(inside, _ROWS[:, np.clip(index, 0, 12)], 0.0)
+            rows = values.reshape(_ROWS.shape[0], self.width, _SUPERSAMPLE).mean(axis=2)
             blurred = cv2.filter2D(
                 rows.astype(np.float32), -1, taps, borderType=cv2.BORDER_CONSTANT
             )
@@ -119,31 +117,20 @@ class _Model:
         if hi > lo:
             canvas[lo:hi] += row[lo - first : hi - first]
 
-    def errors(
-        self,
-        profile: np.ndarray,
-        canvas: np.ndarray,
-        values: np.ndarray,
-        at: float,
-        modules: int = 11,
-        tail: bool = False,
-    ) -> np.ndarray:
-        """Fit error of the profile by canvas + each of `values` drawn at `at`.
+    def stop_error(self, profile: np.ndarray, canvas: np.ndarray, at: float) -> float:
+        """Fit error of the profile by canvas + the stop pattern drawn at `at`.
 
-        Compared from half a kernel before the character to half a kernel before its end
-        (past its end with `tail`, when nothing follows): each sample is compared once.
+        Compared from half a kernel before the pattern to half a kernel past its end: the
+        quiet zone follows, and the samples before were compared with the last character.
         """
-        start = round(at - self.half)
-        stop = round(at + modules * self.module + (self.half if tail else -self.half))
-        start, stop = max(start, 0), min(stop, profile.size)
-        if stop - start < 2:
-            return np.full(values.size, np.inf)
+        start = max(round(at - self.half), 0)
+        stop = min(round(at + 13 * self.module + self.half), profile.size)
         phase, first = self.place(at)
         lo, hi = start - first, stop - first
-        if lo < 0 or hi > self.width:
-            return np.full(values.size, np.inf)
-        models = canvas[start:stop][None, :] + self.drawn[phase][values][:, lo:hi]
-        return np.asarray(_fit_errors(models[None], profile[None, start:stop])[0])
+        if stop - start < 2 or lo < 0 or hi > self.width:
+            return float("inf")
+        model = canvas[start:stop] + self.drawn[phase][STOP_ROW, lo:hi]
+        return float(_fit_errors(model[None, None], profile[None, start:stop])[0, 0])
 
     def batch_errors(
         self,
@@ -152,9 +139,11 @@ class _Model:
         ats: list[float],
         values: np.ndarray = _DATA_VALUES,
     ) -> np.ndarray:
-        """`errors` of `values` for several (canvas, position) pairs at once.
+        """Fit errors of canvas + each of `values` drawn at `at`, for several (canvas, `at`)
+        pairs at once: one row per pair, inf where the character does not fit the profile.
 
-        The window is one character wide for all pairs (rounded once), so the fits stack.
+        Compared from half a kernel before the character over one character's width, so each
+        sample is compared once; the width is rounded once, so the fits stack.
         """
         length = round(11 * self.module)
         out = np.full((len(ats), values.size), np.inf)
@@ -242,22 +231,12 @@ def decode(profile: np.ndarray, kernel: np.ndarray, count: int | None = None) ->
         # other. Blur mush fits many counts about equally, and is not read.
         if len(scored) > 1 and scored[0][0] > _COUNT_MARGIN * scored[1][0]:
             return None
-        counts = [scored[0][1]]
-    else:
-        counts = [count]
-    best: tuple[float, FitRead] | None = None
-    runner_up = np.inf
-    for candidate in counts:
-        for error, read in _decode_count(profile, kernel, left, right, candidate):
-            if best is None or error < best[0]:
-                if best is not None and best[1].text != read.text:
-                    runner_up = min(runner_up, best[0])
-                best = (error, read)
-            elif read.text != best[1].text:
-                runner_up = min(runner_up, error)
-    if best is None:
+        count = scored[0][1]
+    results = sorted(_decode_count(profile, kernel, left, right, count), key=lambda r: r[0])
+    if not results:
         return None
-    error, read = best
+    error, read = results[0]
+    runner_up = next((e for e, other in results[1:] if other.text != read.text), np.inf)
     lo, hi = max(int(read.left), 0), min(int(np.ceil(read.right)), profile.size)
     energy = float(profile[lo:hi].var()) * max(hi - lo, 1)
     if energy <= 0 or error / energy > _MAX_RESIDUAL or runner_up < _MIN_MARGIN * error:
@@ -385,9 +364,8 @@ def _decode_count(
         text = _text(values)
         if text is None:
             continue
-        stop_error = model.errors(profile, drawn, _STOP_VALUES, position, modules=13, tail=True)
         symbology_id, body = text
-        total = error + float(stop_error[0])
+        total = error + model.stop_error(profile, drawn, position)
         results.append((total, FitRead(symbology_id, body, origin, position + 13 * module, count)))
     return results
 

@@ -12,6 +12,7 @@ decoders, whose check characters (and the acceptance rules) sort right from wron
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -94,15 +95,32 @@ def kernel(kind: str, size: float, scale: float) -> np.ndarray:
     return _box(size * scale) if kind == "box" else _gauss(size * scale)
 
 
-def rank_kernels(
-    bands: list[np.ndarray], scale: float
-) -> tuple[list[tuple[str, float, float]], list[np.ndarray], int, int]:
-    """Blur kernels (kind, size, noise-to-signal), most restoring first, and the bands' spectra.
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """Blur kernels for some bands, most restoring first, with the bands' padded spectra, so
+    restoring by a chosen kernel costs one inverse transform per band."""
 
-    Ranked on the middle band by `bimodality`: a coarse grid, then a finer pass around the
-    three best. Also returns the padded spectra, their padded length and the padding, so
-    restoring by the chosen kernels costs one inverse transform each.
-    """
+    kernels: list[tuple[str, float, float]]  # (kind, size in original px, noise-to-signal)
+    spectra: list[np.ndarray]
+    length: int  # samples of a band
+    total: int  # samples of a padded band
+    pad: int
+    scale: float  # the view's magnification
+
+    def restore(self, limit: int) -> Iterator[tuple[str, list[np.ndarray]]]:
+        """The bands deconvolved by each of the first `limit` kernels."""
+        for kind, size, nsr in self.kernels[:limit]:
+            taps = kernel(kind, size, self.scale)
+            restored = [
+                _wiener(spectrum, self.total, self.pad, self.length, taps, nsr)
+                for spectrum in self.spectra
+            ]
+            yield f"{kind}{size:g}@{nsr:g}", restored
+
+
+def rank_kernels(bands: list[np.ndarray], scale: float) -> Ranking:
+    """The blur kernels ranked on the middle band by `bimodality` of its restoration: a
+    coarse grid, then a finer pass around the three best."""
     length = bands[0].size
     longest = max(max(_BOX_LENGTHS) + _REFINE["box"], 6 * (max(_GAUSS_SIGMAS) + 0.1))
     pad = int(longest * scale) * 3 + 3
@@ -126,21 +144,7 @@ def rank_kernels(
             if finer > 0 and (kind, finer, nsr) not in scored:
                 scored[(kind, finer, nsr)] = candidate(kind, finer, nsr)
     ranked = [(kind, size, nsr) for _, kind, size, nsr in sorted(scored.values(), reverse=True)]
-    return ranked, spectra, total, pad
-
-
-def restore(
-    ranking: tuple[list[tuple[str, float, float]], list[np.ndarray], int, int],
-    length: int,
-    scale: float,
-    limit: int = 8,
-) -> Iterator[tuple[str, list[np.ndarray]]]:
-    """The bands deconvolved by the first `limit` kernels of a `rank_kernels` ranking."""
-    ranked, spectra, total, pad = ranking
-    for kind, size, nsr in ranked[:limit]:
-        taps = kernel(kind, size, scale)
-        restored = [_wiener(spectrum, total, pad, length, taps, nsr) for spectrum in spectra]
-        yield f"{kind}{size:g}@{nsr:g}", restored
+    return Ranking(ranked, spectra, length, total, pad, scale)
 
 
 def _wiener(

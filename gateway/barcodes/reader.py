@@ -16,8 +16,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import cv2
@@ -95,7 +96,7 @@ def read(image: np.ndarray) -> list[Symbol]:
     pending = [region for region in regions if not _covered(region, accepted)]
     # Round robin over the regions: every region gets its cheap views before any region gets
     # the deblurring banks, so the step budget goes where reads are likeliest.
-    motion = _Motion(gray)
+    motion = functools.cache(lambda: estimate_motion(gray))  # once per photo, on first use
     active = [
         (
             region,
@@ -250,7 +251,7 @@ def _linear_steps(gray: np.ndarray, region: Region) -> Iterator[list[_Read]]:
     if not bands:
         return
     ranking = profiles.rank_kernels(bands, scale)
-    for name, restored in profiles.restore(ranking, bands[0].size, scale, _RESTORED_KERNELS):
+    for name, restored in ranking.restore(_RESTORED_KERNELS):
         yield [
             read
             for index, profile in enumerate(restored)
@@ -259,7 +260,7 @@ def _linear_steps(gray: np.ndarray, region: Region) -> Iterator[list[_Read]]:
     # Last, for Code 128 blurred past what deconvolution restores: a model fitted to the
     # raw bands with the best kernels (the middle band first; the others only if it reads).
     middle = len(bands) // 2
-    for kind, size, _ in ranking[0][:_FIT_KERNELS]:
+    for kind, size, _ in ranking.kernels[:_FIT_KERNELS]:
         taps = profiles.kernel(kind, size, scale)
         first = code128fit.decode(bands[middle], taps)
         if first is None:
@@ -314,21 +315,9 @@ def _profile_reads(
     return reads
 
 
-class _Motion:
-    """The photo's camera-motion estimate, computed on first use and kept for all regions."""
-
-    def __init__(self, gray: np.ndarray) -> None:
-        self._gray = gray
-        self._value: tuple[float, float] | None = None
-
-    @property
-    def value(self) -> tuple[float, float]:
-        if self._value is None:
-            self._value = estimate_motion(self._gray)
-        return self._value
-
-
-def _matrix_steps(gray: np.ndarray, region: Region, motion: _Motion) -> Iterator[list[_Read]]:
+def _matrix_steps(
+    gray: np.ndarray, region: Region, motion: Callable[[], tuple[float, float]]
+) -> Iterator[list[_Read]]:
     """Reads from views of a matrix region, cheapest and safest first."""
     width, height = region.size
     scale = float(np.clip(_TARGET_MATRIX_SIDE / max(min(width, height), 1.0), 1.0, 3.0))
@@ -348,7 +337,7 @@ def _matrix_steps(gray: np.ndarray, region: Region, motion: _Motion) -> Iterator
     # Motion is undone at the photo's own scale, where the estimate's length holds.
     native = _warp(gray, region, rotation, 1.0)
     if native is not None:
-        for name, image in motion_views(native.image, motion.value):
+        for name, image in motion_views(native.image, motion()):
             yield _zxing(_derive(native, name, image), _MATRIX)
     yield _zxing(_derive(crop, "binarized", _binarize(crop.image)), _MATRIX)
 

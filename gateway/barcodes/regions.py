@@ -157,11 +157,7 @@ def _has_bars(gray: np.ndarray, region: Region) -> bool:
         return False
     length = int(min(max(across, 8.0), 4000.0))
     rows = int(min(max(along * 0.8, 6.0), 400.0))
-    matrix = cv2.getRotationMatrix2D(region.center, region.angle, 1.0)
-    matrix[0, 2] += length / 2 - region.center[0]
-    matrix[1, 2] += rows / 2 - region.center[1]
-    strip = cv2.warpAffine(gray, matrix, (length, rows), flags=cv2.INTER_LINEAR)
-    strip = strip.astype(np.float32)
+    strip = _upright(gray, region, length, rows).astype(np.float32)
     third = max(1, rows // 3)
     window = max(3, length // 12) | 1
     upper, lower = (
@@ -181,6 +177,18 @@ def _has_bars(gray: np.ndarray, region: Region) -> bool:
         if piece.size >= 16
     ]
     return bool(scores) and float(np.mean(scores)) >= _MIN_BAND_SIMILARITY
+
+
+def _upright(
+    gray: np.ndarray, region: Region, width: int, height: int, border: int = 0
+) -> np.ndarray:
+    """A `width` x `height` cut centred on the region, turned by its angle to lie level."""
+    matrix = cv2.getRotationMatrix2D(region.center, region.angle, 1.0)
+    matrix[0, 2] += width / 2 - region.center[0]
+    matrix[1, 2] += height / 2 - region.center[1]
+    return np.asarray(
+        cv2.warpAffine(gray, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=border)
+    )
 
 
 def _detail(profile: np.ndarray, window: int) -> np.ndarray:
@@ -333,10 +341,7 @@ def _has_finder(gray: np.ndarray, region: Region) -> bool:
     out_w, out_h = int(width + 2 * margin), int(height + 2 * margin)
     if out_w < 8 or out_h < 8 or out_w * out_h > 4_000_000:
         return False
-    matrix = cv2.getRotationMatrix2D(region.center, region.angle, 1.0)
-    matrix[0, 2] += out_w / 2 - region.center[0]
-    matrix[1, 2] += out_h / 2 - region.center[1]
-    patch = cv2.warpAffine(gray, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR, borderValue=255)
+    patch = _upright(gray, region, out_w, out_h, border=255)
     _, dark = cv2.threshold(patch, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     ys, xs = np.nonzero(dark)
     if xs.size == 0:

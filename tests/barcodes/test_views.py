@@ -8,7 +8,7 @@ import pytest
 
 from gateway.barcodes import read
 from gateway.barcodes.accept import acceptable, classify, consistent
-from gateway.barcodes.profiles import band_profiles, draw, normalised, rank_kernels, restore
+from gateway.barcodes.profiles import band_profiles, draw, normalised, rank_kernels
 from gateway.barcodes.reader import _LINEAR, _zx_results
 from gateway.barcodes.regions import find_regions
 from gateway.barcodes.symbol import Symbol
@@ -91,12 +91,12 @@ def test_profile_bank_restores_motion_blur_across_the_bars() -> None:
     assert not [r for r in _zx_results(draw(profile), _LINEAR) if r.text == UNIT.text]
     ranking = rank_kernels([profile], 1.0)
     # The blur is found, not guessed: the best-ranked kernel is a box of about its length.
-    kind, size, _ = ranking[0][0]
+    kind, size, _ = ranking.kernels[0]
     assert kind == "box"
     assert abs(size - 8) <= 1.0
     texts = {
         result.text
-        for _, (view,) in restore(ranking, profile.size, 1.0, 4)
+        for _, (view,) in ranking.restore(4)
         for result in _zx_results(draw(view), _LINEAR)
     }
     assert UNIT.text in texts
