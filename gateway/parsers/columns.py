@@ -33,7 +33,8 @@ COLUMN_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "code",
         r"序列号|电池编码|电池条码|追溯码|条码|编码|溯源|serial|\bs/?n\b|battery\s*(id|code)"
-        r"|barcode|bar\s*code|gs1|\bcode\b|identifier|udi",
+        r"|barcode|bar\s*code|gs1|\bcode\b|identifier|udi|digital\s*link|\buri\b|\burl\b|链接"
+        r"|二维码|\bqr\b",
     ),
     ("description", r"品名|货物|描述|名称|description|commodity|goods|product"),
     ("model", r"型号|规格|model|part\s*no|\btype\b|\bspec"),

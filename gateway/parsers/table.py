@@ -35,7 +35,13 @@ from gateway.domain import (
     SourceRef,
 )
 from gateway.gs1 import format_hri
-from gateway.parsers.codes import find_codes, gtin_from_digits, judge, looks_like_lost_number
+from gateway.parsers.codes import (
+    find_codes,
+    gtin_from_digits,
+    judge,
+    looks_like_lost_number,
+    read_cell,
+)
 from gateway.parsers.columns import map_column, map_header_label
 from gateway.parsers.countries import normalize_country
 
@@ -228,17 +234,23 @@ def _row_texts(row: Sequence[Value]) -> list[str]:
     return [cell_text(v) for v in row]
 
 
+_HEADER_MAX_CHARS = 200  # a column title is a few words, in one or two languages
+
+
 def _header_fields(texts: Sequence[str]) -> dict[int, str]:
     fields: dict[int, str] = {}
     for i, text in enumerate(texts):
-        if text and not find_codes(text):
-            name = map_column(text)
-            if name is not None:
-                fields[i] = name
+        if not text or len(text) > _HEADER_MAX_CHARS:
+            continue
+        name = map_column(text)
+        if name is not None and not find_codes(text):
+            fields[i] = name
     return fields
 
 
-def _header_score(fields: Mapping[int, str]) -> int:
+def header_score(fields: Mapping[int, str]) -> int:
+    """How strongly a row's cells read as a table header: the number of fields it names, or
+    0 when none of them is a field that only a manifest table has."""
     names = set(fields.values())
     if not names & {"code", "gtin", "sscc", "line_no", "quantity", "description", "lot"}:
         return 0
@@ -251,7 +263,7 @@ def find_header(rows: Sequence[Sequence[Value]]) -> tuple[int, int, dict[int, st
     best_score = 2
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         fields = _header_fields(_row_texts(row))
-        score = _header_score(fields)
+        score = header_score(fields)
         if score > best_score:
             best, best_score = (i, 1, fields), score
     if best is None:
@@ -414,7 +426,7 @@ class _LineReader:
         if line_no is None:
             texts = _row_texts(row)
             # a header repeated on a later page or above a second block
-            if _header_score(_header_fields(texts)) >= 3:
+            if header_score(_header_fields(texts)) >= 3:
                 return None
         if line_no is None and self.line_col is None and self._has_fields(row):
             line_no = None  # a table without line numbers: every row with data is a line
@@ -467,20 +479,22 @@ class _LineReader:
                 )
             )
 
-    def _report_invalid(self, candidate: str, ref: SourceRef, line_no: str | None) -> None:
-        decoded = judge(candidate)
-        error = next((p for p in decoded.problems if p.severity == "error"), None)
-        why = f"{error.code}: {error.message}" if error is not None else "not an identifier"
-        where = f"line {line_no}" if line_no else ref.describe()
-        self.problems.append(
-            ExtractionProblem(
-                kind="code_invalid",
-                message=f"Code {candidate!r} on {where} ({ref.describe()}) is not valid: {why}",
-                source=ref,
-                line_no=line_no,
-                severity=Severity.BLOCK,
+    def _report_possible(self, texts: list[tuple[str, SourceRef]], line_no: str | None) -> None:
+        for text, ref in texts:
+            where = f"line {line_no}" if line_no else ref.describe()
+            self.problems.append(
+                ExtractionProblem(
+                    kind="possible_code",
+                    message=(
+                        f"{text!r} on {where} ({ref.describe()}) may be a battery code, but it "
+                        f"is not one the gateway can read (expected a GS1 code with its GTIN, "
+                        f"a Digital Link or a GB/T code); please check the cell."
+                    ),
+                    source=ref,
+                    line_no=line_no,
+                    severity=Severity.WARN,
+                )
             )
-        )
 
     def _codes(
         self, r: int, row: Sequence[Value], line_no: str | None
@@ -490,6 +504,7 @@ class _LineReader:
         codes: list[CodeOccurrence] = []
         lot: str | None = None
         destroyed: list[tuple[str, str, SourceRef]] = []
+        possible: list[tuple[str, SourceRef]] = []
         method = self.grid.method
         conf = self.grid.confidence[r] if self.grid.confidence is not None else None
         gtin_value, gtin_col = self._value(row, "gtin")
@@ -519,15 +534,18 @@ class _LineReader:
                 if looks_like_lost_number(text):
                     destroyed.append(("Identifier", text, ref))
                     continue
-                found = find_codes(text, code_column=True)
-                if found:
-                    codes.extend(_occ(f.raw, ref, method, conf) for f in found)
+                cell = read_cell(text, code_column=True)
+                if cell.codes:
+                    codes.extend(_occ(f.raw, ref, method, conf) for f in cell.codes)
                     if lot is None:
                         lot = next(
-                            (f.decoded.ais["10"] for f in found if "10" in f.decoded.ais), None
+                            (f.decoded.ais["10"] for f in cell.codes if "10" in f.decoded.ais),
+                            None,
                         )
                 elif gtin_col is not None and name == "code":
                     serial_texts.append((text, col))
+                else:
+                    possible.extend((t, ref) for t in cell.possible)
         if gtin is not None:
             lot_value, _ = self._value(row, "lot")
             ref = self._ref(r, gtin_col, line_no)
@@ -556,7 +574,11 @@ class _LineReader:
                         lot = lot or decoded.ais.get("10")
                         break
                 else:
-                    self._report_invalid(forms[-1], ref, line_no)
+                    # the element string the columns make is invalid (a GTIN's check digit,
+                    # a serial's characters): it is still the unit's code, judged by the rules
+                    codes.append(_occ(forms[-1], ref, method, conf))
+        if possible and not codes:
+            self._report_possible(possible, line_no)
         return codes, destroyed, lot
 
     def _read_fields(self, r: int, row: Sequence[Value], line: _Line) -> None:
@@ -687,7 +709,13 @@ def _read_gtin(value: Value) -> tuple[str | None, bool]:
     digits = _SPACE_DASH.sub("", text)
     if not digits.isascii() or not digits.isdigit():
         found = find_codes(text, code_column=True)
-        gtin = next((f.decoded.ais["01"] for f in found if "01" in f.decoded.ais), None)
+        gtin = next((f.decoded.ais["01"] for f in found if f.valid and "01" in f.decoded.ais), None)
         return gtin, False
     padded = gtin_from_digits(digits)
-    return (padded, False) if padded else (None, True)
+    if padded:
+        return padded, False
+    if len(digits) in (8, 12, 13, 14):
+        # a GTIN with a mistyped digit: the code built from it fails the check digit and
+        # is reported at the cell; only a number the spreadsheet shortened is lost for good
+        return digits.zfill(14), False
+    return None, True

@@ -54,10 +54,12 @@ def _media_type(data: bytes, filename: str) -> str:
 
 
 def _extract_one(item: DocumentInput) -> Extraction:
-    """Read one document in a child process when the sandbox is installed."""
+    """Read one document as the service reads an upload: in a child process with limits,
+    forked from a warm server that has the readers imported."""
+    from gateway.parsers.sandbox import shared_fork_server
     from gateway.pipeline import sandboxed_extract
 
-    return sandboxed_extract(item)
+    return sandboxed_extract(item, server=shared_fork_server())
 
 
 class TerminalProgress:
