@@ -49,29 +49,8 @@ def symbol_occurrences(
     )
 
 
-def _check_header(data: bytes, limits: Limits) -> None:
-    from PIL import Image
-
-    try:
-        with Image.open(io.BytesIO(data), formats=["PNG", "JPEG", "TIFF"]) as img:
-            width, height = img.size
-    except Image.DecompressionBombError as exc:
-        msg = f"Image is too large to decode: {library_message(exc)}."
-        raise DocumentTooLarge(msg) from exc
-    except Exception as exc:  # Pillow raises UnidentifiedImageError, SyntaxError, ...
-        msg = f"Failed to read the image header: {library_message(exc)}."
-        raise CorruptDocument(msg) from exc
-    if width * height > limits.max_image_pixels:
-        msg = (
-            f"Image is {width} x {height} = {width * height} pixels; expected at most "
-            f"{limits.max_image_pixels}."
-        )
-        raise DocumentTooLarge(msg)
-
-
-def open_image(data: bytes, limits: Limits) -> Any:
-    """Decode an image as RGB numpy array after checking its size from the header."""
-    import numpy as np
+def _open_checked(data: bytes, limits: Limits) -> Any:
+    """The image opened lazily (no pixels decoded) once its header's size is within limits."""
     from PIL import Image
 
     try:
@@ -92,6 +71,14 @@ def open_image(data: bytes, limits: Limits) -> Any:
     if getattr(img, "n_frames", 1) > MAX_FRAMES:
         msg = f"Image has more than {MAX_FRAMES} frames; expected a single page."
         raise DocumentTooLarge(msg)
+    return img
+
+
+def open_image(data: bytes, limits: Limits) -> Any:
+    """Decode an image as RGB numpy array after checking its size from the header."""
+    import numpy as np
+
+    img = _open_checked(data, limits)
     try:
         return np.asarray(img.convert("RGB"))
     except Exception as exc:  # truncated or corrupt pixel data
@@ -115,7 +102,7 @@ def read_image(data: bytes, document: Document, limits: Limits) -> Extraction:
     from gateway.barcodes import read_photo
     from gateway.parsers import finish
 
-    _check_header(data, limits)
+    _open_checked(data, limits).close()
     _, symbols, scale = read_photo(data)
     if symbols or limits.max_ocr_pages < 1:
         codes = symbol_occurrences(symbols, document.id, scale=scale)
