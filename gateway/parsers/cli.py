@@ -9,15 +9,15 @@ from typing import Any
 
 import click
 
-from gateway.domain import CodeOccurrence, Extraction, ManifestLine
+from gateway.domain import CodeOccurrence, DecodedCode, Extraction, ManifestLine
 from gateway.errors import InputError
 
 
-def code_value(raw: str) -> dict[str, str] | str:
+def code_value(raw: str, decoded: DecodedCode | None = None) -> dict[str, str] | str:
     """The AI map of a GS1 code, or the code string itself (GB/T codes, unparsed text)."""
     from gateway.parsers.codes import judge
 
-    decoded = judge(raw)
+    decoded = decoded or judge(raw)
     if decoded.ais:
         return dict(decoded.ais)
     return decoded.key or raw
@@ -39,7 +39,7 @@ def _record(line: ManifestLine | None, occ: CodeOccurrence) -> dict[str, Any]:
     from gateway.parsers.codes import judge
 
     decoded = judge(occ.raw)
-    code = code_value(occ.raw)
+    code = code_value(occ.raw, decoded)
     lot = line.lot if line is not None else None
     if lot is None and isinstance(code, dict):
         lot = code.get("10")
