@@ -50,7 +50,8 @@ def check_un_number(run: RuleRun) -> Iterator[Finding]:
         ref = run.ctx.field_ref(line, "un_number")
         records = _records(run, line)
         if un is None:
-            if records or line.codes:
+            # another document stating the UN number for the same units states it here too
+            if (records or line.codes) and not run.ctx.line_states(line, "un_number"):
                 missing.append(line.source)
             continue
         if un not in BATTERY_UN:
@@ -345,7 +346,7 @@ def check_sds(run: RuleRun) -> Iterator[Finding]:
 RULES: tuple[Rule, ...] = (
     Rule(
         "dangerous_goods.un_number",
-        1,
+        2,
         Severity.BLOCK,
         "DG",
         ("UN_NUMBER_NOT_BATTERY", "UN_NUMBER_MISMATCH", "UN_NUMBER_MISSING"),
