@@ -244,7 +244,10 @@ def _dg_figures(run: RuleRun) -> dict[str, _DgFigures]:
         header_un = normalize_un(extraction.header.get("un_number"))
         if not seen.un_numbers and header_un in BATTERY_UN:
             seen.un_numbers.add(header_un)
-        total = _number(extraction.header.get("packages"))
+        # a title-block "packages" field, else the totals row's (or title block's) total
+        total = _number(
+            extraction.header.get("packages") or extraction.header.get("total_packages")
+        )
         seen.packages = total if total is not None else line_packages
         if seen.un_numbers:
             figures[extraction.document.filename] = seen
@@ -402,7 +405,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "dangerous_goods.declaration",
-        1,
+        2,
         Severity.BLOCK,
         "DG",
         ("DG_DECLARATION_INCONSISTENT", "DG_DECLARATION_NOT_PROVIDED"),

@@ -204,3 +204,18 @@ def test_the_destination_of_the_documents_is_read_from_a_name():
 )
 def test_country_of(text, code):
     assert country_of(text) == code
+
+
+def test_a_totals_rows_packages_are_the_documents_packages_for_the_dg_comparison():
+    def doc(doc_id: str, total: str) -> Extraction:
+        document = Document(id=doc_id, filename=f"{doc_id}.xlsx", media_type="x", sha256=doc_id)
+        header = {"total_packages": total, "dg_declaration": "DGD-1"}
+        lines = (line(8, extra={"packages": "1"}), line(9, extra={"packages": "1"}))
+        return Extraction(document=document, header=header, lines=lines)
+
+    same = context(extractions=[doc("pl", "2"), doc("dgd", "2")])
+    assert run("dangerous_goods.declaration", same) == []
+    # the DG declaration's totals row says 3 packages where the packing list says 2
+    differ = context(extractions=[doc("pl", "2"), doc("dgd", "3")])
+    (finding,) = run("dangerous_goods.declaration", differ)
+    assert finding.evidence["field"] == "packages / 件数"
