@@ -324,57 +324,70 @@ def check_numbers(run: RuleRun) -> Iterator[Finding]:
     A cell that is not a number, a count that is not whole (2.5 pcs) and a figure above the
     per-line maximum warn: a person looks at the cell.
     """
-    limits = {
-        "quantity": run.number("max_quantity_per_line"),
-        "net_kg": run.number("max_kg_per_line"),
-        "gross_kg": run.number("max_kg_per_line"),
-    }
+    limits = (
+        ("quantity", run.number("max_quantity_per_line")),
+        ("net_kg", run.number("max_kg_per_line")),
+        ("gross_kg", run.number("max_kg_per_line")),
+    )
     for _, line in run.ctx.lines():
-        for name, limit in limits.items():
-            raw = line.extra.get(name + _RAW)
+        for name, limit in limits:
+            raw = line.extra.get(name + _RAW) if line.extra else None
             stated = getattr(line, name)
-            value = float(stated) if stated is not None else None
-            if raw is None and value is None:
-                continue
-            ref = run.ctx.field_ref(line, name)
-            where = line.line_no or ""
-            if raw is not None:
-                yield run.finding(
-                    "NUMBER_INVALID",
-                    refs=[ref],
-                    severity=None if _not_finite(raw) else Severity.WARN,
-                    field=name,
-                    value=raw,
-                    line=where,
-                )
-            elif value is not None and value < 0:
-                yield run.finding(
-                    "NUMBER_INVALID", refs=[ref], field=name, value=_num(value), line=where
-                )
-            elif (
-                value is not None
-                and name == "quantity"
-                and not value.is_integer()
-                and (line.unit or "").strip().lower().rstrip(".") not in _MEASURE_UNITS
-            ):
-                yield run.finding(
-                    "QUANTITY_NOT_WHOLE",
-                    severity=Severity.WARN,
-                    refs=[ref],
-                    value=_num(value),
-                    unit=line.unit or "",
-                    line=where,
-                )
-            elif value is not None and value > limit:
-                yield run.finding(
-                    "NUMBER_IMPLAUSIBLE",
-                    severity=Severity.WARN,
-                    refs=[ref],
-                    field=name,
-                    value=_num(value),
-                    limit=_num(limit),
-                    line=where,
-                )
+            if raw is None:
+                if stated is None:
+                    continue
+                value = float(stated)
+                if 0 <= value <= limit and (name != "quantity" or value.is_integer()):
+                    continue  # the common case, decided without building anything
+            yield from _number_findings(run, line, name, raw, stated, limit)
+
+
+def _number_findings(
+    run: RuleRun,
+    line: ManifestLine,
+    name: str,
+    raw: str | None,
+    stated: float | None,
+    limit: float,
+) -> Iterator[Finding]:
+    ref = run.ctx.field_ref(line, name)
+    where = line.line_no or ""
+    if raw is not None:
+        yield run.finding(
+            "NUMBER_INVALID",
+            refs=[ref],
+            severity=None if _not_finite(raw) else Severity.WARN,
+            field=name,
+            value=raw,
+            line=where,
+        )
+        return
+    value = float(stated or 0.0)
+    if value < 0:
+        yield run.finding("NUMBER_INVALID", refs=[ref], field=name, value=_num(value), line=where)
+    elif (
+        name == "quantity"
+        and not value.is_integer()
+        and (line.unit or "").strip().lower().rstrip(".") not in _MEASURE_UNITS
+    ):
+        yield run.finding(
+            "QUANTITY_NOT_WHOLE",
+            severity=Severity.WARN,
+            refs=[ref],
+            value=_num(value),
+            unit=line.unit or "",
+            line=where,
+        )
+    elif value > limit:
+        yield run.finding(
+            "NUMBER_IMPLAUSIBLE",
+            severity=Severity.WARN,
+            refs=[ref],
+            field=name,
+            value=_num(value),
+            limit=_num(limit),
+            line=where,
+        )
 
 
 def _not_finite(text: str) -> bool:
