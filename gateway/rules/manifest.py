@@ -82,7 +82,7 @@ def check_duplicates(run: RuleRun) -> Iterator[Finding]:
         key = items[0].key or ""
         # A line printing a code twice (as text and as a barcode) lists the unit once, and so
         # does a label marking it twice (a 2-D symbol or Digital Link beside the GS1-128).
-        places = {_place(i) for i in items}
+        places = _places(items)
         if len(places) < 2:
             continue
         documents = {i.document.id for i in items}
@@ -99,17 +99,26 @@ def check_duplicates(run: RuleRun) -> Iterator[Finding]:
         )
 
 
-def _place(item: CodeItem) -> tuple[str, object]:
-    """Where a unit is listed: its manifest line, the label it was read off, or else the code.
+def _places(items: list[CodeItem]) -> set[tuple[object, ...]]:
+    """Where one unit is listed: its manifest lines, the labels it was read off, the codes.
 
-    Codes typed or posted as a list are each a listing of their own, even when they are
-    checked together as one label.
+    Codes typed, posted or listed outside a line are each a listing of their own, even when
+    they are checked together as one label: the n-th listing of a code is a place. The GS1
+    and the GB/T code of one pack in such a list are its first listing under two keys, so
+    one place; the same code twice is two.
     """
-    if item.line is not None:
-        return ("line", id(item.line))
-    if item.label is not None and item.occurrence.method is not ExtractionMethod.INPUT:
-        return ("label", item.label)
-    return ("code", id(item.occurrence))
+    places: set[tuple[object, ...]] = set()
+    listed: dict[tuple[object, str | None], int] = defaultdict(int)
+    for item in items:
+        if item.line is not None:
+            places.add(("line", id(item.line)))
+        elif item.label is not None and item.occurrence.method is not ExtractionMethod.INPUT:
+            places.add(("label", item.label))
+        else:
+            where = item.label or item.document.id
+            places.add(("listed", where, listed[(where, item.key)]))
+            listed[(where, item.key)] += 1
+    return places
 
 
 def check_already_declared(run: RuleRun) -> Iterator[Finding]:

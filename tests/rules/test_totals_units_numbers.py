@@ -5,8 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.domain import Document, Extraction, LookupStatus, Severity, SourceRef
+from gateway.domain import (
+    CodeOccurrence,
+    Document,
+    Extraction,
+    ExtractionMethod,
+    LookupStatus,
+    Severity,
+    SourceRef,
+)
+from gateway.pipeline import ShipmentFacts, check_codes
+from gateway.platform_client.local import InMemoryRegistry
 from gateway.rules.manifest import country_of
+from samples.shipments import FIXED_CLOCK, pack_record
 from tests.rules.rule_factories import (
     DOC,
     GB_RAW,
@@ -219,3 +230,25 @@ def test_a_totals_rows_packages_are_the_documents_packages_for_the_dg_comparison
     differ = context(extractions=[doc("pl", "2"), doc("dgd", "3")])
     (finding,) = run("dangerous_goods.declaration", differ)
     assert finding.evidence["field"] == "packages / 件数"
+
+
+@pytest.mark.parametrize(
+    ("raws", "duplicate"),
+    [
+        (["gs1", "gb"], False),  # the two codes of one pack, posted together
+        (["gs1", "gs1"], True),  # the same code posted twice
+        (["gs1", "gb", "gb"], True),
+    ],
+)
+def test_posted_codes_of_one_record_are_one_listing_per_key(raws, duplicate):
+    rec = pack_record("PK0001", gb_code=GB_RAW)
+    text = {"gs1": rec.gs1_element_string or "", "gb": GB_RAW}
+    codes_ = [CodeOccurrence(text[r], SourceRef("label"), ExtractionMethod.INPUT) for r in raws]
+    report = check_codes(
+        codes_,
+        platform=InMemoryRegistry([rec]),
+        facts=ShipmentFacts(shipment_id="s", destination="DE"),
+        clock=lambda: FIXED_CLOCK,
+    )
+    assert ("DUPLICATE_UNIT_CODE" in {f.code for f in report.findings}) is duplicate
+    assert report.counts["units"] == 1
