@@ -451,7 +451,7 @@ class _LineReader:
         of several totals rows the last one is, as the grand total closes the table.
         """
         texts = [v for v in row if type(v) is str]
-        if any(_SUBTOTAL.match(t) for t in texts):
+        if any(_SUBTOTAL.search(t) for t in texts):
             return
         found: dict[str, tuple[float, SourceRef]] = {}
         for name in _TOTAL_FIELDS:
@@ -774,8 +774,10 @@ class _LineReader:
 _NUMBER_FIELDS = frozenset({"quantity", "gross_kg", "net_kg"})
 # the columns a totals row states, in the order header keys are written
 _TOTAL_FIELDS = ("quantity", "net_kg", "gross_kg", "packages")
+# per carton, per page, carried over: "Sub-total", "Total this page", "Total c/f", "本页小计"
 _SUBTOTAL = re.compile(
-    r"^\s*(sub-?\s*totals?|小计|本页|page\s*total|carried\s*forward|承上页|转下页|过次页)",
+    r"sub-?\s*totals?|小计|本页|page\s*total|this\s*page|carried\s*(forward|over)|\bc/[fo]\b"
+    r"|承上页|转下页|过次页|brought\s*forward|\bb/f\b",
     re.IGNORECASE,
 )
 _LINE_FIELDS = frozenset(

@@ -536,3 +536,14 @@ def test_a_named_destination_that_differs_from_the_users_is_inconsistent():
     report = check([document("d1", "pl.xlsx", data)], records(1))
     (finding,) = found(report, "DESTINATION_INCONSISTENT")
     assert finding.evidence["values"] == "DE, JP"
+
+
+def test_a_page_total_is_not_the_documents_total():
+    # the last page's foot, printed after the grand total, covers line 3 only
+    page_total = ["Total this page 本页合计", None, None, 1, None, None, None, 450, 480, None]
+    data = xlsx([row(1), row(2), row(3), TOTALS_XLSX, page_total])
+    report = check([document("d1", "pl.xlsx", data)], records(3))
+    assert not found(report, "WEIGHT_TOTAL_MISMATCH")
+    assert not found(report, "QUANTITY_TOTAL_MISMATCH")
+    header = extract(data, filename="pl.xlsx").header
+    assert header["total_gross_kg"] == "1440"

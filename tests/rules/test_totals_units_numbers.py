@@ -252,3 +252,18 @@ def test_posted_codes_of_one_record_are_one_listing_per_key(raws, duplicate):
     )
     assert ("DUPLICATE_UNIT_CODE" in {f.code for f in report.findings}) is duplicate
     assert report.counts["units"] == 1
+
+
+@pytest.mark.parametrize(
+    ("lines", "total", "expected"),
+    [
+        # weights per piece: 2 x 450 + 3 x 450 = 2250
+        ((line(8, quantity=2.0), line(9, quantity=3.0)), "2250", []),
+        ((line(8, quantity=2.0), line(9, quantity=3.0)), "2300", ["WEIGHT_TOTAL_MISMATCH"]),
+        # a line whose weight is no number: the sum cannot be judged, the number rule speaks
+        ((line(8), line(9, net_kg=None, extra={"net_kg_raw": "1e400"})), "2000", []),
+    ],
+)
+def test_weight_totals_per_piece_and_unreadable_lines(lines, total, expected):
+    extraction = Extraction(document=DOC, header={"total_net_kg": total}, lines=lines)
+    assert codes(run("manifest.weights", context(extractions=[extraction]))) == expected
