@@ -455,25 +455,26 @@ def check_places(run: RuleRun) -> Iterator[Finding]:
     and destinations agree.
 
     A destination written as a name (`日本`, `Denmark / 丹麦`, `Finland (FI)`) is the country
-    it names. A two-letter value that is no ISO 3166 code blocks (a mistyped code); a name
-    the gateway does not know warns, as it cannot be judged.
+    it names. A two- or three-letter value that is no ISO 3166 code blocks (a mistyped code).
+    Words that name no country the gateway knows (a city such as `Rotterdam` under "Final
+    destination") cannot be judged: they warn when nothing else gives the destination, and
+    inform when the lines, another document or the user do.
     """
     destinations: dict[str, list[SourceRef]] = defaultdict(list)
+    unknown: list[tuple[str, SourceRef]] = []
     for _, line in run.ctx.lines():
         if not line.destination:
             continue
         ref = run.ctx.field_ref(line, "destination")
         code = country_of(line.destination)
-        if code is None:
+        if code is not None:
+            destinations[code].append(ref)
+        elif _code_shaped(line.destination):
             yield run.finding(
-                "COUNTRY_CODE_INVALID",
-                refs=[ref],
-                value=line.destination,
-                field="destination",
-                severity=None if _code_shaped(line.destination) else Severity.WARN,
+                "COUNTRY_CODE_INVALID", refs=[ref], value=line.destination, field="destination"
             )
         else:
-            destinations[code].append(ref)
+            unknown.append((line.destination, ref))
     for extraction in run.ctx.extractions:
         header = (extraction.header.get("destination") or "").strip()
         ref = SourceRef(document_id=extraction.document.id)
@@ -481,14 +482,12 @@ def check_places(run: RuleRun) -> Iterator[Finding]:
             code = country_of(header)
             if code is not None:
                 destinations[code].append(ref)
-            else:
+            elif _code_shaped(header):
                 yield run.finding(
-                    "COUNTRY_CODE_INVALID",
-                    refs=[ref],
-                    value=header,
-                    field="destination",
-                    severity=None if _code_shaped(header) else Severity.WARN,
+                    "COUNTRY_CODE_INVALID", refs=[ref], value=header, field="destination"
                 )
+            else:
+                unknown.append((header, ref))
         for port in ("port_of_loading", "port_of_discharge"):
             value = extraction.header.get(port)
             compact = (value or "").replace(" ", "")
@@ -508,6 +507,14 @@ def check_places(run: RuleRun) -> Iterator[Finding]:
                 )
     if run.ctx.facts.destination:
         destinations[run.ctx.facts.destination.upper()].append(SourceRef(document_id="shipment"))
+    for value, ref in unknown:
+        yield run.finding(
+            "COUNTRY_CODE_INVALID",
+            refs=[ref],
+            value=value,
+            field="destination",
+            severity=Severity.INFO if destinations else Severity.WARN,
+        )
     if len(destinations) > 1:
         yield run.finding(
             "DESTINATION_INCONSISTENT",

@@ -199,7 +199,7 @@ def test_places_read_country_names(header, expected):
     findings = run("manifest.places", ctx)
     assert codes(findings) == expected
     if header["destination"] == "Atlantis":
-        assert findings[0].severity is Severity.WARN
+        assert findings[0].severity is Severity.INFO  # the line gives the destination
     if header["destination"] == "XQ":
         assert findings[0].severity is Severity.BLOCK
 
@@ -267,3 +267,11 @@ def test_posted_codes_of_one_record_are_one_listing_per_key(raws, duplicate):
 def test_weight_totals_per_piece_and_unreadable_lines(lines, total, expected):
     extraction = Extraction(document=DOC, header={"total_net_kg": total}, lines=lines)
     assert codes(run("manifest.weights", context(extractions=[extraction]))) == expected
+
+
+def test_a_destination_in_words_warns_when_nothing_else_gives_one():
+    ctx = context(
+        lines=[line(destination=None)], header={"destination": "Atlantis"}, destination=None
+    )
+    (finding,) = run("manifest.places", ctx)
+    assert (finding.code, finding.severity) == ("COUNTRY_CODE_INVALID", Severity.WARN)
