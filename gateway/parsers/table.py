@@ -306,7 +306,7 @@ def _first(texts: Sequence[str]) -> str:
 _LABEL_END = re.compile(r"[:：]")
 # An EORI number inside the consignee's text: "(EORI DE123456789012345)", "EORI No.: FI27345118".
 _EORI_IN_TEXT = re.compile(
-    r"(?<![A-Za-z])(?i:EORI)(?i:\s*(?:no\.?|number|nr\.?|号码|编号|号))?\s*[:：#.]?\s*"
+    r"(?<![A-Za-z])(?i:EORI)[\s\-]*(?i:(?:no|number|nr|号码|编号|号)\.?)?\s*[:：#.\-]?\s*"
     r"((?=[A-Z]{2}[A-Z0-9]*\d)[A-Z]{2}[A-Z0-9]{1,15})\b"
 )
 # Stated totals: header keys whose value is a number (title-block labels and totals rows).

@@ -64,6 +64,13 @@ def test_more_title_block_labels(label, field):
             {"consignee": "ACME，EORI号：FI27345118", "consignee_eori": "FI27345118"},
         ),
         (["Consignee: ACME GmbH, EORI to follow"], {"consignee": "ACME GmbH, EORI to follow"}),
+        (
+            ["Empfänger / Consignee:", "ACME GmbH, EORI-Nr. DE123456789012345"],
+            {
+                "consignee": "ACME GmbH, EORI-Nr. DE123456789012345",
+                "consignee_eori": "DE123456789012345",
+            },
+        ),
         (["Total G.W.: 3,510.00 KGS"], {"total_gross_kg": "3510"}),
         (["Total packages / 总件数:", "12 pallets"], {"total_packages": "12"}),
         (["Gross weight: n/a"], {}),
