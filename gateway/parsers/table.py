@@ -304,6 +304,7 @@ def _first(texts: Sequence[str]) -> str:
 
 
 _LABEL_END = re.compile(r"[:：]")
+_LABEL_REACH = 120  # characters; map_header_label takes labels of up to 60
 # An EORI number inside the consignee's text: "(EORI DE123456789012345)", "EORI No.: FI27345118".
 _EORI_IN_TEXT = re.compile(
     r"(?<![A-Za-z])(?i:EORI)[\s\-]*(?i:(?:no|number|nr|号码|编号|号)\.?)?\s*[:：#.\-]?\s*"
@@ -327,8 +328,11 @@ def read_header_block(rows: Sequence[Sequence[Value]]) -> dict[str, str]:
         i = 0
         while i < len(texts):
             text = texts[i]
-            end = _LABEL_END.search(text) if text else None
-            name = map_header_label(text[: end.start()] if end else text) if text else None
+            # labels are short: a long cell (a remark, a hostile 32,000-character string) is
+            # looked at only as far as a label can reach
+            end = _LABEL_END.search(text, 0, _LABEL_REACH) if text else None
+            label = text[: end.start()] if end else text
+            name = map_header_label(label) if text and len(label) <= _LABEL_REACH else None
             if name is None:
                 i += 1
                 continue
