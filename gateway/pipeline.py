@@ -450,26 +450,42 @@ def _sorted(findings: Iterable[Finding], documents: Sequence[Document]) -> tuple
 
 
 def _unit_rows(items: Sequence[CodeItem]) -> tuple[Mapping[str, object], ...]:
-    rows: list[Mapping[str, object]] = []
+    """One row per battery unit, at its first place.
+
+    A unit is one registration record, or one key when it is not registered; never one
+    code. A pack's GS1 and GB/T codes reaching one record are one row, and so is a unit the
+    invoice and the packing list both list. `keys` and `raws` give every code of the unit.
+    """
+    rows: dict[str, dict[str, object]] = {}
     for item in items:
-        if not item.is_unit:
+        unit = item.unit
+        if unit is None:
+            continue
+        row = rows.get(unit)
+        if row is not None:
+            keys = row["keys"]
+            raws = row["raws"]
+            if isinstance(keys, list) and item.key not in keys:
+                keys.append(item.key)
+            if isinstance(raws, list) and item.decoded.raw not in raws:
+                raws.append(item.decoded.raw)
             continue
         lookup = item.lookup
         record = item.record
-        rows.append(
-            {
-                "key": item.key,
-                "raw": item.decoded.raw,
-                "scheme": str(item.decoded.scheme),
-                "lookup": str(lookup.status) if lookup else "not_looked_up",
-                "reason": (lookup.reason if lookup else None) or "",
-                "registration": str(record.status) if record else "",
-                "document_id": item.ref.document_id,
-                "where": item.ref.describe(),
-                "line": item.line.line_no if item.line is not None else None,
-            }
-        )
-    return tuple(rows)
+        rows[unit] = {
+            "key": item.key,
+            "raw": item.decoded.raw,
+            "scheme": str(item.decoded.scheme),
+            "lookup": str(lookup.status) if lookup else "not_looked_up",
+            "reason": (lookup.reason if lookup else None) or "",
+            "registration": str(record.status) if record else "",
+            "document_id": item.ref.document_id,
+            "where": item.ref.describe(),
+            "line": item.line.line_no if item.line is not None else None,
+            "keys": [item.key],
+            "raws": [item.decoded.raw],
+        }
+    return tuple(rows.values())
 
 
 def _counts(
