@@ -321,7 +321,7 @@ def get_report(shipment_id: str) -> Response:
     else:
         data = render(report, fmt, lang)
         ext = fmt
-    response = Response(data, mimetype=MEDIA_TYPES[fmt])
+    response = Response(data, content_type=MEDIA_TYPES[fmt])  # the charset is in the type
     if fmt == "html":
         styles = " ".join(_style_hashes(data)) or "'none'"
         response.headers["Content-Security-Policy"] = (

@@ -103,6 +103,34 @@ def test_pages_carry_a_csp_without_unsafe_inline(client: FlaskClient) -> None:
     assert client.get("/upload").status_code == 302  # not signed in
 
 
+def test_text_reports_name_their_charset_once(
+    services: Services, client: FlaskClient, tenant: tuple[str, str]
+) -> None:
+    from gateway.jobs import run_shipment
+
+    _, key = tenant
+    files = {"documents": (io.BytesIO(b"KEY:u1\nBLOCK\n"), "m.csv")}
+    shipment_id = client.post(
+        "/v1/shipments", data=files, headers=auth(key), content_type="multipart/form-data"
+    ).get_json()["id"]
+    run_shipment(services, shipment_id)
+    for fmt, media in (("html", "text/html"), ("csv", "text/csv")):
+        response = client.get(f"/v1/shipments/{shipment_id}/report?format={fmt}", headers=auth(key))
+        assert response.headers["Content-Type"] == f"{media}; charset=utf-8"
+    page = client.get("/login")
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_every_page_has_an_icon(client: FlaskClient) -> None:
+    from PIL import Image
+
+    assert 'rel="icon" href="/favicon.ico"' in client.get("/login").get_data(as_text=True)
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "image/x-icon"
+    assert Image.open(io.BytesIO(response.data)).format == "ICO"
+
+
 def _qr_png(text: str, scale: int = 8) -> bytes:
     buffer = io.BytesIO()
     segno.make_qr(text, error="m").save(buffer, kind="png", scale=scale, border=4)
