@@ -71,7 +71,13 @@ def spec() -> dict[str, Any]:
                                             "items": {"type": "string", "format": "binary"},
                                         },
                                         "reference": {"type": "string", "maxLength": 200},
-                                        "destination": {"type": "string", "pattern": "^[A-Z]{2}$"},
+                                        "destination": {
+                                            "type": "string",
+                                            "maxLength": 200,
+                                            "description": "Country: ISO 3166-1 code (DE, DEU) "
+                                            "or name in English or Chinese (Germany, 德国); "
+                                            "stored as the alpha-2 code.",
+                                        },
                                         "transport_mode": {
                                             "type": "string",
                                             "enum": [

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from gateway.api.auth import authenticate_key, check_csrf, csrf_token, current_repo, services
 from gateway.api.errors import Unauthorized
+from gateway.countries import COUNTRIES
 from gateway.storage.repo import ShipmentFilter
 
 bp = Blueprint("pages", __name__)
@@ -86,6 +87,7 @@ def upload_page() -> BaseResponse | str:
         shipments=rows,
         max_documents=services().settings.max_documents,
         max_bytes=services().settings.max_upload_bytes,
+        countries=COUNTRIES,
     )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -58,6 +60,68 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
         if isinstance(executor, InlineExecutor):
             executor.wait_idle(30)
         svc.close()
+
+
+SCREENS = Path(os.environ.get("GATEWAY_SCREENS", "")) if os.environ.get("GATEWAY_SCREENS") else None
+
+
+def screenshot(page: Any, name: str) -> None:
+    """Keep a picture of the step when GATEWAY_SCREENS names a folder (for people, not asserts)."""
+    if SCREENS is not None:
+        SCREENS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is needed at {CHROMIUM} for the browser test")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def sign_in(page: Any, base: str, key: str) -> None:
+    page.goto(f"{base}/")
+    page.fill("#api_key", key)
+    page.click("#sign-in")
+    page.wait_for_url(f"{base}/upload")
+
+
+def test_the_destination_is_typed_as_a_name_and_never_cut_short(
+    server: tuple[str, str], browser: Any, tmp_path: Path
+) -> None:
+    from samples.manifests import build_xlsx
+
+    base, key = server
+    manifest = tmp_path / "packing list.xlsx"
+    manifest.write_bytes(build_xlsx()[0])
+    page = browser.new_page()
+    sign_in(page, base, key)
+    page.set_input_files("#files", str(manifest))
+    page.fill("#destination", "Germanz")
+    assert "Not in the list" in page.inner_text("#destination-hint")
+    page.click("#submit")
+    page.wait_for_selector("#stage.error")
+    assert "'Germanz'" in page.inner_text("#stage")
+    screenshot(page, "03-destination-unknown")
+    page.fill("#destination", "Germany")
+    assert page.input_value("#destination") == "Germany"  # nothing cuts it to "GE"
+    assert "DE · Germany · 德国" in page.inner_text("#destination-hint")
+    screenshot(page, "03-destination-germany")
+    page.click("#submit")
+    page.wait_for_selector("#open-report", timeout=60_000)
+    shipment_url = page.get_attribute("#open-report", "href")
+    assert shipment_url is not None
+    status = page.request.get(f"{base}/v1{shipment_url}").json()
+    assert status["destination"] == "DE"
+    page.fill("#destination", "德国")
+    assert "DE · Germany · 德国" in page.inner_text("#destination-hint")
 
 
 def test_sign_in_upload_wait_and_download_the_excel_report(

@@ -32,6 +32,27 @@
 
   function fail(message) { stage.textContent = message; stage.className = "error"; }
 
+  // Destination: a code or a name in English or Chinese, resolved against the same ISO table
+  // the API uses (the API decides; this only shows what the value will be read as).
+  const destination = document.getElementById("destination");
+  const hint = document.getElementById("destination-hint");
+  function fold(text) { return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/[^0-9a-z\u4e00-\u9fff]+/g, " ").trim(); }
+  const byName = {};
+  Array.from(document.querySelectorAll("#countries option")).forEach(function (o) {
+    byName[fold(o.value)] = o;
+    o.dataset.names.split("|").forEach(function (n) { if (!(fold(n) in byName)) { byName[fold(n)] = o; } });
+  });
+  function resolveDestination() {
+    const value = destination.value.trim();
+    hint.className = "hint";
+    if (!value) { hint.textContent = ""; return; }
+    const o = byName[fold(value)];
+    if (o) { hint.textContent = "→ " + o.value + " · " + o.label; return; }
+    hint.className = "hint unknown";
+    hint.textContent = "Not in the list of countries: give a code (DE) or a name (Germany, 德国).";
+  }
+  destination.addEventListener("input", resolveDestination);
+
   function poll(url, page) {
     fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.json().then(function (b) { return [r.status, b]; }); })
@@ -73,7 +94,15 @@
     xhr.addEventListener("load", function () {
       let body = {};
       try { body = JSON.parse(xhr.responseText); } catch (err) { body = {}; }
-      if (xhr.status !== 202) { fail(body.error ? body.error.message : "Upload failed (HTTP " + xhr.status + ")."); return; }
+      if (xhr.status !== 202) {
+        let message = body.error ? body.error.message : "Upload failed (HTTP " + xhr.status + ").";
+        const details = body.error && body.error.details;
+        if (details && typeof details === "object") {
+          message += " " + Object.keys(details).map(function (k) { return [].concat(details[k]).join(" "); }).join(" ");
+        }
+        fail(message);
+        return;
+      }
       uploadBar.value = 100;
       stage.textContent = "Uploaded. Checking…";
       poll(body.status_url, "/shipments/" + body.id);
