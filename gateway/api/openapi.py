@@ -149,7 +149,7 @@ def spec() -> dict[str, Any]:
             },
             "/v1/shipments/{shipment_id}/report": {
                 "get": {
-                    "summary": "The report (JSON, HTML, CSV, XLSX or annotated workbook)",
+                    "summary": "The report (JSON, HTML, CSV, XLSX, PDF or annotated workbook)",
                     "parameters": [
                         ID,
                         {
@@ -157,7 +157,7 @@ def spec() -> dict[str, Any]:
                             "in": "query",
                             "schema": {
                                 "type": "string",
-                                "enum": ["json", "html", "csv", "xlsx", "annotated"],
+                                "enum": ["json", "html", "csv", "xlsx", "pdf", "annotated"],
                             },
                         },
                         {

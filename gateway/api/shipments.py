@@ -270,9 +270,12 @@ def _wanted_format() -> str:
             raise InputError(msg)
         return fmt
     best = request.accept_mimetypes.best_match(
-        ["application/json", "text/html", "text/csv", XLSX], default="application/json"
+        ["application/json", "text/html", "text/csv", XLSX, "application/pdf"],
+        default="application/json",
     )
-    return {"text/html": "html", "text/csv": "csv", XLSX: "xlsx"}.get(best or "", "json")
+    return {"text/html": "html", "text/csv": "csv", XLSX: "xlsx", "application/pdf": "pdf"}.get(
+        best or "", "json"
+    )
 
 
 def _style_hashes(html: bytes) -> list[str]:
@@ -286,7 +289,7 @@ def _style_hashes(html: bytes) -> list[str]:
 
 @bp.get("/v1/shipments/<shipment_id>/report")
 def get_report(shipment_id: str) -> Response:
-    """The report as JSON, HTML, CSV, XLSX or the annotated workbook."""
+    """The report as JSON, HTML, CSV, XLSX, PDF or the annotated workbook."""
     repo = current_repo()
     shipment = repo.get(shipment_id)
     row = repo.report(shipment_id)

@@ -61,6 +61,20 @@ def render_html(report: Report, lang: str = "en") -> str:
         default_lang=first,
         count_keys=[k for k in COUNT_KEYS if k in report.counts],
         unverified=report.counts.get("unverified", 0) > 0,
+        for_print=False,
+    )
+
+
+def render_print_html(report: Report, lang: str = "en") -> str:
+    """The same page in one language, laid out for paper (A4 landscape, page numbers)."""
+    first = check_lang(lang)
+    return _env.get_template("report.html").render(
+        report=report,
+        sections=[_view(report, first)],
+        default_lang=first,
+        count_keys=[k for k in COUNT_KEYS if k in report.counts],
+        unverified=report.counts.get("unverified", 0) > 0,
+        for_print=True,
     )
 
 

@@ -127,3 +127,50 @@ def test_annotation_refuses_non_xlsx_bytes():
     _, report = sample_report("problems_to_germany")
     with pytest.raises(InputError):
         annotate_workbook(b"not a zip", report, document_id="doc-1")
+
+
+def _poppler(tool: str, *args: str) -> str:
+    import shutil
+    import subprocess
+
+    if shutil.which(tool) is None:
+        pytest.fail(f"{tool} (Debian poppler-utils, installed by scripts/setup.sh --dev) is needed")
+    return subprocess.run([tool, *args], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.mark.parametrize(
+    ("lang", "verdict", "heading"),
+    [
+        ("en", "BLOCK - do not submit until fixed", "What blocks this shipment"),
+        ("zh", "阻断 - 修正前请勿申报", "阻断原因"),
+    ],
+)
+def test_pdf_holds_the_report_in_its_language_with_a_cjk_font(tmp_path, lang, verdict, heading):
+    from PIL import Image, ImageChops
+
+    from gateway.reports.pdf_report import render_pdf
+
+    _, report = sample_report("problems_to_germany")
+    pdf = tmp_path / f"report.{lang}.pdf"
+    pdf.write_bytes(render_pdf(report, lang))
+    text = _poppler("pdftotext", "-layout", str(pdf), "-")
+    flat = " ".join(text.split())
+    assert verdict in flat
+    assert heading in flat
+    for finding in report.findings:
+        assert finding.code in flat  # every finding, not a summary of them
+    other = "阻断原因" if lang == "en" else "What blocks this shipment"
+    assert other not in flat  # one language per PDF
+    fonts = _poppler("pdffonts", str(pdf))
+    if lang == "zh":
+        assert "Micro-Hei" in fonts or "CJK" in fonts, fonts
+    _poppler("pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p"))
+    page = Image.open(next(tmp_path.glob("p*.png"))).convert("RGB")
+    assert page.width > page.height  # A4 landscape: the findings table fits across
+    r, g, b = page.split()
+    reds = ImageChops.multiply(
+        ImageChops.multiply(r.point(lambda v: 255 * (v > 150)), g.point(lambda v: 255 * (v < 60))),
+        b.point(lambda v: 255 * (v < 60)),
+    )
+    red = reds.histogram()[255]
+    assert red > 1000  # the BLOCK banner is painted

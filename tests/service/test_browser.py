@@ -160,6 +160,12 @@ def test_sign_in_upload_wait_and_download_the_excel_report(
             download.save_as(target)
             assert download.suggested_filename.endswith(".xlsx")
             assert load_workbook(target).sheetnames
+            with page.expect_download() as pdf_info:
+                page.click("#download-pdf")
+            assert pdf_info.value.suggested_filename == "report-BROWSER-1.pdf"
+            pdf = tmp_path / "report.pdf"
+            pdf_info.value.save_as(pdf)
+            assert pdf.read_bytes().startswith(b"%PDF-")
             frame = page.frame_locator("#report")
             assert frame.locator("body").inner_text(timeout=10_000).strip()
             assert not [e for e in errors if "Content Security Policy" in e]

@@ -103,22 +103,59 @@ def test_pages_carry_a_csp_without_unsafe_inline(client: FlaskClient) -> None:
     assert client.get("/upload").status_code == 302  # not signed in
 
 
+def checked_shipment(
+    services: Services,
+    client: FlaskClient,
+    key: str,
+    text: bytes = b"KEY:u1\nBLOCK\n",
+    **fields: str,
+) -> str:
+    """Upload one CSV with the given fields and run its job: the id of a checked shipment."""
+    from gateway.jobs import run_shipment
+
+    shipment_id = str(
+        client.post(
+            "/v1/shipments",
+            data={"documents": (io.BytesIO(text), "m.csv"), **fields},
+            headers=auth(key),
+            content_type="multipart/form-data",
+        ).get_json()["id"]
+    )
+    assert run_shipment(services, shipment_id) == "done"
+    return shipment_id
+
+
 def test_text_reports_name_their_charset_once(
     services: Services, client: FlaskClient, tenant: tuple[str, str]
 ) -> None:
-    from gateway.jobs import run_shipment
-
     _, key = tenant
-    files = {"documents": (io.BytesIO(b"KEY:u1\nBLOCK\n"), "m.csv")}
-    shipment_id = client.post(
-        "/v1/shipments", data=files, headers=auth(key), content_type="multipart/form-data"
-    ).get_json()["id"]
-    run_shipment(services, shipment_id)
+    shipment_id = checked_shipment(services, client, key)
     for fmt, media in (("html", "text/html"), ("csv", "text/csv")):
         response = client.get(f"/v1/shipments/{shipment_id}/report?format={fmt}", headers=auth(key))
         assert response.headers["Content-Type"] == f"{media}; charset=utf-8"
     page = client.get("/login")
     assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_the_report_downloads_as_pdf_named_by_the_reference(
+    services: Services, client: FlaskClient, tenant: tuple[str, str]
+) -> None:
+    _, key = tenant
+    shipment_id = checked_shipment(services, client, key, reference="PO 77/B")
+    for lang in ("en", "zh"):
+        response = client.get(
+            f"/v1/shipments/{shipment_id}/report?format=pdf&lang={lang}", headers=auth(key)
+        )
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == "application/pdf"
+        assert response.data.startswith(b"%PDF-")
+        assert response.headers["Content-Disposition"] == (
+            'attachment; filename="report-PO_77_B.pdf"'
+        )
+    by_accept = client.get(
+        f"/v1/shipments/{shipment_id}/report", headers={**auth(key), "Accept": "application/pdf"}
+    )
+    assert by_accept.data.startswith(b"%PDF-")
 
 
 def test_every_page_has_an_icon(client: FlaskClient) -> None:
