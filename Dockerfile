@@ -12,7 +12,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # font: the PDF report (WeasyPrint).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libzbar0 \
-       libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei \
+       libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei fonts-symbola \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -20,7 +20,7 @@ from gateway.api.intake import XLSX, display_name, sniff
 from gateway.api.schemas import ListQuerySchema, ShipmentMetaSchema
 from gateway.errors import DocumentTooLarge, InputError
 from gateway.storage.codec import report_from_data
-from gateway.storage.models import Shipment, ShipmentStatus
+from gateway.storage.models import ReportRow, Shipment, ShipmentStatus
 from gateway.storage.repo import ShipmentFilter, TenantRepo, aware
 
 log = structlog.get_logger(__name__)
@@ -301,16 +301,21 @@ def get_report(shipment_id: str) -> Response:
             code="report_not_ready",
             details={"status": shipment.status},
         )
-    fmt = _wanted_format()
     lang = request.args.get("lang") or current_principal().language
+    return report_response(repo, shipment, row, _wanted_format(), lang)
+
+
+def report_response(
+    repo: TenantRepo, shipment: Shipment, row: ReportRow, fmt: str, lang: str
+) -> Response:
+    """One stored report rendered in `fmt` and `lang`, with its download name and CSP."""
     if lang not in ("en", "zh"):
         msg = f"Unknown language {lang!r}: expected 'en' or 'zh'."
         raise InputError(msg)
     report = report_from_data(row.body)
-    stem = f"report-{shipment.reference or shipment.id[:12]}"
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem)[:80]
+    stem = report_stem(shipment)
     if fmt == "annotated":
-        workbook = next((d for d in repo.documents(shipment_id) if d.media_type == XLSX), None)
+        workbook = next((d for d in repo.documents(shipment.id) if d.media_type == XLSX), None)
         if workbook is None or workbook.blob_key is None:
             msg = "The shipment has no Excel (.xlsx) document to annotate; download 'xlsx' instead."
             raise ApiError(
@@ -334,6 +339,12 @@ def get_report(shipment_id: str) -> Response:
     if fmt != "json" and (fmt != "html" or request.args.get("download")):
         response.headers["Content-Disposition"] = f'attachment; filename="{stem}.{ext}"'
     return response
+
+
+def report_stem(shipment: Shipment) -> str:
+    """A report's file name without extension: `report-<reference>` (or the id's start)."""
+    stem = f"report-{shipment.reference or shipment.id[:12]}"
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", stem)[:80]
 
 
 @bp.post("/v1/shipments/<shipment_id>/declare")

@@ -87,3 +87,8 @@ def render_summary_html(report: Report, lang: str = "en") -> str:
         count_keys=[k for k in COUNT_KEYS if k in report.counts],
         unverified=report.counts.get("unverified", 0) > 0,
     )
+
+
+def email_html(report: Report, views: list[dict[str, Any]]) -> str:
+    """The HTML body of the report e-mail: one section per language (`email_report` views)."""
+    return _env.get_template("email.html").render(report=report, views=views)

@@ -92,6 +92,27 @@ UI: dict[str, dict[str, str]] = {
         "en": "The gateway checked shipment {shipment}.",
         "zh": "系统已核查货物 {shipment}。",
     },
+    "email_to": {"en": "to {destination}", "zh": "目的国 {destination}"},
+    "email_checked": {"en": "checked {when}", "zh": "核查时间 {when}"},
+    "email_open": {"en": "Open the report", "zh": "打开报告"},
+    "email_open_pdf": {"en": "PDF", "zh": "PDF 版"},
+    "email_valid": {
+        "en": "No sign-in needed; the link opens this report only, until {when}.",
+        "zh": "无需登录；此链接仅可查看本报告，有效期至 {when}。",
+    },
+    "email_more": {
+        "en": "+ {n} more in the attached report",
+        "zh": "另有 {n} 项，详见附件报告",
+    },
+    "email_attached": {
+        "en": "The full report is attached: {names}.",
+        "zh": "完整报告见附件：{names}。",
+    },
+    "email_nothing_blocks": {
+        "en": "Nothing blocks this shipment.",
+        "zh": "本票货物没有阻断问题。",
+    },
+    "email_other_lang": {"en": "English version", "zh": "中文版本"},
 }
 
 COUNT_KEYS: tuple[str, ...] = (

@@ -35,13 +35,15 @@ ARGS = [
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """The embedded default served on a free 127.0.0.1 port: (base URL, API key)."""
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """The embedded default served on a free 127.0.0.1 port: (base URL, API key).
+
+    Parametrize it indirectly with `ServiceOptions` to change a service knob."""
     from gateway.platform_client.local import import_registry_file
     from samples.registry import write_samples
 
     settings = Settings(data_dir=str(tmp_path), secret_key="s", key_pepper="p")
-    svc = build_services(settings, ServiceOptions())
+    svc = build_services(settings, getattr(request, "param", ServiceOptions()))
     upgrade(svc.engine)
     import_registry_file(write_samples(tmp_path / "registry")[0], svc.engine)
     with svc.sessions.begin() as session:
@@ -93,17 +95,24 @@ def sign_in(page: Any, base: str, key: str) -> None:
     page.wait_for_url(f"{base}/upload")
 
 
-def test_the_destination_is_typed_as_a_name_and_never_cut_short(
-    server: tuple[str, str], browser: Any, tmp_path: Path
-) -> None:
+def signed_in_with_a_manifest(browser: Any, server: tuple[str, str], folder: Path) -> Any:
+    """A signed-in upload page with a generated packing list chosen."""
     from samples.manifests import build_xlsx
 
     base, key = server
-    manifest = tmp_path / "packing list.xlsx"
+    manifest = folder / "packing list.xlsx"
     manifest.write_bytes(build_xlsx()[0])
     page = browser.new_page()
     sign_in(page, base, key)
     page.set_input_files("#files", str(manifest))
+    return page
+
+
+def test_the_destination_is_typed_as_a_name_and_never_cut_short(
+    server: tuple[str, str], browser: Any, tmp_path: Path
+) -> None:
+    base, _key = server
+    page = signed_in_with_a_manifest(browser, server, tmp_path)
     page.fill("#destination", "Germanz")
     assert "Not in the list" in page.inner_text("#destination-hint")
     page.click("#submit")
@@ -122,6 +131,56 @@ def test_the_destination_is_typed_as_a_name_and_never_cut_short(
     assert status["destination"] == "DE"
     page.fill("#destination", "德国")
     assert "DE · Germany · 德国" in page.inner_text("#destination-hint")
+
+
+LINK_SECONDS = 8
+
+
+@pytest.mark.parametrize(
+    "server", [ServiceOptions(report_link_seconds=LINK_SECONDS)], indirect=True
+)
+def test_the_emailed_link_opens_the_report_without_a_key_until_it_expires(
+    server: tuple[str, str], browser: Any, tmp_path: Path
+) -> None:
+    import email
+    import re
+    import time
+    from email import policy
+
+    base, _key = server
+    sender = signed_in_with_a_manifest(browser, server, tmp_path)
+    sender.fill("#reference", "MAIL-1")
+    sender.fill("#notify", "client@example.com")
+    sender.click("#submit")
+    sender.wait_for_selector("#open-report", timeout=60_000)
+    deadline = time.monotonic() + 30
+    while not (eml := sorted((tmp_path / "outbox").glob("*.eml"))) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert eml, "no report email was written"
+    sent_at = time.time()
+    message = email.message_from_bytes(eml[0].read_bytes(), policy=policy.SMTP)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    match = re.search(r"/r/[A-Za-z0-9_.-]+", text)
+    assert match is not None, text
+    link = base + match.group(0)  # the email names the configured base URL
+    client = browser.new_context()  # another person's browser: no session, no key
+    try:
+        page = client.new_page()
+        page.goto(link)
+        assert "MAIL-1" in page.inner_text("body")
+        assert page.locator(".lang.default .verdict").is_visible()
+        screenshot(page, "05-emailed-link-open")
+        with page.expect_download() as pdf:
+            page.evaluate("url => { window.location.href = url; }", link + "?format=pdf")
+        assert pdf.value.suggested_filename == "report-MAIL-1.pdf"
+        time.sleep(max(0.0, sent_at + LINK_SECONDS + 1 - time.time()))
+        response = page.goto(link)
+        assert response is not None
+        assert response.status == 410
+        assert "expired" in page.inner_text("#link-refused")
+        screenshot(page, "05-emailed-link-expired")
+    finally:
+        client.close()
 
 
 def test_sign_in_upload_wait_and_download_the_excel_report(

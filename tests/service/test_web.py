@@ -6,6 +6,7 @@ import base64
 import io
 import re
 from dataclasses import replace
+from typing import Any
 
 import pytest
 import segno
@@ -156,6 +157,97 @@ def test_the_report_downloads_as_pdf_named_by_the_reference(
         f"/v1/shipments/{shipment_id}/report", headers={**auth(key), "Accept": "application/pdf"}
     )
     assert by_accept.data.startswith(b"%PDF-")
+
+
+def _emailed(services: Services) -> list[Any]:
+    import email
+    from email import policy
+    from pathlib import Path
+
+    folder = Path(services.settings.data_dir) / "outbox"
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=policy.SMTP)
+        for p in sorted(folder.glob("*.eml"))
+    ]
+
+
+def test_the_email_says_what_blocks_and_how_to_fix_it_in_both_languages(
+    services: Services, client: FlaskClient, make_tenant: Any
+) -> None:
+    _, key = make_tenant(services, language="zh")
+    checked_shipment(services, client, key, reference="INV-88", notify="ops@example.com")
+    [message] = _emailed(services)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert text.index("阻断 - 修正前请勿申报") < text.index("BLOCK - do not submit until fixed")
+    for body in (text, html):
+        assert "INV-88" in body
+        assert "FAKE_BLOCK" in body
+        assert "假阻止" in body
+        assert "Blocked by the fake" in body
+    assert "位置" in text
+    assert "Where" in text
+    names = sorted(str(p.get_filename()) for p in message.iter_attachments())
+    assert names == ["report-INV-88.html", "report-INV-88.pdf", "report-INV-88.xlsx"]
+
+
+def _emailed_link(services: Services) -> str:
+    [message] = _emailed(services)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    match = re.search(r"(http://\S+/r/[A-Za-z0-9_.-]+)\s", text)
+    assert match is not None, text
+    return match.group(1).removeprefix(services.settings.base_url)
+
+
+def test_the_emailed_link_opens_that_report_only_without_a_key(
+    services: Services, client: FlaskClient, tenant: tuple[str, str]
+) -> None:
+    _, key = tenant
+    checked_shipment(services, client, key, reference="INV-89", notify="ops@example.com")
+    path = _emailed_link(services)
+    anonymous = services_client(client)
+    page = anonymous.get(path)
+    assert page.status_code == 200
+    assert "Blocked by the fake" in page.get_data(as_text=True)
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    pdf = anonymous.get(f"{path}?format=pdf")
+    assert pdf.data.startswith(b"%PDF-")
+    assert pdf.headers["Content-Disposition"] == 'attachment; filename="report-INV-89.pdf"'
+    assert anonymous.get(f"{path}?format=annotated").status_code == 400
+    assert anonymous.get("/v1/shipments").status_code == 401  # the link grants nothing else
+    altered = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
+    refused = anonymous.get(altered)
+    assert refused.status_code == 404
+    assert "not valid" in refused.get_data(as_text=True)
+
+
+def test_an_expired_link_is_refused_with_what_to_do(
+    services: Services, client: FlaskClient, tenant: tuple[str, str]
+) -> None:
+    from gateway.api.links import ReportLink, read_link, sign_link
+    from gateway.storage.repo import TenantRepo
+
+    tenant_id, key = tenant
+    shipment_id = checked_shipment(services, client, key)
+    with services.sessions() as db:
+        row = TenantRepo(db, tenant_id).report(shipment_id)
+        assert row is not None
+        report_id = row.id
+    link = ReportLink(tenant_id, shipment_id, report_id, "en", expires=2_000_000_000)
+    token = sign_link(services.secret_key, link)
+    assert read_link(services.secret_key, token, now=1_999_999_999) == link
+    assert client.get(f"/r/{token}").status_code == 200
+    expired = sign_link(services.secret_key, ReportLink(tenant_id, shipment_id, report_id, "en", 1))
+    response = client.get(f"/r/{expired}")
+    assert response.status_code == 410
+    assert "expired on 1970-01-01 00:00 UTC" in response.get_data(as_text=True)
+    foreign = sign_link("another-secret", link)
+    assert client.get(f"/r/{foreign}").status_code == 404
+
+
+def services_client(client: FlaskClient) -> FlaskClient:
+    """A client of the same app without the cookies of `client` (someone else's browser)."""
+    return client.application.test_client()
 
 
 def test_every_page_has_an_icon(client: FlaskClient) -> None:
