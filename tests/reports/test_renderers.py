@@ -174,3 +174,29 @@ def test_pdf_holds_the_report_in_its_language_with_a_cjk_font(tmp_path, lang, ve
     )
     red = reds.histogram()[255]
     assert red > 1000  # the BLOCK banner is painted
+
+
+def test_xlsx_findings_are_sorted_filterable_and_numbers_are_numbers():
+    from gateway.storage.codec import report_from_data, report_to_data
+
+    _, report = sample_report("problems_to_germany")
+    shuffled = dataclasses.replace(report, findings=tuple(reversed(report.findings)))
+    stored = report_from_data(report_to_data(shuffled))  # as the service renders it
+    book = load_workbook(io.BytesIO(render_xlsx(stored, "en")))
+    ws = book["Findings"]
+    header = [c.value for c in ws[1]]
+    rows = [dict(zip(header, (c.value for c in row), strict=True)) for row in ws.iter_rows(2)]
+    assert ws.auto_filter.ref == f"A1:N{len(rows) + 1}"
+    ranks = {"block": 0, "warn": 1, "info": 2}
+    keys = [(ranks[r["Severity"]], r["Row"] or 0, r["Cell"] or "") for r in rows]
+    assert [k[:2] for k in keys] == sorted(k[:2] for k in keys)
+    placed = [r for r in rows if r["Row"]]
+    assert placed
+    assert all(isinstance(r["Row"], int) for r in placed)
+    assert all(isinstance(r["Line"], int) for r in placed if r["Line"])
+    summary = {row[0].value: row[1].value for row in book["Summary"].iter_rows()}
+    assert summary["Battery units"] == 5
+    assert summary["Blocking"] == 8
+    assert summary["Checked at"] == report.generated_at.replace(tzinfo=None)
+    units = book["Units"]
+    assert all(isinstance(row[5].value, int) for row in units.iter_rows(2) if row[5].value)
