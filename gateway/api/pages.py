@@ -10,19 +10,60 @@ import functools
 import io
 
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
-from gateway.api.auth import authenticate_key, check_csrf, csrf_token, current_repo, services
+from gateway.api.auth import (
+    authenticate_key,
+    check_csrf,
+    csrf_token,
+    current_principal,
+    current_repo,
+    services,
+)
 from gateway.api.errors import Unauthorized
 from gateway.countries import COUNTRIES
-from gateway.storage.repo import ShipmentFilter
+from gateway.errors import InputError
+from gateway.storage.repo import ShipmentFilter, aware
+from gateway.web.words import LANGUAGES, script_words, word
 
 bp = Blueprint("pages", __name__)
+LANG_COOKIE = "gateway_lang"
 
 
 @bp.app_context_processor
 def _inject() -> dict[str, object]:
-    return {"csrf_token": csrf_token}
+    lang = page_language()
+    return {
+        "csrf_token": csrf_token,
+        "lang": lang,
+        "w": lambda key, **values: word(key, lang).format(**values),
+        "script_words": script_words(lang),
+        "aware": aware,
+    }
+
+
+@bp.post("/language")
+def set_language() -> BaseResponse:
+    """Switch the app's language; remembered in this browser for a year."""
+    check_csrf()
+    lang = request.form.get("lang", "")
+    if lang not in LANGUAGES:
+        msg = f"Unknown language {lang!r}: expected 'en' or 'zh'."
+        raise InputError(msg)
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = url_for("pages.index")
+    response = redirect(target)
+    response.set_cookie(
+        LANG_COOKIE,
+        lang,
+        max_age=365 * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+    )
+    return response
 
 
 def _signed_in() -> bool:
@@ -47,7 +88,7 @@ def login() -> BaseResponse | tuple[str, int]:
     check_csrf()
     principal = authenticate_key(request.form.get("api_key", ""))
     if principal is None:
-        return render_template("login.html", error="This API key is unknown or revoked."), 401
+        return render_template("login.html", error=word("key_unknown", page_language())), 401
     session.clear()
     session.permanent = True
     session["key_id"] = principal.key_id
@@ -98,6 +139,16 @@ def shipment_page(shipment_id: str) -> BaseResponse | str:
         return gone
     repo = current_repo()
     shipment = repo.get(shipment_id)
+    row = repo.report(shipment_id) if shipment.status == "done" else None
+    lang = page_language()
+    report_html = None
+    if row is not None:
+        from gateway.reports.html_report import render_report_sections
+        from gateway.storage.codec import report_from_data
+
+        # the report renderer escapes all document text itself (autoescape, StrictUndefined)
+        report = report_from_data(row.body)
+        report_html = Markup(render_report_sections(report, lang))  # noqa: S704 (escaped above)
     return render_template(
         "shipment.html",
         tenant=session.get("tenant", ""),
@@ -106,7 +157,32 @@ def shipment_page(shipment_id: str) -> BaseResponse | str:
         has_workbook=any(
             d.media_type.endswith("spreadsheetml.sheet") for d in repo.documents(shipment_id)
         ),
+        report_html=report_html,
+        lang=lang,
     )
+
+
+@bp.get("/report.css")
+def report_css() -> Response:
+    """The report's style sheet for the report shown inside the app's pages."""
+    from gateway.reports.html_report import report_css as css
+
+    response = Response(css(), content_type="text/css; charset=utf-8")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def page_language() -> str:
+    """The language of the app's pages: the user's choice, else the tenant's language."""
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    if "key_id" not in session and not request.headers.get("Authorization"):
+        return "en"
+    try:
+        return current_principal().language
+    except Unauthorized:
+        return "en"
 
 
 @functools.cache

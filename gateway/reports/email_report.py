@@ -33,10 +33,6 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _when(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
 def email_view(
     report: Report, lang: str, *, reference: str, link: EmailLink | None, attachments: list[str]
 ) -> dict[str, Any]:
@@ -74,7 +70,7 @@ def email_view(
     headline = t("shipment", lang) + " " + shipment
     if destination:
         headline += " · " + t("email_to", lang).format(destination=destination)
-    headline += " · " + t("email_checked", lang).format(when=_when(report.generated_at))
+    headline += " · " + t("email_checked", lang).format(when=model.utc_text(report.generated_at))
     return {
         "lang": lang,
         "headline": headline,
@@ -90,7 +86,7 @@ def email_view(
         "pdf_link": f"{link.url}?format=pdf" if link else "",
         "open": t("email_open", lang),
         "open_pdf": t("email_open_pdf", lang),
-        "valid": t("email_valid", lang).format(when=_when(link.expires)) if link else "",
+        "valid": t("email_valid", lang).format(when=model.utc_text(link.expires)) if link else "",
         "attached": t("email_attached", lang).format(names=", ".join(attachments))
         if attachments
         else "",

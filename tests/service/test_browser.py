@@ -133,6 +133,52 @@ def test_the_destination_is_typed_as_a_name_and_never_cut_short(
     assert "DE · Germany · 德国" in page.inner_text("#destination-hint")
 
 
+def test_the_app_speaks_chinese_when_chosen_and_shows_local_times(
+    server: tuple[str, str], browser: Any, tmp_path: Path
+) -> None:
+    from samples.manifests import build_xlsx
+
+    base, key = server
+    manifest = tmp_path / "装箱单.xlsx"
+    manifest.write_bytes(build_xlsx()[0])
+    context = browser.new_context(
+        timezone_id="Asia/Shanghai", viewport={"width": 1280, "height": 900}
+    )
+    try:
+        page = context.new_page()
+        sign_in(page, base, key)
+        assert page.inner_text("h1") == "Check a shipment"  # the tenant's language: English
+        page.click("#switch-language")
+        page.wait_for_url(f"{base}/upload")
+        assert page.inner_text("h1") == "核查一票货物"
+        assert page.get_attribute("html", "lang") == "zh-CN"
+        page.set_input_files("#files", str(manifest))
+        page.fill("#reference", "ZH-1")
+        page.fill("#destination", "德国")
+        screenshot(page, "07-upload-zh")
+        page.click("#submit")
+        page.wait_for_selector("#open-report", timeout=60_000)
+        assert "打开报告" in page.inner_text("#open-report")
+        page.click("#open-report")
+        page.wait_for_selector("#report")
+        assert "已完成" in page.inner_text("#status")
+        shown = page.locator("#report .lang.default")
+        assert shown.get_attribute("id") == "report-zh"
+        assert "阻断原因" in shown.inner_text()
+        checked = shown.locator("table.facts time")
+        utc = checked.get_attribute("title") or ""
+        assert utc.endswith("UTC")
+        assert checked.inner_text() != utc  # shown in the reader's zone (UTC+8), UTC on hover
+        assert "GMT+8" in checked.inner_text() or "+08" in checked.inner_text()
+        screenshot(page, "07-report-zh")
+        page.goto(f"{base}/upload")  # the choice is remembered on every page
+        assert page.inner_text("h1") == "核查一票货物"
+        assert "ZH-1" in page.inner_text("table.list")
+        screenshot(page, "07-history-zh")
+    finally:
+        context.close()
+
+
 LINK_SECONDS = 8
 
 
@@ -198,7 +244,7 @@ def test_sign_in_upload_wait_and_download_the_excel_report(
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            page = browser.new_page(accept_downloads=True)
+            page = browser.new_page(accept_downloads=True, viewport={"width": 1280, "height": 900})
             errors: list[str] = []
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.goto(f"{base}/")
@@ -225,8 +271,17 @@ def test_sign_in_upload_wait_and_download_the_excel_report(
             pdf = tmp_path / "report.pdf"
             pdf_info.value.save_as(pdf)
             assert pdf.read_bytes().startswith(b"%PDF-")
-            frame = page.frame_locator("#report")
-            assert frame.locator("body").inner_text(timeout=10_000).strip()
+            # the report is the page itself: no frame, every blocker listed, nothing cut off
+            assert page.locator("iframe").count() == 0
+            shown = page.locator("#report .lang.default")
+            assert shown.locator(".verdict").is_visible()
+            blockers = shown.locator("ol.blocking > li")
+            assert blockers.count() == int(shown.locator("td.count-block").inner_text())
+            assert "+ " not in blockers.last.inner_text()
+            box = shown.locator("table.counts").bounding_box()
+            assert box is not None
+            assert box["x"] + box["width"] <= page.viewport_size["width"]
+            screenshot(page, "07-report-in-the-page")
             assert not [e for e in errors if "Content Security Policy" in e]
         finally:
             browser.close()

@@ -250,6 +250,25 @@ def services_client(client: FlaskClient) -> FlaskClient:
     return client.application.test_client()
 
 
+def test_the_page_language_defaults_to_the_tenant_and_the_choice_is_remembered(
+    services: Services, client: FlaskClient, make_tenant: Any
+) -> None:
+    _, key = make_tenant(services, language="zh")
+    token = _login(client, key)
+    assert "核查一票货物" in client.get("/upload").get_data(as_text=True)
+    switched = client.post("/language", data={"lang": "en", "next": "/upload", "csrf_token": token})
+    assert switched.status_code == 302
+    assert switched.headers["Location"] == "/upload"
+    assert "Max-Age=31536000" in switched.headers["Set-Cookie"]
+    assert "Check a shipment" in client.get("/upload").get_data(as_text=True)
+    away = client.post(
+        "/language", data={"lang": "zh", "next": "//evil.example/", "csrf_token": token}
+    )
+    assert away.headers["Location"] == "/"  # never a redirect off the site
+    assert client.post("/language", data={"lang": "fr", "csrf_token": token}).status_code == 400
+    assert client.post("/language", data={"lang": "zh"}).status_code == 401  # CSRF
+
+
 def test_every_page_has_an_icon(client: FlaskClient) -> None:
     from PIL import Image
 

@@ -11,6 +11,7 @@
   const jobBar = document.getElementById("job-progress");
   const result = document.getElementById("result");
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const words = JSON.parse(document.getElementById("words").textContent);
   let files = [];
 
   function show() {
@@ -49,7 +50,7 @@
     const o = byName[fold(value)];
     if (o) { hint.textContent = "→ " + o.value + " · " + o.label; return; }
     hint.className = "hint unknown";
-    hint.textContent = "Not in the list of countries: give a code (DE) or a name (Germany, 德国).";
+    hint.textContent = words.unknown_country;
   }
   destination.addEventListener("input", resolveDestination);
 
@@ -58,13 +59,13 @@
       .then(function (r) { return r.json().then(function (b) { return [r.status, b]; }); })
       .then(function (pair) {
         const body = pair[1];
-        if (pair[0] !== 200) { fail(body.error ? body.error.message : "Status unavailable."); return; }
+        if (pair[0] !== 200) { fail(body.error ? body.error.message : "HTTP " + pair[0]); return; }
         jobBar.value = body.progress || 0;
-        stage.textContent = "Status: " + body.status;
+        stage.textContent = words.status + ": " + (words["status_" + body.status] || body.status);
         if (body.status === "done" || body.status === "rejected") {
           const a = document.createElement("a");
           a.href = page; a.id = "open-report";
-          a.textContent = body.status === "done" ? "Open the report (" + body.verdict + ")" : "See why it was rejected";
+          a.textContent = body.status === "done" ? words.open + " (" + (words["verdict_" + body.verdict] || body.verdict) + ")" : words.rejected;
           result.textContent = ""; result.appendChild(a);
           return;
         }
@@ -75,7 +76,7 @@
 
   form.addEventListener("submit", function (e) {
     e.preventDefault();
-    if (!files.length) { box.classList.remove("hidden"); fail("Choose at least one document."); return; }
+    if (!files.length) { box.classList.remove("hidden"); fail(words.choose); return; }
     const data = new FormData();
     files.forEach(function (f) { data.append("documents", f, f.name); });
     ["reference", "destination", "transport_mode", "notify"].forEach(function (id) {
@@ -87,7 +88,7 @@
     xhr.setRequestHeader("X-CSRF-Token", csrf);
     xhr.setRequestHeader("Idempotency-Key", (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random());
     xhr.setRequestHeader("Accept", "application/json");
-    box.classList.remove("hidden"); stage.className = ""; stage.textContent = "Uploading…";
+    box.classList.remove("hidden"); stage.className = ""; stage.textContent = words.uploading;
     xhr.upload.addEventListener("progress", function (ev) {
       if (ev.lengthComputable) { uploadBar.value = Math.round(100 * ev.loaded / ev.total); }
     });
@@ -95,7 +96,7 @@
       let body = {};
       try { body = JSON.parse(xhr.responseText); } catch (err) { body = {}; }
       if (xhr.status !== 202) {
-        let message = body.error ? body.error.message : "Upload failed (HTTP " + xhr.status + ").";
+        let message = body.error ? body.error.message : words.failed.replace("{status}", xhr.status);
         const details = body.error && body.error.details;
         if (details && typeof details === "object") {
           message += " " + Object.keys(details).map(function (k) { return [].concat(details[k]).join(" "); }).join(" ");
@@ -104,10 +105,10 @@
         return;
       }
       uploadBar.value = 100;
-      stage.textContent = "Uploaded. Checking…";
+      stage.textContent = words.checking;
       poll(body.status_url, "/shipments/" + body.id);
     });
-    xhr.addEventListener("error", function () { fail("The upload was interrupted; try again."); });
+    xhr.addEventListener("error", function () { fail(words.interrupted); });
     xhr.send(data);
   });
 })();
