@@ -133,6 +133,15 @@ def spec() -> dict[str, Any]:
                             ("reference", {"type": "string"}),
                             ("created_after", {"type": "string", "format": "date-time"}),
                             ("created_before", {"type": "string", "format": "date-time"}),
+                            ("destination", {"type": "string", "description": "Code or name."}),
+                            (
+                                "q",
+                                {
+                                    "type": "string",
+                                    "description": "Part of the reference, a document's name "
+                                    "or a unit code.",
+                                },
+                            ),
                             ("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
                             ("cursor", {"type": "string"}),
                         )

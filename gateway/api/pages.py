@@ -6,8 +6,10 @@ and the CSRF token, so there is one code path for uploads.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import io
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
 from markupsafe import Markup
@@ -117,19 +119,72 @@ def upload_page() -> BaseResponse | str:
     """Drag-and-drop upload with progress, and the latest shipments."""
     if (gone := _require_session()) is not None:
         return gone
+    search, filters, problem = _history_query()
     try:
-        rows, _ = current_repo().page(ShipmentFilter(), limit=20)
+        rows, cursor = current_repo().page(
+            filters, limit=HISTORY_PAGE, cursor=search.get("cursor") or None
+        )
     except Unauthorized:
         session.clear()
         return redirect(url_for("pages.login_page"))
+    except InputError as exc:  # a cursor that is not ours
+        rows, cursor, problem = [], None, str(exc)
+    older = None
+    if cursor:
+        kept = {k: v for k, v in search.items() if v and k != "cursor"}
+        older = f"{url_for('pages.upload_page')}?{urlencode({**kept, 'cursor': cursor})}#history"
     return render_template(
         "upload.html",
         tenant=session.get("tenant", ""),
         shipments=rows,
+        search=search,
+        search_problem=problem,
+        older=older,
+        searching=any(v for k, v in search.items() if k != "cursor"),
         max_documents=services().settings.max_documents,
         max_bytes=services().settings.max_upload_bytes,
         countries=COUNTRIES,
     )
+
+
+HISTORY_PAGE = 20
+
+
+def _history_query() -> tuple[dict[str, str], ShipmentFilter, str | None]:
+    """The history form (search text, verdict, destination, dates) as a shipment filter."""
+    from marshmallow import ValidationError
+
+    from gateway.api.schemas import CountryField
+
+    search = {
+        name: request.args.get(name, "").strip()[:200]
+        for name in ("q", "verdict", "destination", "from", "to", "cursor")
+    }
+    problems: list[str] = []
+    destination = None
+    if search["destination"]:
+        try:
+            destination = CountryField().deserialize(search["destination"])
+        except ValidationError as exc:
+            problems += [str(m) for m in exc.messages]
+    dates: dict[str, dt.datetime | None] = {"from": None, "to": None}
+    for name in dates:
+        if search[name]:
+            try:
+                day = dt.date.fromisoformat(search[name])
+            except ValueError:
+                problems.append(f"{search[name]!r} is not a date (YYYY-MM-DD).")
+                continue
+            dates[name] = dt.datetime.combine(day, dt.time(), dt.UTC)
+    to = dates["to"]
+    filters = ShipmentFilter(
+        verdict=search["verdict"] if search["verdict"] in ("clear", "hold", "block") else None,
+        destination=destination,
+        text=search["q"] or None,
+        created_after=dates["from"],
+        created_before=to + dt.timedelta(days=1) if to else None,  # the whole last day
+    )
+    return search, filters, " ".join(problems) or None
 
 
 @bp.get("/shipments/<shipment_id>")

@@ -86,6 +86,8 @@ class ListQuerySchema(Schema):
     reference = fields.String(validate=validate.Length(max=200))
     created_after = fields.AwareDateTime(default_timezone=None)
     created_before = fields.AwareDateTime(default_timezone=None)
+    destination = CountryField()
+    q = fields.String(validate=validate.Length(min=1, max=200))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(validate=validate.Length(max=200))
 

@@ -248,6 +248,8 @@ def list_shipments() -> Response:
             reference=query.get("reference"),
             created_after=query.get("created_after"),
             created_before=query.get("created_before"),
+            destination=query.get("destination"),
+            text=query.get("q"),
         ),
         limit=query["limit"],
         cursor=query.get("cursor"),

@@ -174,7 +174,17 @@ def test_the_app_speaks_chinese_when_chosen_and_shows_local_times(
         page.goto(f"{base}/upload")  # the choice is remembered on every page
         assert page.inner_text("h1") == "核查一票货物"
         assert "ZH-1" in page.inner_text("table.list")
-        screenshot(page, "07-history-zh")
+        page.fill("#search-q", "装箱单")  # a document's name
+        page.select_option("#search-verdict", "block")
+        page.click("#search-submit")
+        page.wait_for_selector("#history-rows")
+        assert "ZH-1" in page.inner_text("#history-rows")
+        assert page.input_value("#search-q") == "装箱单"
+        screenshot(page, "07-history-search-zh")
+        page.fill("#search-q", "no-such-shipment")
+        page.click("#search-submit")
+        page.wait_for_selector("#history-rows")
+        assert "没有符合条件的货物" in page.inner_text("#history-rows")
     finally:
         context.close()
 

@@ -370,3 +370,81 @@ def test_large_photos_are_read_at_half_size_with_quads_in_photo_pixels(
     # the symbol sits at (1500, 1000) in the photo: quads must not be in half-size pixels
     assert 1450 < min(xs) < 1700
     assert 950 < min(ys) < 1200
+
+
+def test_history_finds_shipments_by_reference_file_name_unit_code_and_filters(
+    any_db_services: Services, make_tenant: Any
+) -> None:
+    from gateway.api.app import build_app
+    from gateway.jobs import run_shipment
+
+    app = build_app(any_db_services.settings, services=any_db_services)
+    client = app.test_client()
+    _, key = make_tenant(any_db_services)
+    uploads = [
+        ("PO-100", "packing_A.csv", b"KEY:(01)09506000134352(21)UNIT-AAA\n", "Germany"),
+        ("PO-200", "发票_B.csv", b"KEY:UNIT-BBB\nBLOCK\n", "FR"),
+        ("INV-300", "list_C.csv", b"KEY:UNIT-CCC\n", "德国"),
+    ]
+    for reference, name, text, destination in uploads:
+        response = client.post(
+            "/v1/shipments",
+            data={
+                "documents": (io.BytesIO(text), name),
+                "reference": reference,
+                "destination": destination,
+            },
+            headers=auth(key),
+            content_type="multipart/form-data",
+        )
+        assert run_shipment(any_db_services, response.get_json()["id"]) == "done"
+
+    def found(query: str) -> list[str]:
+        body = client.get(f"/v1/shipments?{query}", headers=auth(key)).get_json()
+        return sorted(item["reference"] for item in body["items"])
+
+    assert found("q=UNIT-AAA") == ["PO-100"]  # a unit code inside the report
+    assert found("q=09506000134352") == ["PO-100"]
+    assert found("q=发票") == ["PO-200"]  # a document's name
+    assert found("q=po-") == ["PO-100", "PO-200"]  # part of the reference, any case
+    assert found("q=%25") == []  # a % is a character, not a wildcard
+    assert found("destination=Germany") == ["INV-300", "PO-100"]
+    assert found("verdict=block") == ["PO-200"]
+    page = client.get("/v1/shipments?limit=2", headers=auth(key)).get_json()
+    rest = client.get(
+        f"/v1/shipments?limit=2&cursor={page['next_cursor']}", headers=auth(key)
+    ).get_json()
+    assert len(page["items"]) + len(rest["items"]) == 3
+    assert rest["next_cursor"] is None
+
+    _login(client, key)
+    html = client.get("/upload?q=UNIT-CCC&destination=德国").get_data(as_text=True)
+    assert "INV-300" in html
+    assert "PO-100" not in html
+    assert "No shipment matches." in client.get("/upload?q=nothing-like-it").get_data(as_text=True)
+    wrong = client.get("/upload?destination=Atlantis&from=2026-13-01").get_data(as_text=True)
+    assert "Unknown country" in wrong
+
+
+def test_history_pages_through_older_shipments(
+    services: Services, client: FlaskClient, tenant: tuple[str, str]
+) -> None:
+    from gateway.api.pages import HISTORY_PAGE
+
+    _, key = tenant
+    for number in range(HISTORY_PAGE + 1):
+        client.post(
+            "/v1/shipments",
+            data={"documents": (io.BytesIO(b"KEY:a\n"), "m.csv"), "reference": f"R-{number:02d}"},
+            headers=auth(key),
+            content_type="multipart/form-data",
+        )
+    _login(client, key)
+    first = client.get("/upload").get_data(as_text=True)
+    assert first.count('href="/shipments/') == HISTORY_PAGE
+    older = re.search(r'id="older" href="([^"]+)"', first)
+    assert older is not None
+    second = client.get(older.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert second.count('href="/shipments/') == 1
+    assert "R-00" in second
+    assert 'id="older"' not in second
