@@ -12,7 +12,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from gateway.domain import Finding, Report
 from gateway.reports import model
-from gateway.reports.messages import COUNT_KEYS, LANGS, check_lang, t
+from gateway.reports.messages import COUNT_KEYS, LANGS, check_lang, fact_text, source_text, t
 
 _env = Environment(
     loader=PackageLoader("gateway.reports", "templates"),
@@ -45,6 +45,8 @@ def _view(report: Report, lang: str) -> dict[str, Any]:
         "line_of": model.line_of,
         "places": lambda f: f.evidence.get("places"),
         "lines": model.by_line(report.findings, documents, lang),
+        "source_text": lambda tag: source_text(tag, lang),
+        "fact": lambda key, value: fact_text(key, value, lang),
     }
 
 

@@ -18,7 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from gateway.domain import Finding, Report, SourceRef
 from gateway.reports import model
-from gateway.reports.messages import COUNT_KEYS, check_lang, t
+from gateway.reports.messages import COUNT_KEYS, check_lang, fact_text, t
 
 FINDING_COLUMNS: tuple[str, ...] = (
     "severity",
@@ -154,7 +154,11 @@ def render_xlsx(report: Report, lang: str = "en") -> bytes:
         (t("ruleset", lang), report.ruleset),
         (t("platform", lang), f"{report.platform_source} ({report.platform_contract})"),
     ]
-    facts += [(t(k, lang), v) for k, v in report.shipment.items() if k in _SHIPMENT_KEYS]
+    facts += [
+        (t(k, lang), fact_text(k, v, lang))
+        for k, v in report.shipment.items()
+        if k in _SHIPMENT_KEYS
+    ]
     facts += [(t(f"count_{k}", lang), report.counts[k]) for k in COUNT_KEYS if k in report.counts]
     for r, (label, value) in enumerate(facts, start=1):
         _put(summary, r, 1, label)

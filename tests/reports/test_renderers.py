@@ -200,3 +200,13 @@ def test_xlsx_findings_are_sorted_filterable_and_numbers_are_numbers():
     assert summary["Checked at"] == report.generated_at.replace(tzinfo=None)
     units = book["Units"]
     assert all(isinstance(row[5].value, int) for row in units.iter_rows(2) if row[5].value)
+
+
+def test_the_report_explains_source_tags_and_writes_transport_in_the_readers_language():
+    html = render_html(_hostile_report(), "zh")
+    zh = html[html.index('id="report-zh"') :]
+    en = html[html.index('id="report-en"') : html.index('id="report-zh"')]
+    assert "<td><bdi>海运</bdi></td>" in zh
+    assert "<td><bdi>sea</bdi></td>" in en
+    assert "平台公布的 2026-04-01 政策，尚未确认" in zh  # SEED, where the tag appears
+    assert 'title="Chinese customs practice">CN-CUS</abbr>' in en
