@@ -125,6 +125,9 @@ def test_the_destination_is_typed_as_a_name_and_never_cut_short(
     screenshot(page, "03-destination-germany")
     page.click("#submit")
     page.wait_for_selector("#open-report", timeout=60_000)
+    # the new shipment is in the history without a reload, with its final status
+    assert page.locator("#history-rows tr").count() == 1
+    assert "done" in page.inner_text("#history-rows tr")
     shipment_url = page.get_attribute("#open-report", "href")
     assert shipment_url is not None
     status = page.request.get(f"{base}/v1{shipment_url}").json()

@@ -54,6 +54,39 @@
   }
   destination.addEventListener("input", resolveDestination);
 
+  // The new shipment joins the history at once and follows its status there too.
+  const historyRows = document.getElementById("history-rows");
+  function addHistoryRow(body) {
+    if (!historyRows) { return null; }
+    const empty = historyRows.querySelector("td[colspan]");
+    if (empty) { empty.parentNode.remove(); }
+    const tr = document.createElement("tr");
+    tr.id = "row-" + body.id;
+    const cells = [];
+    for (let i = 0; i < 5; i += 1) { cells.push(document.createElement("td")); tr.appendChild(cells[i]); }
+    const a = document.createElement("a");
+    a.href = "/shipments/" + body.id;
+    a.textContent = body.reference || body.id.slice(0, 12);
+    cells[0].appendChild(a);
+    cells[1].textContent = body.destination || "";
+    const when = document.createElement("time");
+    when.setAttribute("datetime", body.created_at);
+    when.textContent = body.created_at;
+    cells[4].appendChild(when);
+    if (window.gatewayLocalTimes) { window.gatewayLocalTimes(tr); }
+    historyRows.insertBefore(tr, historyRows.firstChild);
+    return tr;
+  }
+  function showInHistory(row, body) {
+    if (!row) { return; }
+    row.cells[2].textContent = words["status_" + body.status] || body.status;
+    if (body.verdict) {
+      row.cells[3].textContent = words["verdict_" + body.verdict] || body.verdict;
+      row.cells[3].className = "verdict-" + body.verdict;
+    }
+  }
+  let historyRow = null;
+
   function poll(url, page) {
     fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.json().then(function (b) { return [r.status, b]; }); })
@@ -61,7 +94,9 @@
         const body = pair[1];
         if (pair[0] !== 200) { fail(body.error ? body.error.message : "HTTP " + pair[0]); return; }
         jobBar.value = body.progress || 0;
-        stage.textContent = words.status + ": " + (words["status_" + body.status] || body.status);
+        stage.textContent = words.status + ": " + (words["status_" + body.status] || body.status) +
+          (body.status === "done" || body.status === "rejected" ? "" : " (" + (body.progress || 0) + " %)");
+        showInHistory(historyRow, body);
         if (body.status === "done" || body.status === "rejected") {
           const a = document.createElement("a");
           a.href = page; a.id = "open-report";
@@ -106,6 +141,8 @@
       }
       uploadBar.value = 100;
       stage.textContent = words.checking;
+      historyRow = addHistoryRow(body);
+      showInHistory(historyRow, body);
       poll(body.status_url, "/shipments/" + body.id);
     });
     xhr.addEventListener("error", function () { fail(words.interrupted); });
