@@ -17,19 +17,10 @@ from gateway.jobs import InlineExecutor
 from gateway.services import ServiceOptions, build_services
 from gateway.storage.db import upgrade
 from gateway.storage.repo import Admin
+from tests.doors import CHROMIUM
+from tests.doors import CHROMIUM_ARGS as ARGS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
