@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.integration]
 SERIALS = ("PK0001", "PK0002")
 
 
-@pytest.mark.parametrize("typed", ["Germany", "德国", "de"])
+@pytest.mark.parametrize("typed", ["Germany", "德国"])
 def test_a_destination_typed_as_a_name_is_that_country(doors, typed):
     result = doors.check(
         shipment(
@@ -62,8 +62,7 @@ MISSING = {
 }
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+@pytest.mark.parametrize(("lang", "fmt"), [("en", "xlsx"), ("zh", "csv")])
 def test_title_block_facts_are_read(doors, lang, fmt):
     # the registry knows no UN38.3 summary: only the document states it
     records = packs(*SERIALS, un38_3_summary_ref=None)
