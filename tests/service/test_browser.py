@@ -6,6 +6,7 @@ import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -17,8 +18,6 @@ from gateway.jobs import InlineExecutor
 from gateway.services import ServiceOptions, build_services
 from gateway.storage.db import upgrade
 from gateway.storage.repo import Admin
-from tests.doors import CHROMIUM
-from tests.doors import CHROMIUM_ARGS as ARGS
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -52,43 +51,38 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 
 def test_sign_in_upload_wait_and_download_the_excel_report(
-    server: tuple[str, str], tmp_path: Path
+    server: tuple[str, str], tmp_path: Path, doors_browser: Any
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     from samples.manifests import build_xlsx
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is needed at {CHROMIUM} for the browser test")
     base, key = server
     manifest = tmp_path / "packing list.xlsx"
     manifest.write_bytes(build_xlsx()[0])
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(accept_downloads=True)
-            errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.goto(f"{base}/")
-            page.fill("#api_key", key)
-            page.click("#sign-in")
-            page.wait_for_url(f"{base}/upload")
-            page.set_input_files("#files", str(manifest))
-            page.fill("#reference", "BROWSER-1")
-            page.click("#submit")
-            page.wait_for_selector("#open-report", timeout=60_000)
-            assert int(page.get_attribute("#upload-progress", "value") or 0) == 100
-            page.click("#open-report")
-            page.wait_for_selector("#download-xlsx")
-            with page.expect_download() as download_info:
-                page.click("#download-xlsx")
-            download = download_info.value
-            target = tmp_path / "report.xlsx"
-            download.save_as(target)
-            assert download.suggested_filename.endswith(".xlsx")
-            assert load_workbook(target).sheetnames
-            frame = page.frame_locator("#report")
-            assert frame.locator("body").inner_text(timeout=10_000).strip()
-            assert not [e for e in errors if "Content Security Policy" in e]
-        finally:
-            browser.close()
+    # the session's Chromium (tests/conftest.py): one Playwright per process
+    page = doors_browser.new_page(accept_downloads=True)
+    try:
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(f"{base}/")
+        page.fill("#api_key", key)
+        page.click("#sign-in")
+        page.wait_for_url(f"{base}/upload")
+        page.set_input_files("#files", str(manifest))
+        page.fill("#reference", "BROWSER-1")
+        page.click("#submit")
+        page.wait_for_selector("#open-report", timeout=60_000)
+        assert int(page.get_attribute("#upload-progress", "value") or 0) == 100
+        page.click("#open-report")
+        page.wait_for_selector("#download-xlsx")
+        with page.expect_download() as download_info:
+            page.click("#download-xlsx")
+        download = download_info.value
+        target = tmp_path / "report.xlsx"
+        download.save_as(target)
+        assert download.suggested_filename.endswith(".xlsx")
+        assert load_workbook(target).sheetnames
+        frame = page.frame_locator("#report")
+        assert frame.locator("body").inner_text(timeout=10_000).strip()
+        assert not [e for e in errors if "Content Security Policy" in e]
+    finally:
+        page.context.close()
