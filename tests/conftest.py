@@ -164,7 +164,18 @@ class Doors:
         self.web = WebDoor(browser, server.base, self.key)
 
     def each(self, shipment: Shipment) -> dict[str, DoorResult]:
-        """The result of every door, without comparing them."""
+        """The result of every door, without comparing them.
+
+        Results are kept for the session by shipment name, so several tests may assert on
+        one shipment without running it again.
+        """
+        if shipment.name not in _RESULTS:
+            _RESULTS[shipment.name] = (shipment, self._run(shipment))
+        kept, results = _RESULTS[shipment.name]
+        assert kept == shipment, f"two different shipments are named {shipment.name!r}"
+        return results
+
+    def _run(self, shipment: Shipment) -> dict[str, DoorResult]:
         self.server.use_registry(shipment.registry)
         api, web = self.api, self.web
         workdir = Path(tempfile.mkdtemp(prefix="shipment-", dir=self.workdir))
@@ -182,16 +193,8 @@ class Doors:
         return {"cli": cli_result, "api": api_result, "web": web_result}
 
     def check(self, shipment: Shipment) -> DoorResult:
-        """Every door's result, asserted equal; the common result.
-
-        Results are kept for the session by shipment name, so several tests may assert on
-        one shipment without running it again.
-        """
-        if shipment.name not in _RESULTS:
-            _RESULTS[shipment.name] = (shipment, self.each(shipment))
-        kept, results = _RESULTS[shipment.name]
-        assert kept == shipment, f"two different shipments are named {shipment.name!r}"
-        return agree(list(results.values()))
+        """Every door's result, asserted equal; the common result."""
+        return agree(list(self.each(shipment).values()))
 
     def scan(self, photo: bytes, registry: tuple[str, bytes] | None = None) -> DoorResult:
         """`POST /v1/scans` with the photo, against this registry."""
