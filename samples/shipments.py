@@ -55,7 +55,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 # The same columns plus the carton number, for packing lists that say what is in which box.
 COLUMNS_WITH_CARTON = (*COLUMNS, ("carton", "Carton No.", "箱号"))
-HEADER_ROW = 7
+HEADER_ROW = 7  # the table's header row, or the row below a longer title block
 # Title-block labels as the sample documents print them (English and Chinese); a key not
 # listed here is printed as it is, so a document may use its own wording.
 HEADER_LABELS = {
@@ -115,6 +115,11 @@ class SampleShipment:
         return self.extractions[item.document.id]
 
 
+def header_row(header: Mapping[str, str]) -> int:
+    """The row of the column headers: `HEADER_ROW`, or right below a longer title block."""
+    return max(HEADER_ROW, len(header) + 2)
+
+
 def build_manifest(
     document_id: str,
     filename: str,
@@ -134,10 +139,10 @@ def build_manifest(
         ws.cell(row=2 + offset, column=1, value=HEADER_LABELS.get(key, key))
         ws.cell(row=2 + offset, column=2, value=value)
     for col, (_, en, zh) in enumerate(columns, start=1):
-        ws.cell(row=HEADER_ROW, column=col, value=f"{zh}\n{en}")
+        ws.cell(row=header_row(header), column=col, value=f"{zh}\n{en}")
     lines: list[ManifestLine] = []
     for offset, row in enumerate(rows):
-        r = HEADER_ROW + 1 + offset
+        r = header_row(header) + 1 + offset
         values = dataclasses.asdict(row)
         values["codes"] = "\n".join(row.codes)
         for col, (name, _, _) in enumerate(columns, start=1):
@@ -575,11 +580,11 @@ def manifest_table(
     """The cells `build_manifest` writes, as text rows: title, title block, table.
 
     Row numbers are the workbook's: the title block starts on row 2, the column headers are
-    on row `HEADER_ROW`, so a finding's cell is the same in the XLSX and in its CSV copy.
+    on row `header_row(header)`, so a finding's cell is the same in the XLSX and its CSV copy.
     """
     table: list[list[str]] = [[title]]
     table.extend([HEADER_LABELS.get(key, key), value] for key, value in header.items())
-    table.extend([] for _ in range(HEADER_ROW - 1 - len(table)))
+    table.extend([] for _ in range(header_row(header) - 1 - len(table)))
     table.append([f"{zh}\n{en}" for _, en, zh in columns])
     for row in rows:
         values = dataclasses.asdict(row)

@@ -35,7 +35,7 @@ HEADER_DE = {
 }
 # The codes column of `samples.shipments.COLUMNS` is J; the quantity column D, gross I.
 CODES, QTY, NET, GROSS = "J", "D", "H", "I"
-FIRST_ROW = s.HEADER_ROW + 1
+FIRST_ROW = s.header_row(HEADER_DE) + 1  # the first line's row under HEADER_DE
 
 
 def code(serial: str, gtin: str = GTIN) -> str:
