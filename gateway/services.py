@@ -249,8 +249,8 @@ class PipelineChecker:
 
     def __call__(self, request: CheckRequest, *, history: History, progress: ProgressFn) -> Report:
         """Run `gateway.pipeline.check_shipment` for one shipment."""
-        from gateway.parsers.sandbox import extract_sandboxed, shared_fork_server
-        from gateway.pipeline import DocumentInput, ShipmentFacts, check_shipment
+        from gateway.parsers.sandbox import shared_fork_server
+        from gateway.pipeline import DocumentInput, ShipmentFacts, check_shipment, sandboxed_extract
 
         assert self.services is not None
         facts = ShipmentFacts(
@@ -265,12 +265,7 @@ class PipelineChecker:
         def extract(item: DocumentInput) -> Extraction:
             # each document is parsed in a child process with memory, CPU and time limits,
             # forked from this process's fork server (a cold start when there is none)
-            return extract_sandboxed(
-                item.data,
-                filename=item.document.filename,
-                document_id=item.document.id,
-                server=shared_fork_server(),
-            )
+            return sandboxed_extract(item, server=shared_fork_server())
 
         report: Report = check_shipment(
             [DocumentInput(document=doc, data=data) for doc, data in request.documents],
