@@ -4,6 +4,10 @@ Each sample builds its XLSX manifest with openpyxl, the `Extraction` that manife
 by cell, so rules and reports can be tested without a parser), the registry records the
 platform would answer with, and the verdict and finding codes the check must produce.
 `large_shipment(n)` builds an n-unit manifest and registry for the benchmark.
+
+The same rows can be written as the other documents forwarders send: `manifest_csv` (the
+sheet's cells as CSV, same row numbers), `manifest_pdf` (a text PDF table), `text_pdf` (free
+lines of text) and `label_photo` (a label carrying barcodes, as a PNG photo).
 """
 
 from __future__ import annotations
@@ -51,7 +55,19 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 # The same columns plus the carton number, for packing lists that say what is in which box.
 COLUMNS_WITH_CARTON = (*COLUMNS, ("carton", "Carton No.", "箱号"))
-HEADER_ROW = 7
+HEADER_ROW = 7  # the table's header row, or the row below a longer title block
+# Title-block labels as the sample documents print them (English and Chinese); a key not
+# listed here is printed as it is, so a document may use its own wording.
+HEADER_LABELS = {
+    "shipper": "Shipper 发货人",
+    "consignee": "Consignee 收货人",
+    "destination": "Destination 目的国",
+    "invoice_no": "Invoice No. 发票号",
+    "dg_packaging_cert": "DG Packaging Cert 危包证",
+    "msds": "MSDS No. 安全技术说明书",
+    "dg_declaration": "DG Declaration 危险货物申报单",
+    "declaration_elements": "Declaration elements 申报要素",
+}
 TODAY = dt.date(2026, 11, 20)
 FIXED_CLOCK = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
 
@@ -72,7 +88,7 @@ class Row:
     line_no: str
     description: str
     model: str
-    quantity: float
+    quantity: float | str  # a string is written as the user typed it, e.g. "1e400"
     lot: str
     hs_code: str
     un_number: str
@@ -99,6 +115,11 @@ class SampleShipment:
         return self.extractions[item.document.id]
 
 
+def header_row(header: Mapping[str, str]) -> int:
+    """The row of the column headers: `HEADER_ROW`, or right below a longer title block."""
+    return max(HEADER_ROW, len(header) + 2)
+
+
 def build_manifest(
     document_id: str,
     filename: str,
@@ -114,24 +135,14 @@ def build_manifest(
     assert ws is not None
     ws.title = SHEET
     ws["A1"] = title
-    labels = {
-        "shipper": "Shipper 发货人",
-        "consignee": "Consignee 收货人",
-        "destination": "Destination 目的国",
-        "invoice_no": "Invoice No. 发票号",
-        "dg_packaging_cert": "DG Packaging Cert 危包证",
-        "msds": "MSDS No. 安全技术说明书",
-        "dg_declaration": "DG Declaration 危险货物申报单",
-        "declaration_elements": "Declaration elements 申报要素",
-    }
     for offset, (key, value) in enumerate(header.items()):
-        ws.cell(row=2 + offset, column=1, value=labels.get(key, key))
+        ws.cell(row=2 + offset, column=1, value=HEADER_LABELS.get(key, key))
         ws.cell(row=2 + offset, column=2, value=value)
     for col, (_, en, zh) in enumerate(columns, start=1):
-        ws.cell(row=HEADER_ROW, column=col, value=f"{zh}\n{en}")
+        ws.cell(row=header_row(header), column=col, value=f"{zh}\n{en}")
     lines: list[ManifestLine] = []
     for offset, row in enumerate(rows):
-        r = HEADER_ROW + 1 + offset
+        r = header_row(header) + 1 + offset
         values = dataclasses.asdict(row)
         values["codes"] = "\n".join(row.codes)
         for col, (name, _, _) in enumerate(columns, start=1):
@@ -151,7 +162,7 @@ def build_manifest(
                 line_no=row.line_no,
                 description=row.description,
                 model=row.model,
-                quantity=row.quantity,
+                quantity=row.quantity if not isinstance(row.quantity, str) else None,
                 lot=row.lot,
                 hs_code=row.hs_code.replace(".", ""),
                 un_number=row.un_number,
@@ -550,3 +561,141 @@ def large_shipment(units: int) -> tuple[DocumentInput, tuple[RegistrationRecord,
     header = dict(_HEADER_DE)
     doc, _ = build_manifest("doc-1", f"large_{units}.xlsx", header, rows)
     return doc, tuple(pack_record(s) for s in serials)
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, tuple):
+        return "\n".join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def manifest_table(
+    header: Mapping[str, str],
+    rows: Sequence[Row],
+    columns: Sequence[tuple[str, str, str]] = COLUMNS,
+    title: str = "PACKING LIST 装箱单",
+) -> list[list[str]]:
+    """The cells `build_manifest` writes, as text rows: title, title block, table.
+
+    Row numbers are the workbook's: the title block starts on row 2, the column headers are
+    on row `header_row(header)`, so a finding's cell is the same in the XLSX and its CSV copy.
+    """
+    table: list[list[str]] = [[title]]
+    table.extend([HEADER_LABELS.get(key, key), value] for key, value in header.items())
+    table.extend([] for _ in range(header_row(header) - 1 - len(table)))
+    table.append([f"{zh}\n{en}" for _, en, zh in columns])
+    for row in rows:
+        values = dataclasses.asdict(row)
+        values["codes"] = row.codes
+        table.append([_cell_text(values[name]) for name, _, _ in columns])
+    return table
+
+
+def manifest_csv(
+    header: Mapping[str, str],
+    rows: Sequence[Row],
+    columns: Sequence[tuple[str, str, str]] = COLUMNS,
+    title: str = "PACKING LIST 装箱单",
+    *,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+) -> bytes:
+    """The manifest as the CSV a spreadsheet exports (UTF-8 by default, same rows as XLSX)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerows(manifest_table(header, rows, columns, title))
+    return out.getvalue().encode(encoding)
+
+
+def manifest_pdf(
+    header: Mapping[str, str],
+    rows: Sequence[Row],
+    columns: Sequence[tuple[str, str, str]] = COLUMNS,
+    title: str = "PACKING LIST",
+) -> bytes:
+    """The manifest as a text PDF (reportlab): title block lines above a ruled table.
+
+    Only the English headers and labels are printed (the PDF's standard fonts have no Chinese
+    glyphs); values are written as given, so keep them ASCII.
+    """
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.pdfgen import canvas
+    from reportlab.platypus import Table, TableStyle
+
+    size = landscape(A4)
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=size, invariant=True)
+    c.setFont("Helvetica", 10)
+    y = size[1] - 40
+    c.drawString(30, y, title)
+    for key, value in header.items():
+        y -= 14
+        label = HEADER_LABELS.get(key, key).split(" ")
+        english = " ".join(word for word in label if word.isascii())
+        c.drawString(30, y, f"{english}: {value}")
+    table = [[en for _, en, _ in columns]]
+    for row in rows:
+        values = dataclasses.asdict(row)
+        values["codes"] = row.codes
+        table.append([_cell_text(values[name]) for name, _, _ in columns])
+    widths = [230.0 if name == "codes" else 62.0 for name, _, _ in columns]
+    t = Table(table, colWidths=widths)
+    t.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), "Helvetica", 7),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("GRID", (0, 0), (-1, -1), 0.5, (0, 0, 0)),
+            ]
+        )
+    )
+    _, height = t.wrapOn(c, size[0], size[1])
+    t.drawOn(c, 20, y - 20 - height)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def text_pdf(lines: Sequence[str], title: str = "PACKING LIST") -> bytes:
+    """A one-page text PDF holding these lines of free text under a title."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4, invariant=True)
+    c.setFont("Helvetica", 11)
+    y = A4[1] - 60
+    c.drawString(50, y, title)
+    for text in lines:
+        y -= 18
+        c.drawString(50, y, text)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def label_photo(codes: Sequence[tuple[str, str]], *, seed: int = 0) -> bytes:
+    """A clean label photo (PNG) carrying these symbols, top to bottom.
+
+    Each code is (symbology, encoder input) as `samples.labels` draws them: "gs1-128",
+    "gs1-datamatrix" and "gs1-qrcode" take HRI such as "(01)09506000134352(21)SN1" (the
+    writer does not check the check digit, so a wrong one is drawn as given); "ean13",
+    "code128", "qrcode" and "datamatrix" take the plain text.
+    """
+    import cv2
+    import numpy as np
+
+    from samples.labels import LabelCode, draw_label
+
+    drawn = [
+        (LabelCode(text, symbology.startswith("gs1-"), symbology), text)
+        for symbology, text in codes
+    ]
+    image = draw_label(drawn, np.random.default_rng(seed))
+    ok, png = cv2.imencode(".png", image)
+    if not ok:
+        msg = "the label could not be encoded as PNG"
+        raise RuntimeError(msg)
+    return bytes(png.tobytes())

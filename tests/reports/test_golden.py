@@ -1,8 +1,15 @@
-"""Every report format over the sample shipments, compared with golden files (fixed clock)."""
+"""Every report format over the sample shipments, compared with golden files (fixed clock).
+
+The shipments start from the sample documents' bytes and are read the way a user's upload is:
+the media type sniffed from the bytes, each document through the pipeline's sandboxed
+extractor (a child process with limits). What the goldens show is what users get.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 import io
 import json
 
@@ -10,7 +17,8 @@ import pytest
 from openpyxl import load_workbook
 
 from gateway.domain import Report
-from gateway.pipeline import check_shipment
+from gateway.parsers import sniff
+from gateway.pipeline import DocumentInput, check_shipment, sandboxed_extract
 from gateway.platform_client.local import InMemoryRegistry
 from gateway.reports import (
     annotate_workbook,
@@ -23,13 +31,26 @@ from gateway.reports import (
 from samples.shipments import FIXED_CLOCK, SAMPLES, SampleShipment
 
 
+def uploaded(document: DocumentInput) -> DocumentInput:
+    """The document as the gateway receives it: its bytes and name, nothing else known."""
+    data, name = document.data, document.document.filename
+    record = dataclasses.replace(
+        document.document,
+        media_type=sniff(data, name),
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+    )
+    return DocumentInput(record, data)
+
+
+@functools.cache
 def sample_report(name: str) -> tuple[SampleShipment, Report]:
     sample = SAMPLES[name]()
     report = check_shipment(
-        sample.documents,
+        [uploaded(d) for d in sample.documents],
         platform=InMemoryRegistry(sample.records),
         facts=sample.facts,
-        extract=sample.extract,
+        extract=sandboxed_extract,
         clock=lambda: FIXED_CLOCK,
     )
     # timings vary run to run; everything else is deterministic

@@ -22,17 +22,6 @@ from gateway.storage.repo import Admin
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 @pytest.fixture
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
@@ -75,17 +64,9 @@ def screenshot(page: Any, name: str) -> None:
 
 
 @pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is needed at {CHROMIUM} for the browser test")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+def browser(doors_browser: Any) -> Any:
+    """The session's Chromium: one Playwright per test process."""
+    return doors_browser
 
 
 def sign_in(page: Any, base: str, key: str) -> None:
@@ -243,58 +224,52 @@ def test_the_emailed_link_opens_the_report_without_a_key_until_it_expires(
 
 
 def test_sign_in_upload_wait_and_download_the_excel_report(
-    server: tuple[str, str], tmp_path: Path
+    server: tuple[str, str], tmp_path: Path, browser: Any
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     from samples.manifests import build_xlsx
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is needed at {CHROMIUM} for the browser test")
     base, key = server
     manifest = tmp_path / "packing list.xlsx"
     manifest.write_bytes(build_xlsx()[0])
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(accept_downloads=True, viewport={"width": 1280, "height": 900})
-            errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.goto(f"{base}/")
-            page.fill("#api_key", key)
-            page.click("#sign-in")
-            page.wait_for_url(f"{base}/upload")
-            page.set_input_files("#files", str(manifest))
-            page.fill("#reference", "BROWSER-1")
-            page.click("#submit")
-            page.wait_for_selector("#open-report", timeout=60_000)
-            assert int(page.get_attribute("#upload-progress", "value") or 0) == 100
-            page.click("#open-report")
-            page.wait_for_selector("#download-xlsx")
-            with page.expect_download() as download_info:
-                page.click("#download-xlsx")
-            download = download_info.value
-            target = tmp_path / "report.xlsx"
-            download.save_as(target)
-            assert download.suggested_filename.endswith(".xlsx")
-            assert load_workbook(target).sheetnames
-            with page.expect_download() as pdf_info:
-                page.click("#download-pdf")
-            assert pdf_info.value.suggested_filename == "report-BROWSER-1.pdf"
-            pdf = tmp_path / "report.pdf"
-            pdf_info.value.save_as(pdf)
-            assert pdf.read_bytes().startswith(b"%PDF-")
-            # the report is the page itself: no frame, every blocker listed, nothing cut off
-            assert page.locator("iframe").count() == 0
-            shown = page.locator("#report .lang.default")
-            assert shown.locator(".verdict").is_visible()
-            blockers = shown.locator("ol.blocking > li")
-            assert blockers.count() == int(shown.locator("td.count-block").inner_text())
-            assert "+ " not in blockers.last.inner_text()
-            box = shown.locator("table.counts").bounding_box()
-            assert box is not None
-            assert box["x"] + box["width"] <= page.viewport_size["width"]
-            screenshot(page, "07-report-in-the-page")
-            assert not [e for e in errors if "Content Security Policy" in e]
-        finally:
-            browser.close()
+    page = browser.new_page(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    try:
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(f"{base}/")
+        page.fill("#api_key", key)
+        page.click("#sign-in")
+        page.wait_for_url(f"{base}/upload")
+        page.set_input_files("#files", str(manifest))
+        page.fill("#reference", "BROWSER-1")
+        page.click("#submit")
+        page.wait_for_selector("#open-report", timeout=60_000)
+        assert int(page.get_attribute("#upload-progress", "value") or 0) == 100
+        page.click("#open-report")
+        page.wait_for_selector("#download-xlsx")
+        with page.expect_download() as download_info:
+            page.click("#download-xlsx")
+        download = download_info.value
+        target = tmp_path / "report.xlsx"
+        download.save_as(target)
+        assert download.suggested_filename.endswith(".xlsx")
+        assert load_workbook(target).sheetnames
+        with page.expect_download() as pdf_info:
+            page.click("#download-pdf")
+        assert pdf_info.value.suggested_filename == "report-BROWSER-1.pdf"
+        pdf = tmp_path / "report.pdf"
+        pdf_info.value.save_as(pdf)
+        assert pdf.read_bytes().startswith(b"%PDF-")
+        # the report is the page itself: no frame, every blocker listed, nothing cut off
+        assert page.locator("iframe").count() == 0
+        shown = page.locator("#report .lang.default")
+        assert shown.locator(".verdict").is_visible()
+        blockers = shown.locator("ol.blocking > li")
+        assert blockers.count() == int(shown.locator("td.count-block").inner_text())
+        assert "+ " not in blockers.last.inner_text()
+        box = shown.locator("table.counts").bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= page.viewport_size["width"]
+        screenshot(page, "07-report-in-the-page")
+        assert not [e for e in errors if "Content Security Policy" in e]
+    finally:
+        page.close()
