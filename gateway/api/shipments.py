@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -363,7 +364,7 @@ def declare(shipment_id: str) -> Response:
             code="not_checked",
         )
     report = report_from_data(row.body)
-    keys = [str(u["key"]) for u in report.units if u.get("key")]
+    keys = [str(k) for u in report.units for k in _unit_keys(u)]
     new = repo.declare(shipment_id, keys)
     repo.session.commit()
     declared_at = repo.get(shipment_id).declared_at
@@ -376,3 +377,11 @@ def declare(shipment_id: str) -> Response:
             "new_codes": new,
         }
     )
+
+
+def _unit_keys(unit: Mapping[str, object]) -> list[object]:
+    """Every key a unit was listed under (a pack's GS1 and GB/T codes), for the history."""
+    keys = unit.get("keys")
+    if isinstance(keys, list | tuple) and keys:
+        return list(keys)
+    return [unit["key"]] if unit.get("key") else []

@@ -557,6 +557,7 @@ def read_csv(data: bytes, limits: Limits) -> Iterator[Grid]:
     rows: list[list[Value]] = []
     refs: list[tuple[int | None, int | None]] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    number = 0
     try:
         for record in reader:
             if len(rows) >= limits.max_rows:
@@ -568,9 +569,10 @@ def read_csv(data: bytes, limits: Limits) -> Iterator[Grid]:
                     f"{limits.max_columns}."
                 )
                 raise DocumentTooLarge(msg)
+            number += 1  # blank records count, so a row is named as a spreadsheet shows it
             if any(cell.strip() for cell in record):
                 rows.append(list(record))
-                refs.append((len(refs) + 1, None))
+                refs.append((number, None))
     except csv.Error as exc:
         msg = f"Failed to read the CSV near line {reader.line_num}: {library_message(exc)}."
         raise CorruptDocument(msg) from exc

@@ -432,3 +432,9 @@ def test_spaced_hri_in_pdf_text_is_read_and_a_page_without_table_keeps_its_codes
         ({"01": "06901234567893", "21": "SN1"}, False),
     ]
     assert all(r["where"].startswith("page 1") for r in records)
+
+
+def test_csv_rows_are_numbered_as_a_spreadsheet_shows_them():
+    data = b"PACKING LIST\n\nNo.,Battery Code,Qty\n\n1,(01)06901234567892(21)SN1,1\n"
+    (line,) = extract(data, filename="l.csv").lines
+    assert line.codes[0].source.cell == "B5"
