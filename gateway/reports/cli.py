@@ -154,7 +154,11 @@ def _render(report: Report, fmt: str, lang: str) -> bytes:
     help="Registry export (CSV/XLSX) to verify codes against; without it, codes stay "
     "unverified and the verdict is HOLD at best.",
 )
-@click.option("--destination", default=None, help="Destination country, ISO 3166 alpha-2.")
+@click.option(
+    "--destination",
+    default=None,
+    help="Destination country: ISO 3166-1 code or name in English or Chinese (DE, Germany, 德国).",
+)
 @click.option("--transport-mode", type=click.Choice(["sea", "air", "road", "rail"]), default=None)
 @click.option(
     "--format",
@@ -209,9 +213,18 @@ def check(
             raise _Usage(msg) from None
         moment = dt.datetime(day.year, day.month, day.day, 12, 0, tzinfo=dt.UTC)
         clock = lambda: moment  # noqa: E731
-    if destination is not None and (len(destination) != 2 or not destination.isalpha()):
-        msg = f"--destination {destination!r}: expected an ISO 3166 alpha-2 code such as DE."
-        raise _Usage(msg)
+    if destination is not None:
+        from gateway.countries import normalize_country
+
+        # the same country table as the web form, the API and the documents
+        country = normalize_country(destination) if len(destination) <= 200 else None
+        if country is None:
+            msg = (
+                f"--destination {destination[:60]!r}: expected an ISO 3166-1 code (DE, DEU) or "
+                f"the country's name in English or Chinese (Germany, 德国)."
+            )
+            raise _Usage(msg)
+        destination = country
     if ruleset not in available_rulesets():
         msg = f"--ruleset {ruleset!r}: expected one of {list(available_rulesets())}."
         raise _Usage(msg)

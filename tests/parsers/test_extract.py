@@ -94,6 +94,14 @@ def test_sniff_ignores_the_file_name():
             [{"01": "06901234567892", "21": "A1"}, {"01": "06901234567892", "21": "A2"}],
         ),
         ("Battery pack LFP 280Ah", []),
+        (  # one pack's GS1 code and its GB/T 34014 code in one cell
+            "(01)06901234567892(21)PK1\n03HPB055A000000B1C000001",
+            [{"01": "06901234567892", "21": "PK1"}, "03HPB055A000000B1C000001"],
+        ),
+        (
+            "(01)06901234567892(21)PK1, 03HPB055A000000B1C000001",
+            [{"01": "06901234567892", "21": "PK1"}, "03HPB055A000000B1C000001"],
+        ),
     ],
 )
 def test_find_codes_reads_every_written_form(text, expected):

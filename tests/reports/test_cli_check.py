@@ -69,7 +69,7 @@ def test_unusable_input_exits_3(tmp_path):
 
 @pytest.mark.parametrize(
     "args",
-    [["--today", "20-11-2026"], ["--destination", "Germany"], ["--ruleset", "nope"]],
+    [["--today", "20-11-2026"], ["--destination", "Germanz"], ["--ruleset", "nope"]],
 )
 def test_bad_arguments_exit_3(files, args):
     manifest, _ = files("clean_to_germany")
