@@ -16,14 +16,17 @@ from gateway.domain import DecodedCode, Problem
 from gateway.gs1._decode import decode_text, failed
 from gateway.gs1._engine import RawProblem, check_associations, check_signed_serials
 from gateway.gs1.ai_table import DICTIONARY_RELEASE
+from gateway.gs1.bare_keys import bare_key_readings, decode_key
 from gateway.gs1.checksums import check_digit, check_pair, has_valid_check_digit
 from gateway.gs1.formatting import format_element_string, format_hri
 
 __all__ = [
     "DICTIONARY_RELEASE",
+    "bare_key_readings",
     "check_digit",
     "check_pair",
     "decode",
+    "decode_key",
     "format_element_string",
     "format_hri",
     "has_valid_check_digit",
