@@ -165,10 +165,17 @@ def parse_digital_link(text: str, pos: int, problems: list[RawProblem]) -> list[
                 )
             )
         else:
+            empty = len(segments) > 1 and any(not seg for seg, _ in segments)
             problems.append(
                 (
                     "DL_NO_PRIMARY_KEY",
-                    "No GS1 Digital Link primary key (e.g. /01/<GTIN>) was found in the URI path.",
+                    "Expected a GS1 Digital Link primary key (e.g. /01/<GTIN>) in the URI path, "
+                    + (
+                        "got an empty path segment ('//' or a trailing '/') among the AI/value "
+                        "pairs."
+                        if empty
+                        else "got none."
+                    ),
                     host_end,
                     path_end,
                     "error",
