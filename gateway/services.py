@@ -44,6 +44,11 @@ class ServiceOptions:
     worker_threads: int = 2  # GATEWAY_WORKER_THREADS: in-process executor threads
     rate_limit: int = 600  # GATEWAY_RATE_LIMIT: requests per minute per API key
     rate_burst: int = 120  # GATEWAY_RATE_BURST: requests a key may make at once
+    auth_fail_rate: int = 10  # GATEWAY_AUTH_FAIL_RATE: failed sign-ins per minute per address
+    auth_fail_burst: int = 20  # GATEWAY_AUTH_FAIL_BURST: failures an address may make at once
+    key_fail_rate: int = 30  # GATEWAY_KEY_FAIL_RATE: failures per minute per key id
+    key_fail_burst: int = 5  # GATEWAY_KEY_FAIL_BURST: failures a key id takes at once
+    auth_known_hours: int = 168  # GATEWAY_AUTH_KNOWN_HOURS: an address that used a key is known
     max_open_shipments: int = 500  # GATEWAY_MAX_OPEN_SHIPMENTS: per tenant, queued+running
     max_codes: int = 10_000  # GATEWAY_MAX_CODES: codes per /v1/codes/check request
     scan_max_pixels: int = 40_000_000  # GATEWAY_SCAN_MAX_PIXELS: label photo size limit
