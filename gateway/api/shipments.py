@@ -26,6 +26,7 @@ from gateway.storage.repo import ShipmentFilter, TenantRepo, aware
 log = structlog.get_logger(__name__)
 bp = Blueprint("shipments", __name__)
 
+WORKBOOKS = (XLSX, "application/vnd.ms-excel.sheet.macroEnabled.12")
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}\Z")
 
 
@@ -307,7 +308,8 @@ def get_report(shipment_id: str) -> Response:
     stem = f"report-{shipment.reference or shipment.id[:12]}"
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem)[:80]
     if fmt == "annotated":
-        workbook = next((d for d in repo.documents(shipment_id) if d.media_type == XLSX), None)
+        # an .xlsm is annotated too: it comes back as a plain workbook of values
+        workbook = next((d for d in repo.documents(shipment_id) if d.media_type in WORKBOOKS), None)
         if workbook is None or workbook.blob_key is None:
             msg = "The shipment has no Excel (.xlsx) document to annotate; download 'xlsx' instead."
             raise ApiError(
