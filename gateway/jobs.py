@@ -142,7 +142,15 @@ def run_shipment(services: Services, shipment_id: str) -> str:
             progress=progress,
         )
     except InputError as exc:
-        return _reject(services, tenant_id, shipment_id, exc.code, str(exc))
+        details = getattr(exc, "details", None)
+        return _reject(
+            services,
+            tenant_id,
+            shipment_id,
+            exc.code,
+            str(exc),
+            details=details if isinstance(details, dict) else None,
+        )
     status = _finish(services, tenant_id, shipment_id, report)
     elapsed = time.monotonic() - started
     METRICS.observe("gateway_job_seconds", elapsed)
@@ -196,10 +204,23 @@ class _ProgressWriter:
             session.commit()
 
 
-def _reject(services: Services, tenant_id: str, shipment_id: str, code: str, reason: str) -> str:
+def _reject(
+    services: Services,
+    tenant_id: str,
+    shipment_id: str,
+    code: str,
+    reason: str,
+    *,
+    details: dict[str, object] | None = None,
+) -> str:
     with services.sessions() as session:
         TenantRepo(session, tenant_id).set_status(
-            shipment_id, ShipmentStatus.REJECTED, reason=reason, reason_code=code, progress=100
+            shipment_id,
+            ShipmentStatus.REJECTED,
+            reason=reason,
+            reason_code=code,
+            progress=100,
+            details=details,
         )
         session.commit()
     METRICS.inc("gateway_jobs_total", outcome="rejected")

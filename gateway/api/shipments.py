@@ -56,6 +56,8 @@ def shipment_body(shipment: Shipment, repo: TenantRepo) -> dict[str, Any]:
     }
     if shipment.status == ShipmentStatus.REJECTED:
         body["rejection"] = {"code": shipment.reason_code, "message": shipment.reason}
+        if shipment.rejection_details:
+            body["rejection"].update(shipment.rejection_details)
     if shipment.status == ShipmentStatus.DONE:
         body["verdict"] = shipment.verdict
         body["counts"] = shipment.counts or {}
