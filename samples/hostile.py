@@ -833,6 +833,10 @@ def _cases(xxe_url: str) -> Iterator[HostileFile]:
     yield HostileFile(
         "pdf-as.xlsx", "manifest.xlsx", pdf, "pdf", p, (), "a real PDF named .xlsx",
     )  # fmt: skip
+    yield HostileFile(
+        "xlsm-as.xlsx", "manifest.xlsx", active_content_xlsx(vba=True), "xlsx", p, (),
+        "a macro-enabled workbook with active content named .xlsx",
+    )  # fmt: skip
     # truncated files of every type
     bases: list[tuple[str, str, bytes, Callable[[bytes], bytes]]] = [
         ("xlsx", "xlsx", good_xlsx, lambda b: b[: len(b) // 2]),
