@@ -112,6 +112,43 @@ def test_a_worker_killed_while_its_job_runs_leaves_a_second_attempt_that_finishe
     connection.close()
 
 
+def test_a_job_started_on_a_host_that_died_is_replaced_after_its_records_expired(
+    rig: Rig,
+) -> None:
+    # what a worker on another host sees of a dead host's job: `started`, its heartbeat
+    # old, its worker's keys and its execution record expired; rq's own Job.delete fails
+    # on such a job, which used to stop every reconciler round
+    import datetime as dt
+
+    from rq import Queue, Worker
+    from rq.job import Job
+
+    from gateway.jobs import queue_name
+
+    (shipment_id,) = rig.upload(1, documents=1)
+    connection = Redis.from_url(rig.env["GATEWAY_REDIS_URL"])
+    queue = Queue(queue_name(rig.env["GATEWAY_QUEUE_PREFIX"]), connection=connection)
+    job = Job.fetch(f"shipment-{shipment_id}", connection=connection)
+    connection.lrem(queue.key, 0, job.id)  # taken by the worker of the host that died
+    dead = Worker([queue], connection=connection, name=f"dead-{shipment_id[:8]}")
+    execution = dead.prepare_execution(job)
+    dead.prepare_job_execution(job)
+    job.heartbeat(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10), 60)
+    connection.delete(execution.key, dead.key)
+    with pytest.raises(ValueError, match="not found"):
+        Job.fetch(job.id, connection=connection).delete()  # rq itself cannot remove it
+    rig.svc.executor.submit(shipment_id)
+    assert queue.get_job_position(job.id) is not None, "the job was not replaced"
+    proc = rig.start_worker()
+    assert rig.wait([shipment_id], lambda s: s[shipment_id] == ShipmentStatus.DONE, 60), (
+        rig.statuses([shipment_id]),
+        rig.log.read_text()[-3000:],
+    )
+    rig.kill(proc, signal.SIGTERM)
+    rig.assert_one_final_status_and_report([shipment_id])
+    connection.close()
+
+
 def test_redis_losing_its_queue_loses_no_accepted_shipment(rig: Rig) -> None:
     ids = rig.upload(4, documents=1)  # enqueued, no worker yet
     Redis.from_url(rig.env["GATEWAY_REDIS_URL"]).flushdb()  # the queue is gone
