@@ -569,25 +569,34 @@ class Rig:
                 assert shipment_id not in reports
 
 
-@pytest.fixture
-def rig(tmp_path: Path, redis_url: str) -> Iterator[Rig]:
-    prefix = f"hard{secrets.token_hex(3)}"
-    values = {
+def gateway_env(tmp_path: Path, **values: str) -> dict[str, str]:
+    """The environment of gateway processes over `tmp_path` (`values` as GATEWAY_* variables)."""
+    settings = {
         "data_dir": str(tmp_path),
-        "redis_url": redis_url,
         "secret_key": "hardening-secret",
         "key_pepper": "hardening-pepper",
         "platform_backend": "registry",
-        "queue_prefix": prefix,
-        "reconcile_after": "2",
-        "reconcile_every": "1",
-        # short, so that a work horse that hangs is killed by rq and its job retried well
-        # inside a test's wait (a hang after a finished job has been seen now and then)
-        "job_timeout": "20",
+        **values,
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    env.update({f"GATEWAY_{k.upper()}": v for k, v in values.items()})
+    env.update({f"GATEWAY_{k.upper()}": v for k, v in settings.items()})
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    return env
+
+
+@pytest.fixture
+def rig(tmp_path: Path, redis_url: str) -> Iterator[Rig]:
+    prefix = f"hard{secrets.token_hex(3)}"
+    env = gateway_env(
+        tmp_path,
+        redis_url=redis_url,
+        queue_prefix=prefix,
+        reconcile_after="2",
+        reconcile_every="1",
+        # short, so that a work horse that hangs is killed by rq and its job retried well
+        # inside a test's wait (a hang after a finished job has been seen now and then)
+        job_timeout="20",
+    )
     options = ServiceOptions(queue_prefix=prefix, reconcile_after=2, reconcile_every=1)
     svc = make_services(tmp_path, options=options, redis_url=redis_url)
     svc._executor = None  # the real executor: rq on the test's own Redis database

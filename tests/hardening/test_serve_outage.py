@@ -32,6 +32,7 @@ from .conftest import (
     RedisServer,
     app_for,
     free_port,
+    gateway_env,
     make_services,
     new_tenant,
     post_shipment,
@@ -56,19 +57,8 @@ def _wait(probe: Callable[[], object], timeout: float, every: float = 0.2) -> bo
 def outage(tmp_path: Path) -> Iterator[tuple[RedisServer, dict[str, str]]]:
     """A redis-server that is down (never started yet) and the gateway's environment."""
     server = RedisServer(tmp_path)
-    values = {
-        "data_dir": str(tmp_path),
-        "redis_url": server.url,
-        "secret_key": "hardening-secret",
-        "key_pepper": "hardening-pepper",
-        "platform_backend": "registry",
-        "queue_prefix": "outage",
-        # nobody but the web tier re-enqueues within the test
-        "reconcile_after": "3600",
-    }
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    env.update({f"GATEWAY_{k.upper()}": v for k, v in values.items()})
-    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    # nobody but the web tier re-enqueues within the test
+    env = gateway_env(tmp_path, redis_url=server.url, queue_prefix="outage", reconcile_after="3600")
     try:
         yield server, env
     finally:
