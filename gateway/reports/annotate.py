@@ -279,17 +279,17 @@ _NOTE = {
     "en": {
         "title": "Gateway note",
         "intro": (
-            "This copy of your workbook holds values only. Nothing in it can run or reach "
-            "outside the file: the gateway removed or replaced the following."
+            "This copy of your workbook holds values only: nothing in it can run or reach "
+            "outside the file."
         ),
+        "removed": "The gateway removed or replaced, from the upload:",
         "none": "Nothing active was found in the upload.",
         "original": "Your original file is unchanged; fix problems there, not in this copy.",
     },
     "zh": {
         "title": "网关说明",
-        "intro": (
-            "此工作簿副本仅含数值，不含任何可运行或链接到文件之外的内容。网关删除或替换了以下内容。"
-        ),
+        "intro": "此工作簿副本仅含数值，不含任何可运行或链接到文件之外的内容。",
+        "removed": "网关从上传的文件中删除或替换了：",
         "none": "上传的文件中未发现可运行的内容。",
         "original": "您的原始文件未被修改；请在原文件中更正问题，而不是在此副本中。",
     },
@@ -322,6 +322,8 @@ def _add_note(wb: Workbook, removed: dict[str, int], lang: str) -> None:
     ws.column_dimensions["B"].width = 12
     ws.append([text["intro"]])
     ws.append([])
+    if removed:
+        ws.append([text["removed"]])
     for kind, number in removed.items():
         ws.append([_KINDS_ZH.get(kind, kind) if lang == "zh" else kind, number])
     if not removed:
