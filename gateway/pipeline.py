@@ -9,12 +9,11 @@ codes: those become findings.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import structlog
 
@@ -23,7 +22,6 @@ from gateway.domain import (
     DecodedCode,
     Document,
     Extraction,
-    ExtractionMethod,
     Finding,
     Lookup,
     LookupStatus,
@@ -31,13 +29,16 @@ from gateway.domain import (
     Report,
     Scheme,
     Severity,
-    SourceRef,
     Verdict,
 )
 from gateway.errors import InputError
 from gateway.rules import ALL_RULES, load_ruleset, run_rules
 from gateway.rules.context import CodeItem, RejectedDocument, RuleContext, ShipmentFacts
 from gateway.rules.nearmiss import CombinedIndex, KeySet, NearMissIndex, NeighbourIndex
+
+if TYPE_CHECKING:
+    from gateway.parsers.limits import Limits
+    from gateway.parsers.sandbox import ForkServer
 
 log = structlog.get_logger(__name__)
 
@@ -52,7 +53,6 @@ __all__ = [
     "sandboxed_extract",
 ]
 
-_IMAGE_TYPES = ("image/",)
 _LOOKUP_CHUNK = 2000  # keys per platform call; the client batches further itself
 
 
@@ -103,39 +103,33 @@ Progress = Callable[[str, float], None]
 
 
 def _default_extract(item: DocumentInput) -> Extraction:
-    """Manifests through gateway.parsers; images through gateway.barcodes as loose codes."""
-    if item.document.media_type.startswith(_IMAGE_TYPES):
-        from gateway.barcodes import read_file
+    """Read one document in this process: `gateway.parsers.extract`, the one dispatch from
+    the type sniffed from the bytes to its reader (images included)."""
+    from gateway.parsers import extract
 
-        symbols = read_file(item.data)
-        codes = tuple(
-            CodeOccurrence(
-                raw=symbol.text,
-                source=SourceRef(document_id=item.document.id, page=1),
-                method=ExtractionMethod.BARCODE_IMAGE,
-                symbology=getattr(symbol, "symbology", None),
-                quad=getattr(symbol, "quad", None),
-            )
-            for symbol in symbols
-        )
-        return Extraction(document=item.document, loose_codes=codes, method="image")
-    # Imported by name: the parsers pull in PDF and spreadsheet libraries only when needed.
-    parsers = importlib.import_module("gateway.parsers")
-    extraction: Extraction = parsers.extract(
-        item.data, filename=item.document.filename, document_id=item.document.id
+    return extract(item.data, filename=item.document.filename, document_id=item.document.id)
+
+
+def sandboxed_extract(
+    item: DocumentInput, *, server: ForkServer | None = None, limits: Limits | None = None
+) -> Extraction:
+    """The same dispatch as `_default_extract`, in a child process with limits: how every
+    door (CLI, API, web page, scans) reads an untrusted document.
+
+    Args:
+        server: a fork server to fork the child from (`shared_fork_server()` in long-lived
+            processes); without one the child is cold-started.
+        limits: the reader's caps (default `gateway.parsers.limits.DEFAULT_LIMITS`).
+    """
+    from gateway.parsers.sandbox import extract_sandboxed
+
+    return extract_sandboxed(
+        item.data,
+        filename=item.document.filename,
+        document_id=item.document.id,
+        server=server,
+        limits=limits,
     )
-    return extraction
-
-
-def sandboxed_extract(item: DocumentInput) -> Extraction:
-    """Like the default extractor, but manifests are read in a child process with limits."""
-    if item.document.media_type.startswith(_IMAGE_TYPES):
-        return _default_extract(item)
-    sandbox = importlib.import_module("gateway.parsers.sandbox")
-    extraction: Extraction = sandbox.extract_sandboxed(
-        item.data, filename=item.document.filename, document_id=item.document.id
-    )
-    return extraction
 
 
 def _default_decode() -> Decoder:
@@ -456,26 +450,42 @@ def _sorted(findings: Iterable[Finding], documents: Sequence[Document]) -> tuple
 
 
 def _unit_rows(items: Sequence[CodeItem]) -> tuple[Mapping[str, object], ...]:
-    rows: list[Mapping[str, object]] = []
+    """One row per battery unit, at its first place.
+
+    A unit is one registration record, or one key when it is not registered; never one
+    code. A pack's GS1 and GB/T codes reaching one record are one row, and so is a unit the
+    invoice and the packing list both list. `keys` and `raws` give every code of the unit.
+    """
+    rows: dict[str, dict[str, object]] = {}
     for item in items:
-        if not item.is_unit:
+        unit = item.unit
+        if unit is None:
+            continue
+        row = rows.get(unit)
+        if row is not None:
+            keys = row["keys"]
+            raws = row["raws"]
+            if isinstance(keys, list) and item.key not in keys:
+                keys.append(item.key)
+            if isinstance(raws, list) and item.decoded.raw not in raws:
+                raws.append(item.decoded.raw)
             continue
         lookup = item.lookup
         record = item.record
-        rows.append(
-            {
-                "key": item.key,
-                "raw": item.decoded.raw,
-                "scheme": str(item.decoded.scheme),
-                "lookup": str(lookup.status) if lookup else "not_looked_up",
-                "reason": (lookup.reason if lookup else None) or "",
-                "registration": str(record.status) if record else "",
-                "document_id": item.ref.document_id,
-                "where": item.ref.describe(),
-                "line": item.line.line_no if item.line is not None else None,
-            }
-        )
-    return tuple(rows)
+        rows[unit] = {
+            "key": item.key,
+            "raw": item.decoded.raw,
+            "scheme": str(item.decoded.scheme),
+            "lookup": str(lookup.status) if lookup else "not_looked_up",
+            "reason": (lookup.reason if lookup else None) or "",
+            "registration": str(record.status) if record else "",
+            "document_id": item.ref.document_id,
+            "where": item.ref.describe(),
+            "line": item.line.line_no if item.line is not None else None,
+            "keys": [item.key],
+            "raws": [item.decoded.raw],
+        }
+    return tuple(rows.values())
 
 
 def _counts(

@@ -255,8 +255,8 @@ class PipelineChecker:
 
     def __call__(self, request: CheckRequest, *, history: History, progress: ProgressFn) -> Report:
         """Run `gateway.pipeline.check_shipment` for one shipment."""
-        from gateway.parsers.sandbox import extract_sandboxed, shared_fork_server
-        from gateway.pipeline import DocumentInput, ShipmentFacts, check_shipment
+        from gateway.parsers.sandbox import shared_fork_server
+        from gateway.pipeline import DocumentInput, ShipmentFacts, check_shipment, sandboxed_extract
 
         assert self.services is not None
         facts = ShipmentFacts(
@@ -274,12 +274,7 @@ class PipelineChecker:
             # each document is parsed in a child process with memory, CPU and time limits,
             # forked from this process's fork server (a cold start when there is none)
             try:
-                extraction = extract_sandboxed(
-                    item.data,
-                    filename=item.document.filename,
-                    document_id=item.document.id,
-                    server=shared_fork_server(),
-                )
+                extraction = sandboxed_extract(item, server=shared_fork_server())
             except InputError as exc:  # kept for the rejection when no document is usable
                 refused[item.document.id] = exc
                 raise

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 # Everything a scan needs is imported with the app, not on a request. gateway.barcodes comes
 # first: it sets OpenCV's pixel cap, which cv2 reads once, at its import.
-from gateway.barcodes import annotate, load_image, read
+from gateway.barcodes import Symbol, annotate, load_image
 
 # isort: split
 import base64
+import dataclasses
+import hashlib
 import io
 import logging
 import secrets
@@ -22,9 +24,21 @@ from PIL import Image
 from gateway.api.auth import current_principal, current_repo, services
 from gateway.api.metrics import METRICS
 from gateway.api.schemas import CodesCheckSchema
-from gateway.domain import CodeOccurrence, ExtractionMethod, Finding, Report, Severity, SourceRef
+from gateway.domain import (
+    CodeOccurrence,
+    Document,
+    Extraction,
+    ExtractionMethod,
+    Finding,
+    Report,
+    Severity,
+    SourceRef,
+)
 from gateway.errors import DocumentTooLarge, InputError, UnsupportedDocument
 from gateway.jobs import DeclaredHistoryStore, count_lookups
+from gateway.parsers.limits import DEFAULT_LIMITS
+from gateway.parsers.sandbox import shared_fork_server
+from gateway.pipeline import DocumentInput, sandboxed_extract
 from gateway.services import Services
 
 bp = Blueprint("codes", __name__)
@@ -134,13 +148,7 @@ def _image_bytes() -> bytes:
     return data
 
 
-# Above this many pixels a JPEG is first decoded at half size: decoding and reading a 12 MP
-# phone photo at full size costs ~4 times more, and a label's codes are almost always
-# legible at 3 MP. When nothing is found there, the photo is read again at full size.
-FAST_PATH_PIXELS = 4_000_000
-
-
-def _header_size(data: bytes) -> tuple[int, int]:
+def _header_size(data: bytes, limit: int) -> tuple[int, int]:
     """Width and height from the image header, without decoding pixels."""
     if not data.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")):
         msg = f"The photo must be JPEG or PNG, got bytes starting {data[:8]!r}."
@@ -151,25 +159,38 @@ def _header_size(data: bytes) -> tuple[int, int]:
     except Exception as exc:  # header unreadable: the client's file, not our fault
         msg = f"The photo cannot be read: {type(exc).__name__}."
         raise InputError(msg) from None
-    limit = services().options.scan_max_pixels
     if width * height > limit:
         msg = f"The photo has {width}x{height} pixels, more than the limit of {limit} pixels."
         raise DocumentTooLarge(msg)
     return width, height
 
 
-def read_photo(data: bytes) -> tuple[Any, list[Any], float]:
-    """(frame read, symbols, scale from frame pixels to photo pixels)."""
-    width, height = _header_size(data)
-    if data.startswith(b"\xff\xd8\xff") and width * height > FAST_PATH_PIXELS:
-        # libjpeg scales while decoding (DCT scaling): a quarter of the pixels to produce
-        small = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_2)
-        if small is not None:
-            symbols = read(small)
-            if symbols:
-                return small, list(symbols), width / small.shape[1]
-    frame = load_image(data)[0]
-    return frame, list(read(frame)), 1.0
+def read_photo(data: bytes, max_pixels: int) -> Extraction:
+    """The label photo read as any uploaded image is (the parsers' dispatch, in the parser
+    sandbox), without the OCR fallback: a scanner sends label photos and waits."""
+    _header_size(data, max_pixels)
+    document = Document(
+        id="scan",
+        filename="scan",
+        media_type="image/jpeg" if data.startswith(b"\xff\xd8\xff") else "image/png",
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+    )
+    limits = dataclasses.replace(DEFAULT_LIMITS, max_ocr_pages=0)
+    return sandboxed_extract(
+        DocumentInput(document=document, data=data), server=shared_fork_server(), limits=limits
+    )
+
+
+def _symbols(codes: Sequence[CodeOccurrence]) -> list[Symbol]:
+    """The codes as the annotator draws them."""
+    return [
+        Symbol(c.raw, c.raw.startswith(_GS1_IDS), c.symbology or "", None, tuple(c.quad or ()))
+        for c in codes
+    ]
+
+
+_GS1_IDS = ("]C1", "]d2", "]Q3", "]e0", "]J1")
 
 
 @bp.post("/v1/scans")
@@ -177,18 +198,8 @@ def scan() -> Response:
     """Read every code on one label photo and give each its verdict (and a marked-up photo)."""
     current_repo()
     data = _image_bytes()
-    frame, symbols, scale = read_photo(data)
-    raws = [s.raw for s in symbols]
-    occurrences = [
-        CodeOccurrence(
-            raw=s.raw,
-            source=SourceRef(document_id="scan", page=1),
-            method=ExtractionMethod.BARCODE_IMAGE,
-            symbology=s.symbology,
-            quad=tuple(s.quad),
-        )
-        for s in symbols
-    ]
+    occurrences = list(read_photo(data, services().options.scan_max_pixels).loose_codes)
+    raws = [c.raw for c in occurrences]
     lang = request.args.get("lang") or current_principal().language
     codes: list[dict[str, Any]] = []
     if occurrences:
@@ -197,14 +208,15 @@ def scan() -> Response:
         verdict = str(report.verdict)
     else:
         verdict = "hold"  # nothing readable is never "clear"
-    for entry, symbol in zip(codes, symbols, strict=True):
-        entry["symbology"] = symbol.symbology
-        entry["quad"] = [[x * scale, y * scale] for x, y in symbol.quad]
+    for entry, occurrence in zip(codes, occurrences, strict=True):
+        entry["symbology"] = occurrence.symbology
+        entry["quad"] = [[x, y] for x, y in occurrence.quad or ()]
         entry["color"] = COLOR[entry["verdict"]]
     want_annotation = request.args.get("annotate") in ("1", "true", "yes")
     if want_annotation:
         colors = {i: COLOR[c["verdict"]] for i, c in enumerate(codes)}
-        image = annotate(frame, symbols, colors, fmt="jpeg")
+        frame = load_image(data)[0]
+        image = annotate(frame, _symbols(occurrences), colors, fmt="jpeg")
         best = request.accept_mimetypes.best_match(["application/json", "image/jpeg"])
         if best == "image/jpeg":
             response = Response(image, mimetype="image/jpeg")
@@ -223,15 +235,18 @@ def scan() -> Response:
 def warm_up(svc: Services) -> None:
     """Prepare a web process for scans: pay the one-time costs before the first scan.
 
-    The first read loads the barcode engines' tables and the first code check loads the
-    ruleset and opens the registry: together about 0.3 s that would otherwise land on one
-    scanner's request. Failures are only logged: a cold process still serves correctly.
+    The parser sandbox's fork server is started (it imports the readers once), one blank
+    photo goes through it, and the first code check loads the ruleset and opens the
+    registry: costs that would otherwise land on one scanner's request. Failures are only
+    logged: a cold process still serves correctly.
     """
     # Concurrent requests already keep every core busy; OpenCV's own thread pool on top of
     # them only adds hand-offs (measured: ~8 % more CPU per scan with 2 threads than with 1).
     cv2.setNumThreads(1)
     try:
-        read(np.full((1500, 2000), 200, np.uint8))
+        ok, blank = cv2.imencode(".png", np.full((150, 200), 200, np.uint8))
+        if ok:
+            read_photo(blank.tobytes(), svc.options.scan_max_pixels)
         code = CodeOccurrence(
             raw="(01)09506000134352(21)WARMUP",
             source=SourceRef(document_id="warm-up", page=1),

@@ -16,8 +16,16 @@ from gateway.barcodes.limits import MAX_IMAGE_PIXELS
 os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_IMAGE_PIXELS))
 
 from gateway.barcodes.annotate import annotate
-from gateway.barcodes.images import load_image, read_file
+from gateway.barcodes.images import load_image, read_file, read_photo
 from gateway.barcodes.reader import read
 from gateway.barcodes.symbol import Symbol
 
-__all__ = ["MAX_IMAGE_PIXELS", "Symbol", "annotate", "load_image", "read", "read_file"]
+__all__ = [
+    "MAX_IMAGE_PIXELS",
+    "Symbol",
+    "annotate",
+    "load_image",
+    "read",
+    "read_file",
+    "read_photo",
+]

@@ -41,6 +41,7 @@ PRELOAD = (
     "gateway.parsers.excel",
     "gateway.parsers.pdf",
     "gateway.parsers.image",
+    "gateway.barcodes",
     "gateway.parsers.serialize",
     "xlrd",
     "pypdfium2",
@@ -131,6 +132,8 @@ def serve(control_fd: int) -> int:
 
     for name in PRELOAD:
         importlib.import_module(name)
+    # one document per child: OpenCV's thread pool would only add hand-offs on shared cores
+    sys.modules["cv2"].setNumThreads(1)
     # A signal from the terminal is meant for the process that started the server; it stops
     # by itself when that process (and every fork of it) has closed the control socket.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -9,15 +9,15 @@ from typing import Any
 
 import click
 
-from gateway.domain import CodeOccurrence, Extraction, ManifestLine
+from gateway.domain import CodeOccurrence, DecodedCode, Extraction, ManifestLine
 from gateway.errors import InputError
 
 
-def code_value(raw: str) -> dict[str, str] | str:
+def code_value(raw: str, decoded: DecodedCode | None = None) -> dict[str, str] | str:
     """The AI map of a GS1 code, or the code string itself (GB/T codes, unparsed text)."""
     from gateway.parsers.codes import judge
 
-    decoded = judge(raw)
+    decoded = decoded or judge(raw)
     if decoded.ais:
         return dict(decoded.ais)
     return decoded.key or raw
@@ -36,7 +36,10 @@ def _line_number(line_no: str | None) -> int | str | None:
 
 
 def _record(line: ManifestLine | None, occ: CodeOccurrence) -> dict[str, Any]:
-    code = code_value(occ.raw)
+    from gateway.parsers.codes import judge
+
+    decoded = judge(occ.raw)
+    code = code_value(occ.raw, decoded)
     lot = line.lot if line is not None else None
     if lot is None and isinstance(code, dict):
         lot = code.get("10")
@@ -49,6 +52,8 @@ def _record(line: ManifestLine | None, occ: CodeOccurrence) -> dict[str, Any]:
         "hs_code": line.hs_code if line is not None else None,
         "un_number": line.un_number if line is not None else None,
         "raw": occ.raw,
+        "valid": decoded.valid,
+        "problems": [p.code for p in decoded.problems if p.severity == "error"],
         "method": occ.method.value,
         "where": occ.source.describe(),
     }
@@ -102,9 +107,10 @@ def extract(file: Path, sandbox: bool, show_lines: bool) -> None:
     data = file.read_bytes()
     try:
         if sandbox:
-            from gateway.parsers.sandbox import extract_sandboxed
+            from gateway.parsers.sandbox import extract_sandboxed, shared_fork_server
 
-            ex = extract_sandboxed(data, filename=file.name)
+            # forked from a warm server, as the service reads uploads
+            ex = extract_sandboxed(data, filename=file.name, server=shared_fork_server())
         else:
             from gateway.parsers import extract as run
 

@@ -6,8 +6,18 @@ wrapped over lines, and the same code may be written as bracketed HRI (with or w
 spaces), a raw element string (GS as 0x1D, Excel's `_x001D_`, a printed `<GS>`, an AIM
 symbology prefix such as `]d2`), a GS1 Digital Link URL, an SSCC in label digit groups, a
 GB/T 34014 code written in groups or a GB/T 45565 code. Candidate finding is a handful of
-precompiled regexes; a candidate becomes a `FoundCode` only when the code engine says it is
-a valid identifier (check digits, AI syntax, GB/T structure).
+precompiled regexes, and the code engine judges every candidate.
+
+Nothing that looks like an identifier is dropped (docs/extraction.md, "What is read as a code"):
+
+* a candidate with the shape of a battery identifier (bracketed HRI or a Digital Link URI
+  that starts with a GS1 key, a raw element string that starts with (00)/(01)/(02), a GB/T
+  34014 code, spaced HRI such as `01 09506000134352`, and in a code column a bare digit
+  string with the length of a GTIN or SSCC) is a `FoundCode`, valid or not: an invalid one
+  carries the engine's problems, and the rules report them at its cell;
+* other text of a code column that the engine cannot read as a code, but that could be one
+  (letters and digits, eight characters or more), is a "possible code" for a person to look
+  at (`CellCodes.possible`).
 """
 
 from __future__ import annotations
@@ -53,6 +63,17 @@ _NUMERIC_LENGTH: dict[str, int] = {
 }  # fmt: skip
 _PRIMARY = frozenset({"00", "01", "8003", "8004", "8006"})
 _KEYED = frozenset({"sgtin", "sscc", "giai", "grai", "lot", "gtin", "itip", "gb34014", "gb45565"})
+# the AIs a battery identifier starts with: a candidate starting with one of them is a code
+# even when the engine finds it invalid
+_KEY_AIS = frozenset({"00", "01", "02", "8003", "8004", "8006"})
+_FIRST_AI = re.compile(r"\(\s*(\d{2,4})\s*\)")
+# a Digital Link path naming a GS1 key: /01/<gtin>, /00/<sscc>, /8004/<giai>, ...
+_DL_KEY = re.compile(r"/(?:00|01|02|8003|8004|8006|gtin|sscc|giai|grai)/", re.IGNORECASE)
+# spaced HRI without brackets: "01 09506000134352", "00 369012340000000018"; only the key
+# with its predefined length is taken (what follows, "Widget 10 pcs", is not data)
+_SPACED_KEY = re.compile(r"(?<![\w(])(0[01]|02)[ \t]+(\d{14}|\d{18})(?![\w)])")
+# text that could be an identifier: letters and digits (with - . /), a digit among them
+_CODE_LIKE = re.compile(r"(?=[^\s]*\d)[0-9A-Za-z][0-9A-Za-z\-./]{7,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +81,12 @@ class FoundCode:
     """One identifier found in text, as the code engine read it."""
 
     raw: str  # the candidate given to the engine (group separator as "\x1d")
-    decoded: DecodedCode  # the engine's reading; always valid with a key
+    decoded: DecodedCode  # the engine's reading: valid with a key, or invalid with problems
+
+    @property
+    def valid(self) -> bool:
+        """True when the engine accepts it as an identifier with a key."""
+        return self.decoded.valid and self.decoded.key is not None
 
     @property
     def ais(self) -> dict[str, str]:
@@ -81,6 +107,14 @@ def judge(candidate: str) -> DecodedCode:
     return decode(candidate)
 
 
+@dataclass(frozen=True, slots=True)
+class CellCodes:
+    """What one cell's text holds: its codes, and text that may be a code nobody can read."""
+
+    codes: list[FoundCode]
+    possible: list[str]
+
+
 def _accept(candidate: str) -> FoundCode | None:
     decoded = judge(candidate)
     if decoded.valid and decoded.key is not None and decoded.key_kind in _KEYED:
@@ -88,40 +122,80 @@ def _accept(candidate: str) -> FoundCode | None:
     return None
 
 
-def find_codes(text: str, *, code_column: bool = False) -> list[FoundCode]:
-    """Every identifier written in `text`, in reading order.
+def _take(candidate: str) -> FoundCode:
+    """A candidate with the shape of an identifier: kept whatever the engine says of it."""
+    found = _accept(candidate)
+    return found if found is not None else FoundCode(candidate, judge(candidate))
+
+
+def _keyed_hri(candidate: str) -> bool:
+    m = _FIRST_AI.match(candidate)
+    return m is not None and m.group(1) in _KEY_AIS
+
+
+def find_codes(
+    text: str, *, code_column: bool = False, running_text: bool = False
+) -> list[FoundCode]:
+    """Every identifier written in `text`, in reading order, valid or not (`FoundCode.valid`).
 
     Args:
         text: the cell text (line breaks kept).
         code_column: the text comes from a column whose header names codes; plain digit
-            strings (an SSCC in label groups, a GTIN) are then accepted when their check
-            digit is right.
+            strings (an SSCC in label groups, a GTIN) are then read as keys.
+        running_text: the text is a line of prose (a page without a table), not a cell: a
+            space ends a variable-length value (`(21)SN1 spare module`), since in a cell it
+            comes from wrapping but in prose it ends the code.
     """
+    if running_text:
+        return _find(text, code_column=False, running_text=True)
+    return read_cell(text, code_column=code_column).codes
+
+
+def read_cell(text: str, *, code_column: bool = False) -> CellCodes:
+    """The codes in `text` and, in a code column, the text that may be a code but is not
+    one the engine can read (see the module's docstring)."""
     if not text:
-        return []
+        return CellCodes([], [])
+    found = _find(text, code_column=code_column)
+    possible: list[str] = []
+    if code_column and not found:
+        possible = [m.group(0) for m in _CODE_LIKE.finditer(text)]
+    return CellCodes(found, possible)
+
+
+def _find(text: str, *, code_column: bool, running_text: bool = False) -> list[FoundCode]:
     # the common case, a cell holding exactly one bracketed or GB/T 34014 code, goes to the
     # engine directly; anything else (several codes, groups, wrapping) takes the long way
     if _SINGLE.fullmatch(text):
         got = _accept(text) if text[0] == "(" else _accept_gb34014(text)
         if got is not None:
             return [got]
+        if text[0] == "(" and "\\" not in text:
+            return [_take(text)]
     if "_x001" in text:
         text = _EXCEL_GS.sub(GS, text)
     found: list[FoundCode] = []
     if "://" in text:
         # Digital Link URLs first: their paths hold AIs that must not be read twice
         for m in _URL.finditer(text):
-            got = _accept(m.group(0).rstrip(".)"))
+            url = m.group(0).rstrip(".)")
+            got = _accept(url)
+            if got is None and _DL_KEY.search(url):
+                got = _take(url)
             if got is not None:
                 found.append(got)
         text = _URL.sub(" ", text)
     text = text.replace("（", "(").replace("）", ")")
+    if "(" not in text and _SPACED_KEY.search(text):
+        text = _SPACED_KEY.sub(r"(\1)\2", text)
     if "(" in text and _HRI_AI.search(text):
         # a code wrapped over lines ("(01)0690...(\n10)LOT") is joined before splitting
         joined = _WRAPPED_BRACKET.sub("(", text)
         for part in _SPLIT.split(joined):
-            for candidate in _hri_candidates(part):
+            for candidate in _hri_candidates(part, running_text=running_text):
                 got = _accept(candidate)
+                if got is None and _keyed_hri(candidate):
+                    got = _take(candidate)
                 if got is not None:
                     found.append(got)
         return found
@@ -130,7 +204,7 @@ def find_codes(text: str, *, code_column: bool = False) -> list[FoundCode]:
     return found
 
 
-def _hri_candidates(part: str) -> list[str]:
+def _hri_candidates(part: str, *, running_text: bool = False) -> list[str]:
     """Bracketed HRI, possibly several codes in a row: a repeated AI or a second key starts
     the next code. Whitespace inside values comes from cell wrapping and label digit groups.
     """
@@ -145,6 +219,8 @@ def _hri_candidates(part: str) -> list[str]:
         if ai in _NUMERIC_LENGTH:
             digits = _LEADING_DIGITS.match(_SPACE.sub("", value))
             value = digits.group(0) if digits else ""
+        elif running_text:
+            value = value.replace(GS, "").strip().split(maxsplit=1)[0] if value.strip() else ""
         else:
             value = _SPACE.sub("", value.replace(GS, ""))
         if ai in seen or (ai in _PRIMARY and seen & _PRIMARY):
@@ -171,7 +247,7 @@ def _find_plain(part: str, *, code_column: bool) -> list[FoundCode]:
             continue
         got: FoundCode | None = None
         if _RAW_START.match(token):
-            got = _accept(token)
+            got = _take(token)
         elif "-" in token and _GB45565_SHAPE.fullmatch(token.upper()):
             got = _accept(token.upper())
         if got is not None:
@@ -192,8 +268,11 @@ def _find_plain(part: str, *, code_column: bool) -> list[FoundCode]:
             if all(a is not None for a in accepted):
                 found.extend(a for a in accepted if a is not None)
                 continue
+            if len(chunks) == 1 and not compact.isdigit() and not compact.isalpha():
+                found.append(_take(compact))  # a GB/T 34014 code the engine finds wrong
+                continue
         if code_column and compact.isascii() and compact.isdigit():
-            got = _accept_digits(compact)
+            got = _read_digits(compact)
             if got is not None:
                 found.append(got)
     if not found:
@@ -216,13 +295,14 @@ def _accept_gb34014(code: str) -> FoundCode | None:
     return None
 
 
-def _accept_digits(digits: str) -> FoundCode | None:
-    """A bare SSCC (18 digits) or GTIN (13/14) whose check digit is right."""
-    if len(digits) == 18 and has_valid_check_digit(digits):
-        return _accept(f"(00){digits}")
+def _read_digits(digits: str) -> FoundCode | None:
+    """A bare SSCC (18 digits) or GTIN (13/14 digits) of a code column, as that key: with a
+    wrong check digit it is an invalid code (the engine says which digit), not nothing."""
+    if len(digits) == 18:
+        return _take(f"(00){digits}")
     # 8 or 12 digits in a code column are more often a serial or an order number
-    if len(digits) in (13, 14) and has_valid_check_digit(digits):
-        return _accept(f"(01){digits.zfill(14)}")
+    if len(digits) in (13, 14):
+        return _take(f"(01){digits.zfill(14)}")
     return None
 
 

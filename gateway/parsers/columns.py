@@ -33,7 +33,8 @@ COLUMN_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "code",
         r"序列号|电池编码|电池条码|追溯码|条码|编码|溯源|serial|\bs/?n\b|battery\s*(id|code)"
-        r"|barcode|bar\s*code|gs1|\bcode\b|identifier|udi",
+        r"|barcode|bar\s*code|gs1|\bcode\b|identifier|udi|digital\s*link|\buri\b|\burl\b|链接"
+        r"|二维码|\bqr\b",
     ),
     ("description", r"品名|货物|描述|名称|description|commodity|goods|product"),
     ("model", r"型号|规格|model|part\s*no|\btype\b|\bspec"),
@@ -43,15 +44,40 @@ _COMPILED = tuple((name, re.compile(p)) for name, p in COLUMN_PATTERNS)
 
 # header-block labels (the shipper/consignee block above the table and remarks below it)
 HEADER_PATTERNS: tuple[tuple[str, str], ...] = (
+    # stated totals of the whole document (title block, remarks, a totals row written out)
+    (
+        "total_gross_kg",
+        r"总毛重|毛重合计|合计毛重|total\s*(gross|g\.?\s?w)|^(gross\s*weight|g\.?\s?w\.?|毛重)"
+        r"(\s*\(?(kgs?|千克|公斤)\)?)?$",
+    ),
+    (
+        "total_net_kg",
+        r"总净重|净重合计|合计净重|total\s*(net|n\.?\s?w)|^(net\s*weight|n\.?\s?w\.?|净重)"
+        r"(\s*\(?(kgs?|千克|公斤)\)?)?$",
+    ),
+    ("total_quantity", r"总数量|数量合计|合计数量|total\s*(quantity|q'?ty|pcs|units)"),
+    (
+        "total_packages",
+        r"总件数|总箱数|件数|箱数|total\s*(packages|pkgs|cartons|ctns|pallets)"
+        r"|(no\.?|number)\s*of\s*(packages|pkgs|cartons|ctns|pallets)|^(packages|pkgs)$",
+    ),
     # documents cited in the title block; before "declaration_no", which would take them
     (
         "dg_packaging_cert",
-        r"危包|危险货物包装|dg\s*packag|packaging\s*(appraisal|certificate|cert\b)",
+        r"危包|危险货物包装|危险品包装|dg\s*pack|dangerous\s*goods\s*packag"
+        r"|packaging\s*(usage\s*)?(appraisal|certificate|cert\b|approval)|packing\s*approval",
     ),
-    ("dg_declaration", r"危险货物申报|危险品申报|\bdgd\b|dangerous\s*goods\s*decl"),
-    ("un38_3", r"un\s*38\.?3"),
-    ("msds", r"msds|\bsds\b|安全技术说明书|安全数据表|safety\s*data\s*sheet"),
-    ("consignee_eori", r"\beori\b"),
+    (
+        "dg_declaration",
+        r"危险货物申报|危险品申报|危险货物运输申报|\bdgd\b|\bdg\s*decl|dangerous\s*goods\s*decl"
+        r"|declaration\s*for\s*dangerous|dangerous\s*goods\s*note",
+    ),
+    ("un38_3", r"un\s*38\.?3|(?<![\d.])38\.3\s*(test|测试|试验)|测试概要|试验概要|test\s*summary"),
+    (
+        "msds",
+        r"msds|\bsds\b|安全技术说明书|安全数据表|安全数据单|安全资料表|safety\s*data\s*sheet",
+    ),
+    ("consignee_eori", r"(?<![a-z])eori(?![a-z])"),
     ("declaration_elements", r"申报要素|declaration\s*elements"),
     ("declaration_no", r"报关单|declaration|decl\.?\s*no|customs\s*decl"),
     ("invoice_no", r"发票|invoice"),

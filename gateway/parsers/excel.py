@@ -519,21 +519,31 @@ def decode_text(data: bytes) -> str:
 
 
 def sniff_delimiter(text: str) -> str:
-    """The delimiter that splits the first lines into the most consistent columns."""
+    """The delimiter under which the first lines hold the best table.
+
+    A title block above the table ("Exporter: ACME Co., Ltd., Hangzhou") has commas in its
+    one-cell lines whatever the table's own delimiter is, so the delimiter is the one whose
+    rows give the table header that names the most known columns; the widest consistent
+    run of rows decides between delimiters whose headers tie (and when none has a header).
+    """
+    from gateway.parsers.table import find_header, header_score
+
     sample = text[:20000]
-    best, best_score = ",", -1.0
+    best, best_score = ",", (-1, -1.0)
     for delim in (",", ";", "\t", "|"):
         try:
-            rows = list(csv.reader(io.StringIO(sample), delimiter=delim))[:60]
+            rows = list(csv.reader(io.StringIO(sample), delimiter=delim))[:80]
         except csv.Error:
             continue
-        widths = [len(r) for r in rows if any(c.strip() for c in r)]
+        filled = [r for r in rows if any(c.strip() for c in r)]
+        widths = [len(r) for r in filled]
         if not widths:
             continue
-        common = max(set(widths), key=widths.count)
-        if common < 2:
-            continue
-        score = common * widths.count(common) / len(widths)
+        # the widest block of equally wide rows: w columns in n rows scores w * n
+        table = max((w * widths.count(w) for w in set(widths) if w >= 2), default=0)
+        found = find_header(filled)
+        strength = header_score(found[2]) if found is not None else 0
+        score = (strength, table / len(widths))
         if score > best_score:
             best, best_score = delim, score
     return best

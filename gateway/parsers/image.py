@@ -1,5 +1,13 @@
 """Images (label photos, a scanned page saved as PNG/JPEG/TIFF) -> `Extraction`.
 
+Every image is read for barcodes first, by the label reader (`gateway.barcodes.read_photo`,
+the same reader `POST /v1/scans` uses). An image with symbols is a label photo (one label or
+several): each symbol is a code of the photo, valid or not (the rules judge it), and the
+printed text, which repeats the barcodes, is not read by OCR, which would cost seconds. An
+image with no symbol is taken for a scanned page and read by OCR like a scanned PDF page,
+unless the caller allows no OCR (`Limits.max_ocr_pages=0`: the scanner endpoint, where a
+person waits at the dock for the answer).
+
 The pixel count is read from the header before any decoding: a 60,000 x 60,000 PNG is
 refused by its header, not discovered by running out of memory. Only PNG, JPEG and TIFF
 decoders are allowed (Pillow has many more, with their own histories of bugs).
@@ -8,18 +16,41 @@ decoders are allowed (Pillow has many more, with their own histories of bugs).
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from typing import Any
 
-from gateway.domain import Document, Extraction
+from gateway.domain import CodeOccurrence, Document, Extraction, ExtractionMethod, SourceRef
 from gateway.errors import CorruptDocument, DocumentTooLarge
 from gateway.parsers.limits import Limits, library_message
 
 MAX_FRAMES = 10
 
 
-def open_image(data: bytes, limits: Limits) -> Any:
-    """Decode an image as RGB numpy array after checking its size from the header."""
-    import numpy as np
+def symbol_occurrences(
+    symbols: Iterable[Any],
+    document_id: str,
+    *,
+    method: ExtractionMethod = ExtractionMethod.BARCODE_IMAGE,
+    scale: float = 1.0,
+    page: int = 1,
+) -> tuple[CodeOccurrence, ...]:
+    """One `CodeOccurrence` per barcode read, as the code engine takes it: the symbology
+    identifier in front of the text (`]E0` tells an EAN-13 from an element string), the
+    corners scaled to the photo's pixels."""
+    return tuple(
+        CodeOccurrence(
+            raw=symbol.raw,
+            source=SourceRef(document_id=document_id, page=page),
+            method=method,
+            symbology=symbol.symbology,
+            quad=tuple((x * scale, y * scale) for x, y in symbol.quad),
+        )
+        for symbol in symbols
+    )
+
+
+def _open_checked(data: bytes, limits: Limits) -> Any:
+    """The image opened lazily (no pixels decoded) once its header's size is within limits."""
     from PIL import Image
 
     try:
@@ -40,6 +71,14 @@ def open_image(data: bytes, limits: Limits) -> Any:
     if getattr(img, "n_frames", 1) > MAX_FRAMES:
         msg = f"Image has more than {MAX_FRAMES} frames; expected a single page."
         raise DocumentTooLarge(msg, limit="image_max_frames")
+    return img
+
+
+def open_image(data: bytes, limits: Limits) -> Any:
+    """Decode an image as RGB numpy array after checking its size from the header."""
+    import numpy as np
+
+    img = _open_checked(data, limits)
     try:
         return np.asarray(img.convert("RGB"))
     except Exception as exc:  # truncated or corrupt pixel data
@@ -59,10 +98,23 @@ class _ImagePage:
 
 
 def read_image(data: bytes, document: Document, limits: Limits) -> Extraction:
-    """Barcodes and printed text of one image; a printed table becomes manifest lines."""
-    from gateway.parsers.pdf import _read_text_pages
+    """The codes of a label photo, or the lines of a scanned page (see the module)."""
+    from gateway.barcodes import read_photo
+    from gateway.parsers import finish
+
+    _open_checked(data, limits).close()
+    _, symbols, scale = read_photo(data)
+    if symbols or limits.max_ocr_pages < 1:
+        codes = symbol_occurrences(symbols, document.id, scale=scale)
+        return finish(document, {}, [], [], method="image", pages=1, loose_codes=codes)
+    return read_scanned_image(data, document, limits)
+
+
+def read_scanned_image(data: bytes, document: Document, limits: Limits) -> Extraction:
+    """An image of a printed page: OCR text as table lines, its barcodes on their lines."""
+    from gateway.parsers.pdf import read_text_pages
     from gateway.parsers.scan import ocr_array
 
     array = open_image(data, limits)
     page = ocr_array(array, 1, scale=200.0 / 72.0)
-    return _read_text_pages([page], document, 1, method="image", scanned={1})
+    return read_text_pages([page], document, 1, method="image", scanned={1})

@@ -37,7 +37,7 @@ class Limits:
     max_image_pixels: int = 40_000_000
     max_ocr_pages: int = 50
     # the sandbox child
-    memory_bytes: int = 1024 * 1024 * 1024
+    memory_bytes: int = 1536 * 1024 * 1024  # address space: OCR model + label reader map ~1.1 GiB
     cpu_seconds: int = 120
     wall_seconds: float = 180.0
     max_output_bytes: int = 64 * 1024 * 1024

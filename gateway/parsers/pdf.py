@@ -25,9 +25,10 @@ from gateway.domain import (
     ExtractionProblem,
     ManifestLine,
     Severity,
+    SourceRef,
 )
 from gateway.errors import CorruptDocument, DocumentTooLarge
-from gateway.parsers.codes import find_codes
+from gateway.parsers.codes import find_codes, judge
 from gateway.parsers.columns import map_column
 from gateway.parsers.limits import Limits, library_message
 from gateway.parsers.table import (
@@ -481,7 +482,7 @@ def read_pdf(data: bytes, document: Document, limits: Limits) -> Extraction:
             if text is not None:
                 texts.append(text)
         method = "pdf_scan" if len(scanned) == count else "pdf_text"
-        extraction = _read_text_pages(texts, document, count, method=method, scanned=set(scanned))
+        extraction = read_text_pages(texts, document, count, method=method, scanned=set(scanned))
         if unread:
             from dataclasses import replace
 
@@ -495,7 +496,6 @@ def _ocr_or_report(
     page: Any, number: int, limits: Limits, document_id: str, problems: list[ExtractionProblem]
 ) -> PageText | None:
     """OCR one scanned page; a page the OCR engine fails on is reported, the others read."""
-    from gateway.domain import SourceRef
     from gateway.parsers.scan import ocr_page
 
     try:
@@ -517,7 +517,7 @@ def _ocr_or_report(
         return None
 
 
-def _read_text_pages(
+def read_text_pages(
     pages: list[PageText],
     document: Document,
     count: int,
@@ -556,8 +556,13 @@ def _read_text_pages(
         segments[-1][1].extend(_page_rows(page, segments[-1][0], start_y))
     problems: list[ExtractionProblem] = []
     if not segments:
+        # no table: a label page, a letter, a certificate. Its codes are loose codes of the
+        # page where they are printed; the barcodes of a scanned page come first
         block = read_header_block(footer_texts)
-        return finish(document, block, [], problems, method=method, pages=count)
+        loose_codes = _loose_codes(pages, document.id, method, scanned or set(), problems)
+        return finish(
+            document, block, [], problems, method=method, pages=count, loose_codes=loose_codes
+        )
     lines: list[ManifestLine] = []
     header: dict[str, str] = {}
     for number, (layout, rows) in enumerate(segments):
@@ -581,7 +586,7 @@ def _read_text_pages(
         lines.extend(result.lines)
     loose: list[CodeOccurrence] = []
     if scanned:
-        lines = [_as_ocr(line) if line.source.page in scanned else line for line in lines]
+        lines = [_as_ocr(line, problems) if line.source.page in scanned else line for line in lines]
         barcode = (
             ExtractionMethod.BARCODE_IMAGE if method == "image" else ExtractionMethod.BARCODE_PDF
         )
@@ -616,16 +621,11 @@ def place_symbols(
     """
     from dataclasses import replace
 
-    from gateway.domain import SourceRef
-    from gateway.parsers.codes import judge
-
     out = list(lines)
     loose: list[CodeOccurrence] = []
     on_page = [i for i, line in enumerate(out) if line.source.page == page.number]
     for sym in page.symbols:
         decoded = judge(sym.raw)
-        if not decoded.valid or decoded.key is None:
-            continue  # the reader checks what it returns; an invalid read is not a record
         index = _line_at(out, on_page, sym)
         line_no = out[index].line_no if index is not None else None
         occ = CodeOccurrence(
@@ -646,7 +646,9 @@ def place_symbols(
         line = out[index]
         kept: list[CodeOccurrence] = []
         for code in line.codes:
-            if code.method is ExtractionMethod.OCR:
+            # a barcode the engine finds invalid is still what is printed: it is reported,
+            # and the OCR reading of the line stays beside it
+            if code.method is ExtractionMethod.OCR and decoded.valid and decoded.key:
                 other = judge(code.raw)
                 if other.key == decoded.key:
                     continue  # the same code, read twice
@@ -703,21 +705,70 @@ def _misread(a: str | None, b: str | None) -> bool:
     return SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.8
 
 
-def _as_ocr(line: ManifestLine) -> ManifestLine:
-    """Codes of a scanned page were read by OCR, not from a text layer."""
+def _as_ocr(line: ManifestLine, problems: list[ExtractionProblem]) -> ManifestLine:
+    """Codes of a scanned page were read by OCR, not from a text layer.
+
+    An OCR reading the engine rejects is more often a misread character than a mistyped
+    code: it is a possible code for a person to look at (warn), not an invalid code.
+    """
     from dataclasses import replace
 
-    codes = tuple(replace(c, method=ExtractionMethod.OCR) for c in line.codes)
-    return replace(line, codes=codes)
+    codes: list[CodeOccurrence] = []
+    for code in line.codes:
+        if judge(code.raw).valid:
+            codes.append(replace(code, method=ExtractionMethod.OCR))
+        else:
+            problems.append(_ocr_possible(code.raw, code.source, line.line_no))
+    return replace(line, codes=tuple(codes))
 
 
-def loose_codes_from_text(
-    text: str, document_id: str, page: int, method: ExtractionMethod
-) -> list[CodeOccurrence]:
-    """Codes in free text (a label page), not on any manifest line."""
-    from gateway.domain import SourceRef
+def _ocr_possible(raw: str, source: SourceRef, line_no: str | None) -> ExtractionProblem:
+    where = f"line {line_no}" if line_no else source.describe()
+    return ExtractionProblem(
+        kind="possible_code",
+        message=(
+            f"The scanned text on {where} ({source.describe()}) reads {raw!r}, which is not a "
+            f"valid code: the scan may be misread; please check the printed code."
+        ),
+        source=source,
+        line_no=line_no,
+        severity=Severity.WARN,
+    )
 
-    return [
-        CodeOccurrence(raw=f.raw, source=SourceRef(document_id, page=page), method=method)
-        for f in find_codes(text)
-    ]
+
+def _loose_codes(
+    pages: list[PageText],
+    document_id: str,
+    method: str,
+    scanned: set[int],
+    problems: list[ExtractionProblem],
+) -> tuple[CodeOccurrence, ...]:
+    """Every code of pages that hold no table: barcodes, then codes in the text lines."""
+    barcode = ExtractionMethod.BARCODE_IMAGE if method == "image" else ExtractionMethod.BARCODE_PDF
+    out: list[CodeOccurrence] = []
+    for page in pages:
+        text_method = ExtractionMethod.OCR if page.number in scanned else ExtractionMethod.PDF_TEXT
+        read_by_barcode = {judge(sym.raw).key for sym in page.symbols}
+        for sym in page.symbols:
+            box = (sym.x0, sym.top, sym.x1, sym.bottom)
+            out.append(
+                CodeOccurrence(
+                    raw=sym.raw,
+                    source=SourceRef(document_id, page=page.number, bbox=box),
+                    method=barcode,
+                    symbology=sym.symbology,
+                    quad=sym.quad,
+                )
+            )
+        for vl in page.lines:
+            text = " ".join(p.text for p in vl.phrases)
+            box = (vl.phrases[0].x0, vl.top, vl.phrases[-1].x1, vl.bottom)
+            for found in find_codes(text, running_text=True):
+                if found.decoded.key is not None and found.decoded.key in read_by_barcode:
+                    continue  # the printed text under a barcode, read twice
+                ref = SourceRef(document_id, page=page.number, bbox=box)
+                if text_method is ExtractionMethod.OCR and not found.valid:
+                    problems.append(_ocr_possible(found.raw, ref, None))
+                    continue
+                out.append(CodeOccurrence(raw=found.raw, source=ref, method=text_method))
+    return tuple(out)

@@ -35,13 +35,22 @@ from gateway.domain import (
     SourceRef,
 )
 from gateway.gs1 import format_hri
-from gateway.parsers.codes import find_codes, gtin_from_digits, judge, looks_like_lost_number
+from gateway.parsers.codes import (
+    find_codes,
+    gtin_from_digits,
+    judge,
+    looks_like_lost_number,
+    read_cell,
+)
 from gateway.parsers.columns import map_column, map_header_label
 from gateway.parsers.countries import normalize_country
 
 Value = str | int | float | dt.datetime | dt.date | None
 
 HEADER_SEARCH_ROWS = 80
+# A quantity or weight cell that states no usable number is kept as text under this suffix in
+# the line's extra fields (`quantity_raw`, `net_kg_raw`, `gross_kg_raw`).
+RAW_SUFFIX = "_raw"
 _CODE_FIELDS = ("code", "gtin", "sscc")
 _TOTAL = re.compile(
     r"^\s*(total|totals|grand\s*total|sub-?\s*total|合计|小计|总计|共计|总数)\b", re.IGNORECASE
@@ -157,17 +166,40 @@ def column_letter(index: int) -> str:
 
 def parse_number(value: Value) -> float | None:
     """A quantity or weight as printed: `1`, `1,234.5`, `584,00` (decimal comma), `6 PCS`."""
+    return read_number(value)[0]
+
+
+# A cell that states no number on purpose: left blank in the printed form.
+_NO_NUMBER = frozenset({"-", "--", "—", "–", "/", "n/a", "na", "nil", "none", "无", "／", "*"})
+_NUMBER_TEXT = re.compile(r"^[-+]?[\d.,]+(?:[eE][-+]?\d+)?")
+
+
+def read_number(value: Value) -> tuple[float | None, str | None]:
+    """(the number a cell states, or None; the cell's text when it holds no usable number).
+
+    The text comes back for a value that is not finite (`1e400`, `inf`, `nan`, or such a float
+    stored in the cell) and for text that is not a number at all, so that a rule can name the
+    cell; a blank or a placeholder (`-`, `N/A`, `无`) is no number and no problem.
+    """
     if value is None or isinstance(value, bool):
-        return None
+        return None, None
     if isinstance(value, int | float):
-        return float(value) if math.isfinite(value) else None
+        if math.isfinite(value):
+            return float(value), None
+        return None, cell_text(value)
     if not isinstance(value, str):
-        return None
+        return None, None
     text = value.strip().replace("\u00a0", "").replace(" ", "")
-    m = re.match(r"^[-+]?[\d.,]+", text)
+    if not text or text.lower() in _NO_NUMBER:
+        return None, None
+    m = _NUMBER_TEXT.match(text)
     if not m:
-        return None
+        return None, value.strip()
     num = m.group(0)
+    exponent = ""
+    if "e" in num or "E" in num:
+        num, exponent = re.split("[eE]", num, maxsplit=1)
+        exponent = "e" + exponent
     if "," in num and "." in num:
         num = num.replace(",", "") if num.rfind(".") > num.rfind(",") else num.replace(".", "")
         num = num.replace(",", ".")
@@ -175,9 +207,12 @@ def parse_number(value: Value) -> float | None:
         # "584,00" is a decimal comma; "1,234" is a thousands separator
         num = num.replace(",", ".") if re.search(r",\d{1,2}$", num) else num.replace(",", "")
     try:
-        return float(num)
+        number = float(num + exponent)
     except ValueError:
-        return None
+        return None, value.strip()
+    if not math.isfinite(number):
+        return None, value.strip()
+    return number, None
 
 
 def parse_line_no(value: Value) -> str | None:
@@ -228,17 +263,23 @@ def _row_texts(row: Sequence[Value]) -> list[str]:
     return [cell_text(v) for v in row]
 
 
+_HEADER_MAX_CHARS = 200  # a column title is a few words, in one or two languages
+
+
 def _header_fields(texts: Sequence[str]) -> dict[int, str]:
     fields: dict[int, str] = {}
     for i, text in enumerate(texts):
-        if text and not find_codes(text):
-            name = map_column(text)
-            if name is not None:
-                fields[i] = name
+        if not text or len(text) > _HEADER_MAX_CHARS:
+            continue
+        name = map_column(text)
+        if name is not None and not find_codes(text):
+            fields[i] = name
     return fields
 
 
-def _header_score(fields: Mapping[int, str]) -> int:
+def header_score(fields: Mapping[int, str]) -> int:
+    """How strongly a row's cells read as a table header: the number of fields it names, or
+    0 when none of them is a field that only a manifest table has."""
     names = set(fields.values())
     if not names & {"code", "gtin", "sscc", "line_no", "quantity", "description", "lot"}:
         return 0
@@ -251,7 +292,7 @@ def find_header(rows: Sequence[Sequence[Value]]) -> tuple[int, int, dict[int, st
     best_score = 2
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         fields = _header_fields(_row_texts(row))
-        score = _header_score(fields)
+        score = header_score(fields)
         if score > best_score:
             best, best_score = (i, 1, fields), score
     if best is None:
@@ -274,23 +315,40 @@ def _first(texts: Sequence[str]) -> str:
     return next((t for t in texts if t), "")
 
 
+_LABEL_END = re.compile(r"[:：]")
+_LABEL_REACH = 120  # characters; map_header_label takes labels of up to 60
+# An EORI number inside the consignee's text: "(EORI DE123456789012345)", "EORI No.: FI27345118".
+_EORI_IN_TEXT = re.compile(
+    r"(?<![A-Za-z])(?i:EORI)[\s\-]*(?i:(?:no|number|nr|号码|编号|号)\.?)?\s*[:：#.\-]?\s*"
+    r"((?=[A-Z]{2}[A-Z0-9]*\d)[A-Z]{2}[A-Z0-9]{1,15})\b"
+)
+# Stated totals: header keys whose value is a number (title-block labels and totals rows).
+TOTAL_KEYS = ("total_quantity", "total_net_kg", "total_gross_kg", "total_packages")
+
+
 def read_header_block(rows: Sequence[Sequence[Value]]) -> dict[str, str]:
-    """Label/value pairs such as `发货人 Shipper: | ACME` or `Invoice No.: X1` in one cell."""
+    """Label/value pairs such as `发货人 Shipper: | ACME` or `Invoice No.: X1` in one cell.
+
+    The value is the text after the label's first colon (`:` or `：`), else the next non-empty
+    cell to the right that is not itself a label. Stated totals (`Total G.W.: 3,510 KGS`)
+    keep their number only; an EORI printed inside the consignee's address becomes
+    `consignee_eori` when no EORI label gives one.
+    """
     header: dict[str, str] = {}
     for row in rows:
         texts = _row_texts(row)
         i = 0
         while i < len(texts):
             text = texts[i]
-            name = map_header_label(text.split(":")[0].split("：")[0]) if text else None
+            # labels are short: a long cell (a remark, a hostile 32,000-character string) is
+            # looked at only as far as a label can reach
+            end = _LABEL_END.search(text, 0, _LABEL_REACH) if text else None
+            label = text[: end.start()] if end else text
+            name = map_header_label(label) if text and len(label) <= _LABEL_REACH else None
             if name is None:
                 i += 1
                 continue
-            value = ""
-            for sep in (":", "："):
-                if sep in text:
-                    value = text.split(sep, 1)[1].strip()
-                    break
+            value = text[end.end() :].strip() if end else ""
             j = i + 1
             if not value:
                 while j < len(texts) and not texts[j]:
@@ -301,7 +359,23 @@ def read_header_block(rows: Sequence[Sequence[Value]]) -> dict[str, str]:
             if value and name not in header:
                 header[name] = value
             i = max(j, i + 1)
+    for key in TOTAL_KEYS:
+        if key in header:
+            number = parse_number(header[key])
+            if number is None:
+                del header[key]
+            else:
+                header[key] = number_text(number)
+    if "consignee_eori" not in header:
+        m = _EORI_IN_TEXT.search(header.get("consignee", ""))
+        if m:
+            header["consignee_eori"] = m.group(1)
     return header
+
+
+def number_text(value: float) -> str:
+    """A number as the header keeps it: `3296`, `48.5`."""
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
 def document_wide_values(texts: Sequence[str]) -> dict[str, str]:
@@ -337,10 +411,16 @@ def read_grid(
             doc[key] = header[key]
     reader = _LineReader(grid, document_id, columns, problems)
     footer: list[str] = []
+    footer_rows: list[Sequence[Value]] = []
     for r in range(data_start, len(grid.rows)):
         leftover = reader.feed(r)
         if leftover:
             footer.append(leftover)
+            footer_rows.append(grid.rows[r])
+    # remarks below the table state facts too ("SDS No.: ...", "Total packages: 12")
+    for key, value in read_header_block(footer_rows).items():
+        header.setdefault(key, value)
+    header.update(reader.stated_totals())
     block = [" ".join(_row_texts(row)) for row in grid.rows[:hdr_index]]
     wide = document_wide_values(footer + block)
     for key, value in wide.items():
@@ -377,6 +457,57 @@ class _LineReader:
         ]
         line_cols = self.by_field.get("line_no") or []
         self.line_col: int | None = line_cols[0] if line_cols else None
+        # the last totals row's numbers: field -> (number, the cell stating it)
+        self.totals: dict[str, tuple[float, SourceRef]] = {}
+
+    def _read_totals(self, r: int, row: Sequence[Value]) -> None:
+        """Keep the numbers of a `合计 / TOTAL / Grand Total` row, column by column.
+
+        Sub-totals (per carton, per page, carried forward) are not the document's totals;
+        of several totals rows the last one is, as the grand total closes the table.
+        """
+        texts = [v for v in row if type(v) is str]
+        if any(_SUBTOTAL.search(t) for t in texts):
+            return
+        found: dict[str, tuple[float, SourceRef]] = {}
+        for name in _TOTAL_FIELDS:
+            value, col = self._value(row, name)
+            if col is None:
+                continue
+            if type(value) is str:
+                value = _TOTAL.sub("", value).lstrip(" :：")  # "Total: 56" in the cell itself
+            number = parse_number(value)
+            if number is not None:
+                found[name] = (number, self._ref(r, col))
+        # "TOTAL N.W.: 3296 KGS" written out in one cell instead of under the column
+        labelled = read_header_block([row])
+        for name in _TOTAL_FIELDS:
+            key = "total_" + name
+            if name not in found and key in labelled:
+                found[name] = (float(labelled[key]), self._ref(r, None))
+        if found:
+            self.totals = found
+
+    def stated_totals(self) -> dict[str, str]:
+        """The totals row as header fields: `total_net_kg` etc., and where it was printed.
+
+        `totals_sheet`, `totals_row` and `totals_page` place the row; `total_<field>_cell` is
+        the cell of each number (spreadsheets), `totals_box` the row's box (PDF).
+        """
+        out: dict[str, str] = {}
+        for name, (number, ref) in self.totals.items():
+            out["total_" + name] = number_text(number)
+            if ref.cell:
+                out[f"total_{name}_cell"] = ref.cell
+            if ref.sheet is not None:
+                out["totals_sheet"] = ref.sheet
+            if ref.row is not None:
+                out["totals_row"] = str(ref.row)
+            if ref.page is not None:
+                out["totals_page"] = str(ref.page)
+            if ref.bbox is not None:
+                out["totals_box"] = ",".join(f"{v:g}" for v in ref.bbox)
+        return out
 
     def _ref(self, r: int, col: int | None, line_no: str | None = None) -> SourceRef:
         row_no, page = self.grid.row_refs[r] if self.grid.row_refs is not None else (r + 1, None)
@@ -402,6 +533,7 @@ class _LineReader:
         if not any(v is not None and (type(v) is not str or v.strip()) for v in row):
             return None
         if any(type(v) is str and _TOTAL.match(v) for v in row):
+            self._read_totals(r, row)
             return None
         line_value = (
             row[self.line_col] if self.line_col is not None and self.line_col < len(row) else None
@@ -414,7 +546,7 @@ class _LineReader:
         if line_no is None:
             texts = _row_texts(row)
             # a header repeated on a later page or above a second block
-            if _header_score(_header_fields(texts)) >= 3:
+            if header_score(_header_fields(texts)) >= 3:
                 return None
         if line_no is None and self.line_col is None and self._has_fields(row):
             line_no = None  # a table without line numbers: every row with data is a line
@@ -467,20 +599,22 @@ class _LineReader:
                 )
             )
 
-    def _report_invalid(self, candidate: str, ref: SourceRef, line_no: str | None) -> None:
-        decoded = judge(candidate)
-        error = next((p for p in decoded.problems if p.severity == "error"), None)
-        why = f"{error.code}: {error.message}" if error is not None else "not an identifier"
-        where = f"line {line_no}" if line_no else ref.describe()
-        self.problems.append(
-            ExtractionProblem(
-                kind="code_invalid",
-                message=f"Code {candidate!r} on {where} ({ref.describe()}) is not valid: {why}",
-                source=ref,
-                line_no=line_no,
-                severity=Severity.BLOCK,
+    def _report_possible(self, texts: list[tuple[str, SourceRef]], line_no: str | None) -> None:
+        for text, ref in texts:
+            where = f"line {line_no}" if line_no else ref.describe()
+            self.problems.append(
+                ExtractionProblem(
+                    kind="possible_code",
+                    message=(
+                        f"{text!r} on {where} ({ref.describe()}) may be a battery code, but it "
+                        f"is not one the gateway can read (expected a GS1 code with its GTIN, "
+                        f"a Digital Link or a GB/T code); please check the cell."
+                    ),
+                    source=ref,
+                    line_no=line_no,
+                    severity=Severity.WARN,
+                )
             )
-        )
 
     def _codes(
         self, r: int, row: Sequence[Value], line_no: str | None
@@ -490,6 +624,7 @@ class _LineReader:
         codes: list[CodeOccurrence] = []
         lot: str | None = None
         destroyed: list[tuple[str, str, SourceRef]] = []
+        possible: list[tuple[str, SourceRef]] = []
         method = self.grid.method
         conf = self.grid.confidence[r] if self.grid.confidence is not None else None
         gtin_value, gtin_col = self._value(row, "gtin")
@@ -519,15 +654,18 @@ class _LineReader:
                 if looks_like_lost_number(text):
                     destroyed.append(("Identifier", text, ref))
                     continue
-                found = find_codes(text, code_column=True)
-                if found:
-                    codes.extend(_occ(f.raw, ref, method, conf) for f in found)
+                cell = read_cell(text, code_column=True)
+                if cell.codes:
+                    codes.extend(_occ(f.raw, ref, method, conf) for f in cell.codes)
                     if lot is None:
                         lot = next(
-                            (f.decoded.ais["10"] for f in found if "10" in f.decoded.ais), None
+                            (f.decoded.ais["10"] for f in cell.codes if "10" in f.decoded.ais),
+                            None,
                         )
                 elif gtin_col is not None and name == "code":
                     serial_texts.append((text, col))
+                else:
+                    possible.extend((t, ref) for t in cell.possible)
         if gtin is not None:
             lot_value, _ = self._value(row, "lot")
             ref = self._ref(r, gtin_col, line_no)
@@ -556,7 +694,11 @@ class _LineReader:
                         lot = lot or decoded.ais.get("10")
                         break
                 else:
-                    self._report_invalid(forms[-1], ref, line_no)
+                    # the element string the columns make is invalid (a GTIN's check digit,
+                    # a serial's characters): it is still the unit's code, judged by the rules
+                    codes.append(_occ(forms[-1], ref, method, conf))
+        if possible and not codes:
+            self._report_possible(possible, line_no)
         return codes, destroyed, lot
 
     def _read_fields(self, r: int, row: Sequence[Value], line: _Line) -> None:
@@ -573,7 +715,12 @@ class _LineReader:
                 continue
             parsed: object | None
             if name in _NUMBER_FIELDS:
-                parsed = parse_number(value)
+                parsed, unreadable = read_number(value)
+                if unreadable is not None:
+                    # kept for the rules, which name the cell (`manifest.numbers`)
+                    line.extra[name + RAW_SUFFIX] = unreadable
+                    refs.append((name, col))
+                    continue
             elif name == "hs_code":
                 parsed = parse_hs(value)
             elif name == "un_number":
@@ -651,6 +798,14 @@ class _LineReader:
 
 
 _NUMBER_FIELDS = frozenset({"quantity", "gross_kg", "net_kg"})
+# the columns a totals row states, in the order header keys are written
+_TOTAL_FIELDS = ("quantity", "net_kg", "gross_kg", "packages")
+# per carton, per page, carried over: "Sub-total", "Total this page", "Total c/f", "本页小计"
+_SUBTOTAL = re.compile(
+    r"sub-?\s*totals?|小计|本页|page\s*total|this\s*page|carried\s*(forward|over)|\bc/[fo]\b"
+    r"|承上页|转下页|过次页|brought\s*forward|\bb/f\b",
+    re.IGNORECASE,
+)
 _LINE_FIELDS = frozenset(
     {"description", "model", "quantity", "unit", "lot", "hs_code", "un_number", "net_kg",
      "gross_kg", "carton", "pallet", "container", "destination"}
@@ -687,7 +842,13 @@ def _read_gtin(value: Value) -> tuple[str | None, bool]:
     digits = _SPACE_DASH.sub("", text)
     if not digits.isascii() or not digits.isdigit():
         found = find_codes(text, code_column=True)
-        gtin = next((f.decoded.ais["01"] for f in found if "01" in f.decoded.ais), None)
+        gtin = next((f.decoded.ais["01"] for f in found if f.valid and "01" in f.decoded.ais), None)
         return gtin, False
     padded = gtin_from_digits(digits)
-    return (padded, False) if padded else (None, True)
+    if padded:
+        return padded, False
+    if len(digits) in (8, 12, 13, 14):
+        # a GTIN with a mistyped digit: the code built from it fails the check digit and
+        # is reported at the cell; only a number the spreadsheet shortened is lost for good
+        return digits.zfill(14), False
+    return None, True

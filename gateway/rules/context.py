@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
+from gateway.countries import normalize_country
 from gateway.domain import (
     CodeOccurrence,
     DecodedCode,
@@ -83,6 +84,21 @@ class CodeItem:
         if self.decoded.key_kind == "sscc":
             return self.lookup is not None and self.lookup.status is LookupStatus.FOUND
         return self.decoded.key_kind in UNIT_KEY_KINDS
+
+    @functools.cached_property
+    def unit(self) -> str | None:
+        """The battery this code names: its registration record, else its key.
+
+        A pack labelled with a GS1 code and a GB/T code is one unit when both reach one
+        record; a unit listed on the invoice and on the packing list is one unit. None when
+        the code is not a unit code.
+        """
+        if not self.is_unit:
+            return None
+        record = self.record
+        if record is not None and record.record_id:
+            return f"record:{record.record_id}"
+        return self.key
 
     @functools.cached_property
     def record(self) -> RegistrationRecord | None:
@@ -158,6 +174,36 @@ class RuleContext:
         """The codes printed on one manifest line."""
         return self._by_line.get(id(line), [])
 
+    @functools.cached_property
+    def _lines_by_unit(self) -> dict[str, list[ManifestLine]]:
+        # unit -> the lines listing it, over every document
+        index: dict[str, list[ManifestLine]] = {}
+        for item in self._units:
+            if item.line is not None and item.unit is not None:
+                lines = index.setdefault(item.unit, [])
+                if not any(line is item.line for line in lines):
+                    lines.append(item.line)
+        return index
+
+    def line_states(self, line: ManifestLine, name: str) -> bool:
+        """True when the line gives field `name`, or the shipment does for its units.
+
+        An invoice and a packing list list the same batteries, and often only the packing
+        list gives the UN number and the weights: a line is covered when each of its units
+        is listed on a line (of any document) that gives the field. A line without unit
+        codes has only its own value.
+        """
+        if _given(getattr(line, name, None)):
+            return True
+        units = {i.unit for i in self.items_of(line) if i.unit is not None}
+        if not units:
+            return False
+        index = self._lines_by_unit
+        return all(
+            any(other is not line and _given(getattr(other, name, None)) for other in index[u])
+            for u in units
+        )
+
     def field_ref(self, line: ManifestLine, name: str) -> SourceRef:
         """Where a line's field was read (its cell), with the printed line number."""
         source = line.field_sources.get(name, line.source)
@@ -212,12 +258,18 @@ class RuleContext:
         """The destination country: the line's own, else the documents', else the user's."""
         if line is not None and line.destination:
             return line.destination.upper()
-        header = self.header("destination")
-        if header and len(header) == 2 and header.isalpha():
-            return header.upper()
+        for extraction in self.extractions:
+            # "DE", "Germany (DE)", "德国", "Denmark / 丹麦": the first one that names a country
+            code = normalize_country(extraction.header.get("destination"))
+            if code is not None:
+                return code
         return self.facts.destination.upper() if self.facts.destination else None
 
     def transport_mode(self) -> str | None:
         """The transport mode stated by the user, else by the documents."""
         mode = self.facts.transport_mode or self.header("transport_mode")
         return mode.strip().lower() if mode else None
+
+
+def _given(value: object) -> bool:
+    return value is not None and (not isinstance(value, str) or bool(value.strip()))

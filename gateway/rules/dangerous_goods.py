@@ -50,7 +50,8 @@ def check_un_number(run: RuleRun) -> Iterator[Finding]:
         ref = run.ctx.field_ref(line, "un_number")
         records = _records(run, line)
         if un is None:
-            if records or line.codes:
+            # another document stating the UN number for the same units states it here too
+            if (records or line.codes) and not run.ctx.line_states(line, "un_number"):
                 missing.append(line.source)
             continue
         if un not in BATTERY_UN:
@@ -243,7 +244,10 @@ def _dg_figures(run: RuleRun) -> dict[str, _DgFigures]:
         header_un = normalize_un(extraction.header.get("un_number"))
         if not seen.un_numbers and header_un in BATTERY_UN:
             seen.un_numbers.add(header_un)
-        total = _number(extraction.header.get("packages"))
+        # a title-block "packages" field, else the totals row's (or title block's) total
+        total = _number(
+            extraction.header.get("packages") or extraction.header.get("total_packages")
+        )
         seen.packages = total if total is not None else line_packages
         if seen.un_numbers:
             figures[extraction.document.filename] = seen
@@ -345,7 +349,7 @@ def check_sds(run: RuleRun) -> Iterator[Finding]:
 RULES: tuple[Rule, ...] = (
     Rule(
         "dangerous_goods.un_number",
-        1,
+        2,
         Severity.BLOCK,
         "DG",
         ("UN_NUMBER_NOT_BATTERY", "UN_NUMBER_MISMATCH", "UN_NUMBER_MISSING"),
@@ -401,7 +405,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "dangerous_goods.declaration",
-        1,
+        2,
         Severity.BLOCK,
         "DG",
         ("DG_DECLARATION_INCONSISTENT", "DG_DECLARATION_NOT_PROVIDED"),

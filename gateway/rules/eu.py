@@ -61,7 +61,7 @@ def _refs(items: list[CodeItem]) -> list[SourceRef]:
 
 def _count(items: list[CodeItem]) -> int:
     """Batteries, not places: invoice and packing list both listing a unit count it once."""
-    return len({item.key for item in items})
+    return len({item.unit or item.key for item in items})
 
 
 def check_category(run: RuleRun) -> Iterator[Finding]:
@@ -140,10 +140,12 @@ def check_eori(run: RuleRun) -> Iterator[Finding]:
     destination = run.ctx.destination()
     if destination not in EU_MEMBERS:
         return
-    stated = run.ctx.stated("eori") or ""
-    consignee = run.ctx.header("consignee") or ""
-    if stated or re.search(r"EORI", consignee, re.IGNORECASE):
+    if run.ctx.stated("eori"):
         return
+    # any document of the shipment may print it inside the consignee's address
+    for extraction in run.ctx.extractions:
+        if re.search(r"EORI", extraction.header.get("consignee") or "", re.IGNORECASE):
+            return
     yield run.finding("EU_EORI_MISSING", destination=destination)
 
 
@@ -239,7 +241,7 @@ def check_due_diligence(run: RuleRun) -> Iterator[Finding]:
 RULES: tuple[Rule, ...] = (
     Rule(
         "eu.category",
-        2,
+        3,
         Severity.INFO,
         "EUBR",
         ("EU_CATEGORY",),
@@ -248,7 +250,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "eu.passport",
-        2,
+        3,
         Severity.WARN,
         "EUBR",
         ("EU_PASSPORT_MISSING",),
@@ -258,7 +260,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "eu.conformity",
-        2,
+        3,
         Severity.WARN,
         "EUBR",
         ("EU_DOC_CE_MISSING",),
@@ -267,7 +269,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "eu.carbon_footprint",
-        2,
+        3,
         Severity.WARN,
         "EUBR",
         ("EU_CARBON_FOOTPRINT_MISSING",),
@@ -277,7 +279,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "eu.eori",
-        2,
+        3,
         Severity.WARN,
         "PRACTICE",
         ("EU_EORI_MISSING",),
@@ -295,7 +297,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "eu.residential_ess",
-        2,
+        3,
         Severity.WARN,
         "EUBR",
         ("EU_RESIDENTIAL_ESS_INDUSTRIAL",),
@@ -304,7 +306,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "eu.label_data",
-        1,
+        2,
         Severity.WARN,
         "EUBR",
         ("EU_LABEL_DATA_MISSING",),
@@ -314,7 +316,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "eu.due_diligence",
-        1,
+        2,
         Severity.INFO,
         "EUBR",
         ("EU_DUE_DILIGENCE",),

@@ -6,11 +6,20 @@ Sources: Chinese customs logic checks on declarations ("CN-CUS") and forwarding 
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterator
 
-from gateway.domain import ExtractionMethod, Finding, ManifestLine, Severity, SourceRef
+from gateway.countries import normalize_country
+from gateway.domain import (
+    Extraction,
+    ExtractionMethod,
+    Finding,
+    ManifestLine,
+    Severity,
+    SourceRef,
+)
 from gateway.rules.context import CodeItem
 from gateway.rules.engine import PLATFORM_POLICY, Rule, RuleRun
 from gateway.rules.nearmiss import key_to_hri
@@ -60,17 +69,20 @@ def check_documents(run: RuleRun) -> Iterator[Finding]:
 
 def check_duplicates(run: RuleRun) -> Iterator[Finding]:
     """A unit code appears once in the shipment, across all its documents."""
+    # A unit is its registration record (else its key): the GS1 code on one line and the
+    # GB/T code of the same pack on another list the pack twice.
     seen: dict[str, list[CodeItem]] = defaultdict(list)
     for item in run.ctx.units():
-        if item.decoded.key_kind != "sscc" and item.key:
-            seen[item.key].append(item)
+        if item.decoded.key_kind != "sscc" and item.unit:
+            seen[item.unit].append(item)
     allow_cross_document = bool(run.param("same_unit_across_documents_ok"))
-    for key, items in seen.items():
+    for items in seen.values():
         if len(items) < 2:
             continue
+        key = items[0].key or ""
         # A line printing a code twice (as text and as a barcode) lists the unit once, and so
         # does a label marking it twice (a 2-D symbol or Digital Link beside the GS1-128).
-        places = {_place(i) for i in items}
+        places = _places(items)
         if len(places) < 2:
             continue
         documents = {i.document.id for i in items}
@@ -87,17 +99,26 @@ def check_duplicates(run: RuleRun) -> Iterator[Finding]:
         )
 
 
-def _place(item: CodeItem) -> tuple[str, object]:
-    """Where a unit is listed: its manifest line, the label it was read off, or else the code.
+def _places(items: list[CodeItem]) -> set[tuple[object, ...]]:
+    """Where one unit is listed: its manifest lines, the labels it was read off, the codes.
 
-    Codes typed or posted as a list are each a listing of their own, even when they are
-    checked together as one label.
+    Codes typed, posted or listed outside a line are each a listing of their own, even when
+    they are checked together as one label: the n-th listing of a code is a place. The GS1
+    and the GB/T code of one pack in such a list are its first listing under two keys, so
+    one place; the same code twice is two.
     """
-    if item.line is not None:
-        return ("line", id(item.line))
-    if item.label is not None and item.occurrence.method is not ExtractionMethod.INPUT:
-        return ("label", item.label)
-    return ("code", id(item.occurrence))
+    places: set[tuple[object, ...]] = set()
+    listed: dict[tuple[object, str | None], int] = defaultdict(int)
+    for item in items:
+        if item.line is not None:
+            places.add(("line", id(item.line)))
+        elif item.label is not None and item.occurrence.method is not ExtractionMethod.INPUT:
+            places.add(("label", item.label))
+        else:
+            where = item.label or item.document.id
+            places.add(("listed", where, listed[(where, item.key)]))
+            listed[(where, item.key)] += 1
+    return places
 
 
 def check_already_declared(run: RuleRun) -> Iterator[Finding]:
@@ -127,9 +148,10 @@ def check_quantity(run: RuleRun) -> Iterator[Finding]:
     reconciled = reconciled_packages(run)
     for _, line in run.ctx.lines():
         on_line = run.ctx.items_of(line)
-        # An invalid code was still meant as one unit: count it, so a typo is not also
-        # reported as a missing unit.
-        units: set[object] = {i.key for i in on_line if i.is_unit}
+        # A unit is one registration record (or one key when not registered), never one
+        # code: a pack's GS1 and GB/T codes on one line are one unit. An invalid code was
+        # still meant as one unit: count it, so a typo is not also reported as a missing unit.
+        units: set[object] = {i.unit for i in on_line if i.is_unit}
         units |= {id(i) for i in on_line if not i.decoded.valid}
         if line.quantity is None:
             continue
@@ -167,13 +189,7 @@ def check_weights(run: RuleRun) -> Iterator[Finding]:
     """Net weight never exceeds gross weight, per line and in the totals; totals add up."""
     tolerance = run.number("total_tolerance")
     for extraction in run.ctx.extractions:
-        net_sum = 0.0
-        gross_sum = 0.0
         for line in extraction.lines:
-            if line.net_kg is not None:
-                net_sum += line.net_kg
-            if line.gross_kg is not None:
-                gross_sum += line.gross_kg
             if (
                 line.net_kg is not None
                 and line.gross_kg is not None
@@ -186,14 +202,24 @@ def check_weights(run: RuleRun) -> Iterator[Finding]:
                     gross=line.gross_kg,
                     line=line.line_no or "",
                 )
-        for name, total in (("total_net_kg", net_sum), ("total_gross_kg", gross_sum)):
+        lines = totalled_lines(extraction)
+        for name, attribute in (("total_net_kg", "net_kg"), ("total_gross_kg", "gross_kg")):
             stated = _float(extraction.header.get(name))
-            if stated is None or total == 0:
+            if stated is None or _unreadable(lines, attribute):
+                continue  # a line's weight is no number: manifest.numbers names that cell
+            total = sum(v for line in lines if (v := getattr(line, attribute)) is not None)
+            if total == 0:
                 continue
-            if abs(stated - total) > max(tolerance * stated, 0.01):
+            # weights printed per piece ("N.W./PC") add up to the total times the quantities
+            per_piece = sum(
+                v * (line.quantity if line.quantity is not None else 1.0)
+                for line in lines
+                if (v := getattr(line, attribute)) is not None
+            )
+            if all(abs(stated - t) > max(tolerance * stated, 0.01) for t in (total, per_piece)):
                 yield run.finding(
                     "WEIGHT_TOTAL_MISMATCH",
-                    refs=[SourceRef(document_id=extraction.document.id)],
+                    refs=[total_ref(extraction, name)],
                     field=name,
                     stated=stated,
                     computed=round(total, 3),
@@ -201,13 +227,204 @@ def check_weights(run: RuleRun) -> Iterator[Finding]:
                 )
 
 
+def _unreadable(lines: list[ManifestLine], name: str) -> bool:
+    """True when a line's `name` cell held no usable number: its sum cannot be judged."""
+    return any(line.extra and name + _RAW in line.extra for line in lines)
+
+
+def totalled_lines(extraction: Extraction) -> list[ManifestLine]:
+    """The lines a document's stated totals cover: those of the totals row's sheet.
+
+    A workbook whose sheets each close with their own totals row keeps the first sheet's
+    totals (the readers keep the first value of a header field), so only that sheet's lines
+    are added up; a CSV or a PDF has one table.
+    """
+    sheet = extraction.header.get("totals_sheet")
+    if sheet is None:
+        return list(extraction.lines)
+    return [line for line in extraction.lines if line.source.sheet == sheet]
+
+
+def total_ref(extraction: Extraction, name: str) -> SourceRef:
+    """Where a stated total was printed: its cell in the totals row, else the document."""
+    header = extraction.header
+    row = header.get("totals_row")
+    page = header.get("totals_page")
+    box: tuple[float, float, float, float] | None = None
+    try:
+        parts = [float(v) for v in header.get("totals_box", "").split(",") if v]
+        if len(parts) == 4:
+            box = (parts[0], parts[1], parts[2], parts[3])
+    except ValueError:
+        box = None
+    return SourceRef(
+        document_id=extraction.document.id,
+        page=int(page) if page and page.isdigit() else None,
+        sheet=header.get("totals_sheet"),
+        row=int(row) if row and row.isdigit() else None,
+        cell=header.get(f"{name}_cell"),
+        bbox=box,
+    )
+
+
+def check_totals(run: RuleRun) -> Iterator[Finding]:
+    """A document's stated total quantity and number of packages equal its lines.
+
+    Quantities are counts and must add up exactly. The packages a totals row states are
+    compared with the lines' packages column added up, and also accepted when they equal
+    the number of distinct cartons (or pallets) the lines name, or the packages their ranges
+    (`C001-C010`) count: documents count packages in any of these ways.
+    """
+    for extraction in run.ctx.extractions:
+        lines = totalled_lines(extraction)
+        stated = _float(extraction.header.get("total_quantity"))
+        quantities = [line.quantity for line in lines if line.quantity is not None]
+        if (
+            stated is not None
+            and quantities
+            and not _unreadable(lines, "quantity")
+            and abs(stated - sum(quantities)) > 1e-9
+        ):
+            yield run.finding(
+                "QUANTITY_TOTAL_MISMATCH",
+                refs=[total_ref(extraction, "total_quantity")],
+                stated=_num(stated),
+                computed=_num(sum(quantities)),
+                document=extraction.document.filename,
+            )
+        stated = _float(extraction.header.get("total_packages"))
+        if stated is None:
+            continue
+        counted = _package_counts(lines)
+        if counted and all(abs(stated - c) > 1e-9 for c in counted):
+            yield run.finding(
+                "PACKAGE_TOTAL_MISMATCH",
+                refs=[total_ref(extraction, "total_packages")],
+                severity=Severity.WARN,  # cartons or pallets: a person tells which
+                stated=_num(stated),
+                computed=_num(counted[0]),
+                document=extraction.document.filename,
+            )
+
+
+def _package_counts(lines: list[ManifestLine]) -> list[float]:
+    """The ways the lines count their packages (column sum, distinct packages, ranges)."""
+    counts: list[float] = []
+    numbers = [_float(line.extra.get("packages")) for line in lines]
+    if any(n is not None for n in numbers):
+        counts.append(sum(n for n in numbers if n is not None))
+    packages = {p for line in lines if (p := package_of(line)) is not None}
+    if packages:
+        counts.append(float(len(packages)))
+        ranges = [range_count(name) for _, name in packages]
+        if all(r is not None for r in ranges):
+            counts.append(float(sum(r for r in ranges if r is not None)))
+    return counts
+
+
 def _float(text: str | None) -> float | None:
     if not text:
         return None
+    match = _NUMBER.match(text.replace(",", ""))
+    return float(match.group(1)) if match else None
+
+
+# a number, optionally followed by its unit: "12", "12 CTNS", "3510 kg"; never "1-5"
+_NUMBER = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[A-Za-z\u4e00-\u9fff.]*\s*$")
+
+
+# Units in which a quantity need not be whole; any other unit (pcs, sets, 件, 个) counts.
+_MEASURE_UNITS = frozenset(
+    {"kg", "kgs", "g", "t", "ton", "tons", "tonne", "tonnes", "mt", "lb", "lbs", "m", "km",
+     "l", "kwh", "wh", "mwh", "千克", "公斤", "克", "吨", "米", "升", "千瓦时"}
+)  # fmt: skip
+# The readers keep a quantity or weight cell that holds no usable number under this suffix.
+_RAW = "_raw"
+
+
+def check_numbers(run: RuleRun) -> Iterator[Finding]:
+    """Quantities and weights are finite numbers of zero or more, counts are whole, and no
+    line states an absurd figure.
+
+    Not finite (`1e400`, `inf`, `nan`) or negative blocks: the declaration cannot carry it.
+    A cell that is not a number, a count that is not whole (2.5 pcs) and a figure above the
+    per-line maximum warn: a person looks at the cell.
+    """
+    limits = (
+        ("quantity", run.number("max_quantity_per_line")),
+        ("net_kg", run.number("max_kg_per_line")),
+        ("gross_kg", run.number("max_kg_per_line")),
+    )
+    for _, line in run.ctx.lines():
+        for name, limit in limits:
+            raw = line.extra.get(name + _RAW) if line.extra else None
+            stated = getattr(line, name)
+            if raw is None:
+                if stated is None:
+                    continue
+                value = float(stated)
+                if 0 <= value <= limit and (name != "quantity" or value.is_integer()):
+                    continue  # the common case, decided without building anything
+            yield from _number_findings(run, line, name, raw, stated, limit)
+
+
+def _number_findings(
+    run: RuleRun,
+    line: ManifestLine,
+    name: str,
+    raw: str | None,
+    stated: float | None,
+    limit: float,
+) -> Iterator[Finding]:
+    ref = run.ctx.field_ref(line, name)
+    where = line.line_no or ""
+    if raw is not None:
+        yield run.finding(
+            "NUMBER_INVALID",
+            refs=[ref],
+            severity=None if _not_finite(raw) else Severity.WARN,
+            field=name,
+            value=raw,
+            line=where,
+        )
+        return
+    value = float(stated or 0.0)
+    if value < 0:
+        yield run.finding("NUMBER_INVALID", refs=[ref], field=name, value=_num(value), line=where)
+    elif (
+        name == "quantity"
+        and not value.is_integer()
+        and (line.unit or "").strip().lower().rstrip(".") not in _MEASURE_UNITS
+    ):
+        yield run.finding(
+            "QUANTITY_NOT_WHOLE",
+            severity=Severity.WARN,
+            refs=[ref],
+            value=_num(value),
+            unit=line.unit or "",
+            line=where,
+        )
+    elif value > limit:
+        yield run.finding(
+            "NUMBER_IMPLAUSIBLE",
+            severity=Severity.WARN,
+            refs=[ref],
+            field=name,
+            value=_num(value),
+            limit=_num(limit),
+            line=where,
+        )
+
+
+def _not_finite(text: str) -> bool:
+    """True for text that reads as a number too large or undefined: `1e400`, `inf`, `NaN`."""
+    compact = text.strip().replace(",", "").replace(" ", "").lower()
+    if compact.lstrip("+-") in ("∞", "infinity", "inf", "nan"):
+        return True
     try:
-        return float(text.replace(",", "").strip())
+        return not math.isfinite(float(compact))
     except ValueError:
-        return None
+        return False
 
 
 _LINE_FIELDS = ("description", "quantity", "hs_code", "net_kg", "gross_kg")
@@ -225,7 +442,8 @@ def check_required(run: RuleRun) -> Iterator[Finding]:
         yield run.finding("REQUIRED_FIELD_MISSING", field="destination", count=1)
     lines = [line for _, line in run.ctx.lines()]
     for name in _LINE_FIELDS:
-        missing = [line.source for line in lines if getattr(line, name) in (None, "")]
+        # a field another document gives for the same units is given (invoice + packing list)
+        missing = [line.source for line in lines if not run.ctx.line_states(line, name)]
         if missing:
             yield run.finding(
                 "REQUIRED_FIELD_MISSING", refs=missing, field=name, count=len(missing)
@@ -233,31 +451,43 @@ def check_required(run: RuleRun) -> Iterator[Finding]:
 
 
 def check_places(run: RuleRun) -> Iterator[Finding]:
-    """Country codes are ISO 3166 alpha-2, ports look like UN/LOCODEs, destinations agree."""
+    """Countries are ISO 3166 codes or names the gateway knows, ports look like UN/LOCODEs,
+    and destinations agree.
+
+    A destination written as a name (`日本`, `Denmark / 丹麦`, `Finland (FI)`) is the country
+    it names. A two- or three-letter value that is no ISO 3166 code blocks (a mistyped code).
+    Words that name no country the gateway knows (a city such as `Rotterdam` under "Final
+    destination") cannot be judged: they warn when nothing else gives the destination, and
+    inform when the lines, another document or the user do.
+    """
     destinations: dict[str, list[SourceRef]] = defaultdict(list)
-    for extraction, line in run.ctx.lines():
+    unknown: list[tuple[str, SourceRef]] = []
+    for _, line in run.ctx.lines():
         if not line.destination:
             continue
-        code = line.destination.strip().upper()
         ref = run.ctx.field_ref(line, "destination")
-        if code not in ISO_COUNTRIES:
+        code = country_of(line.destination)
+        if code is not None:
+            destinations[code].append(ref)
+        elif _code_shaped(line.destination):
             yield run.finding(
                 "COUNTRY_CODE_INVALID", refs=[ref], value=line.destination, field="destination"
             )
         else:
-            destinations[code].append(ref)
-        del extraction
+            unknown.append((line.destination, ref))
     for extraction in run.ctx.extractions:
-        header = extraction.header.get("destination")
+        header = (extraction.header.get("destination") or "").strip()
         ref = SourceRef(document_id=extraction.document.id)
-        if header and len(header.strip()) == 2:
-            code = header.strip().upper()
-            if code in ISO_COUNTRIES:
+        if header:
+            code = country_of(header)
+            if code is not None:
                 destinations[code].append(ref)
-            else:
+            elif _code_shaped(header):
                 yield run.finding(
                     "COUNTRY_CODE_INVALID", refs=[ref], value=header, field="destination"
                 )
+            else:
+                unknown.append((header, ref))
         for port in ("port_of_loading", "port_of_discharge"):
             value = extraction.header.get(port)
             compact = (value or "").replace(" ", "")
@@ -277,6 +507,14 @@ def check_places(run: RuleRun) -> Iterator[Finding]:
                 )
     if run.ctx.facts.destination:
         destinations[run.ctx.facts.destination.upper()].append(SourceRef(document_id="shipment"))
+    for value, ref in unknown:
+        yield run.finding(
+            "COUNTRY_CODE_INVALID",
+            refs=[ref],
+            value=value,
+            field="destination",
+            severity=Severity.INFO if destinations else Severity.WARN,
+        )
     if len(destinations) > 1:
         yield run.finding(
             "DESTINATION_INCONSISTENT",
@@ -284,6 +522,24 @@ def check_places(run: RuleRun) -> Iterator[Finding]:
             severity=Severity.WARN,
             values=", ".join(sorted(destinations)),
         )
+
+
+def country_of(value: str) -> str | None:
+    """The ISO 3166 code a destination names: a code, a name, or a place ending in a code.
+
+    `Rotterdam, NL` and `Hamburg / DE` name their country by a code after the place.
+    """
+    code = normalize_country(value)
+    if code is not None:
+        return code
+    tail = re.split(r"[\s,;/()（）]+", value.strip(" )）"))[-1]
+    return tail if len(tail) == 2 and tail.isupper() and tail in ISO_COUNTRIES else None
+
+
+def _code_shaped(value: str) -> bool:
+    """A value written as a country code: two (or three) ASCII letters."""
+    text = value.strip()
+    return text.isascii() and text.isalpha() and len(text) in (2, 3)
 
 
 def check_document_totals(run: RuleRun) -> Iterator[Finding]:
@@ -345,7 +601,21 @@ def range_count(text: str) -> int | None:
 
 
 def _line_units(run: RuleRun, line: ManifestLine) -> set[str]:
-    return {i.key for i in run.ctx.items_of(line) if i.is_unit and i.key}
+    """The units (registration records, else keys) listed on a line."""
+    return {i.unit for i in run.ctx.items_of(line) if i.unit}
+
+
+def _unit_keys(run: RuleRun) -> dict[str, str]:
+    """unit -> the first key naming it, for messages."""
+
+    def build() -> dict[str, str]:
+        keys: dict[str, str] = {}
+        for item in run.ctx.units():
+            if item.unit and item.key:
+                keys.setdefault(item.unit, item.key)
+        return keys
+
+    return run.ctx.memo("manifest.unit_keys", build)
 
 
 def reconciled_packages(run: RuleRun) -> set[int]:
@@ -443,7 +713,7 @@ def check_packages(run: RuleRun) -> Iterator[Finding]:
             "UNIT_IN_SEVERAL_PACKAGES",
             refs=[ref for key in split for ref in places[key]],
             count=len(split),
-            unit=key_to_hri(first),
+            unit=key_to_hri(_unit_keys(run).get(first, first)),
             packages=" / ".join(sorted({p for ps in placed[first].values() for p in ps})),
         )
 
@@ -460,7 +730,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "manifest.duplicates",
-        1,
+        2,
         Severity.BLOCK,
         "PRACTICE",
         ("DUPLICATE_UNIT_CODE",),
@@ -479,7 +749,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "manifest.quantity",
-        2,
+        3,
         Severity.BLOCK,
         "PRACTICE",
         ("QUANTITY_CODE_COUNT_MISMATCH", "LINES_WITHOUT_CODES", "NO_UNIT_CODES"),
@@ -488,13 +758,32 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "manifest.weights",
-        1,
+        2,
         Severity.BLOCK,
         "CN-CUS",
         ("NET_EXCEEDS_GROSS", "WEIGHT_TOTAL_MISMATCH"),
         check_weights,
         "Net weight never exceeds gross; stated totals equal the sum of the lines.",
         defaults={"total_tolerance": 0.005},
+    ),
+    Rule(
+        "manifest.totals",
+        1,
+        Severity.BLOCK,
+        "CN-CUS",
+        ("QUANTITY_TOTAL_MISMATCH", "PACKAGE_TOTAL_MISMATCH"),
+        check_totals,
+        "A document's stated total quantity and number of packages equal its lines.",
+    ),
+    Rule(
+        "manifest.numbers",
+        1,
+        Severity.BLOCK,
+        "PRACTICE",
+        ("NUMBER_INVALID", "QUANTITY_NOT_WHOLE", "NUMBER_IMPLAUSIBLE"),
+        check_numbers,
+        "Quantities and weights are finite and not negative, counts whole, figures plausible.",
+        defaults={"max_quantity_per_line": 1_000_000, "max_kg_per_line": 100_000},
     ),
     Rule(
         "manifest.document_totals",
@@ -518,7 +807,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "manifest.required_fields",
-        1,
+        2,
         Severity.WARN,
         "CN-CUS",
         ("REQUIRED_FIELD_MISSING",),
@@ -527,7 +816,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "manifest.places",
-        1,
+        2,
         Severity.BLOCK,
         "PRACTICE",
         ("COUNTRY_CODE_INVALID", "PORT_CODE_INVALID", "DESTINATION_INCONSISTENT"),
@@ -536,7 +825,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "manifest.packages",
-        1,
+        2,
         Severity.WARN,
         "PRACTICE",
         (

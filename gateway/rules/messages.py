@@ -270,6 +270,38 @@ MESSAGES: dict[str, Text] = {
         "Correct the total or the line weights.",
         "请更正合计或各行重量。",
     ),
+    "QUANTITY_TOTAL_MISMATCH": Text(
+        "{document}: stated total quantity {stated} differs from the sum of the lines {computed}.",
+        "{document}：合计数量 {stated} 与各行数量之和 {computed} 不一致。",
+        "Correct the totals row or the line quantities.",
+        "请更正合计行或各行数量。",
+    ),
+    "PACKAGE_TOTAL_MISMATCH": Text(
+        "{document}: stated total packages {stated} differ from the packages of the lines "
+        "{computed}.",
+        "{document}：合计件数 {stated} 与各行件数 {computed} 不一致。",
+        "Correct the total number of packages, or the packages per line.",
+        "请更正合计件数或各行件数。",
+    ),
+    "NUMBER_INVALID": Text(
+        "Line {line}: {field} {value} is not a usable number; a quantity or weight is a finite "
+        "number of zero or more.",
+        "第 {line} 行：{field} {value} 不是可用的数值；数量和重量须为不小于零的有限数。",
+        "Enter the real figure in the cell.",
+        "请在该单元格填写实际数值。",
+    ),
+    "QUANTITY_NOT_WHOLE": Text(
+        "Line {line}: quantity {value} {unit} is not a whole number of units.",
+        "第 {line} 行：数量 {value} {unit} 不是整数件数。",
+        "Count whole batteries, or state the unit the quantity is measured in.",
+        "请按整件电池计数，或注明数量的计量单位。",
+    ),
+    "NUMBER_IMPLAUSIBLE": Text(
+        "Line {line}: {field} {value} exceeds the plausible maximum of {limit} for one line.",
+        "第 {line} 行：{field} {value} 超过单行合理上限 {limit}。",
+        "Check the figure: a misplaced decimal point or a code typed into the cell.",
+        "请核对数值：可能小数点错位，或误将编码填入该单元格。",
+    ),
     "REQUIRED_FIELD_MISSING": Text(
         "Required field {field} is missing ({count} place(s)).",
         "缺少必填字段 {field}（{count} 处）。",

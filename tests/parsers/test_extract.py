@@ -22,7 +22,7 @@ from gateway.domain import (
 from gateway.errors import CorruptDocument, DocumentTooLarge, InputError, UnsupportedDocument
 from gateway.parsers import Limits, extract, sniff
 from gateway.parsers.cli import to_records
-from gateway.parsers.codes import find_codes
+from gateway.parsers.codes import find_codes, read_cell
 from gateway.parsers.countries import normalize_country
 from gateway.parsers.pdf import PageSymbol, PageText, place_symbols
 from gateway.parsers.serialize import dumps, loads
@@ -82,7 +82,7 @@ def test_sniff_ignores_the_file_name():
         ("0106901234567892_x001D_21SN1", [{"01": "06901234567892", "21": "SN1"}]),
         ("]d2010690123456789210L1<GS>21S", [{"01": "06901234567892", "10": "L1", "21": "S"}]),
         ("https://id.x.cn/01/06901234567892/21/A1", [{"01": "06901234567892", "21": "A1"}]),
-        ("(01)06901234567893(21)SN1", []),  # wrong check digit: not an identifier
+        ("01 09506000134352 Widget 10 pcs", [{"01": "09506000134352"}]),  # spaced HRI key
         ("(00) 3 6901234 000000001 7", [{"00": "369012340000000017"}]),  # label digit groups
         ("03H PB0 55A0 0000 0B1 C000001", ["03HPB055A000000B1C000001"]),  # GB/T 34014 groups
         (
@@ -98,7 +98,43 @@ def test_sniff_ignores_the_file_name():
 )
 def test_find_codes_reads_every_written_form(text, expected):
     text = text.replace("\\n", "\n")
-    assert [f.value for f in find_codes(text)] == expected
+    found = find_codes(text)
+    assert [f.value for f in found] == expected
+    assert all(f.valid for f in found)
+
+
+@pytest.mark.parametrize(
+    ("text", "code_column", "problem"),
+    [
+        ("(01)06901234567893(21)SN1", False, "CHECK_DIGIT"),  # wrong check digit
+        ("https://id.gs1.org/01/06901234567893/21/SN1", False, "CHECK_DIGIT"),
+        ("010690123456789321SN1", False, "CHECK_DIGIT"),  # raw element string
+        ("(00)369012340000000018", False, "CHECK_DIGIT"),
+        ("01 06901234567893", False, "CHECK_DIGIT"),  # spaced HRI
+        ("6901234567893", True, "CHECK_DIGIT"),  # a bare GTIN-13 in a code column
+        ("369012340000000018", True, "CHECK_DIGIT"),  # a bare SSCC in a code column
+    ],
+)
+def test_find_codes_keeps_invalid_identifiers_with_their_problems(text, code_column, problem):
+    found = find_codes(text, code_column=code_column)
+    assert len(found) == 1
+    assert not found[0].valid
+    codes = [p.code for p in found[0].decoded.problems if p.severity == "error"]
+    assert any(problem in code for code in codes), codes
+
+
+@pytest.mark.parametrize(
+    ("text", "possible"),
+    [
+        ("TN2631N0001", ["TN2631N0001"]),  # a serial without its GTIN: a person looks
+        ("(01)06901234567892(21)TN1 see label", []),  # a code: nothing else is "possible"
+        ("N/A", []),
+        ("见附件", []),
+    ],
+)
+def test_code_column_text_that_may_be_a_code_is_reported(text, possible):
+    assert read_cell(text, code_column=True).possible == possible
+    assert read_cell(text, code_column=False).possible == []
 
 
 @pytest.mark.parametrize(
@@ -258,14 +294,27 @@ def test_a_barcode_wins_over_the_ocr_reading_of_its_line():
     assert problems[0].line_no == "2"
 
 
-def test_invalid_code_built_from_columns_is_reported_not_dropped():
-    data = "No.,GTIN,Serial No.,Qty\n1,06901234567892,SN#1,1\n2,06901234567892,SN2,1\n"
+def test_invalid_code_built_from_columns_is_kept_on_its_line():
+    data = (
+        "No.,GTIN,Serial No.,Qty\n1,06901234567892,SN#1,1\n2,06901234567892,SN2,1\n"
+        "3,06901234567893,SN3,1\n"
+    )
     ex = extract(data.encode(), filename="l.csv")
-    assert [c.raw for line in ex.lines for c in line.codes] == ["(01)06901234567892(21)SN2"]
-    bad = [p for p in ex.problems if p.kind == "code_invalid"]
-    assert len(bad) == 1
-    assert bad[0].line_no == "1"
-    assert "SN#1" in bad[0].message
+    assert [[c.raw for c in line.codes] for line in ex.lines] == [
+        ["(01)06901234567892(21)SN#1"],  # '#' is not a CSET 82 character
+        ["(01)06901234567892(21)SN2"],
+        ["(01)06901234567893(21)SN3"],  # a mistyped GTIN: not "destroyed by Excel"
+    ]
+    assert [line.codes[0].source.cell for line in ex.lines] == ["B2", "B3", "B4"]
+    assert not [p for p in ex.problems if p.kind == "identifier_destroyed_in_document"]
+
+
+def test_a_line_whose_code_column_holds_no_readable_code_says_so():
+    data = "No.,Battery Code,Qty\n1,TN2631N0001,1\n2,(01)06901234567892(21)SN2,1\n"
+    ex = extract(data.encode(), filename="l.csv")
+    possible = [p for p in ex.problems if p.kind == "possible_code"]
+    assert [(p.line_no, p.source.cell if p.source else None) for p in possible] == [("1", "B2")]
+    assert "TN2631N0001" in possible[0].message
 
 
 # ----------------------------------------------------------------------------- countries
@@ -341,3 +390,45 @@ def test_gtin_serial_and_lot_columns_make_one_element_string():
         2: ({"01": "06901234567892", "21": "SN2"}, "批次-二号"),
     }
     assert out["errors"] == []
+
+
+@pytest.mark.parametrize("delimiter", ["\t", ";", "|"])
+def test_csv_delimiter_is_the_tables_not_the_title_blocks(delimiter):
+    title = [
+        "PACKING LIST",
+        "Exporter: Tianjin Example Power Co., Ltd., Tianjin, P.R. China",
+        "Consignee: Baltic Cells UAB, Minijos g. 180, Klaipeda, Lithuania",
+        "Invoice No.: X-1, dated 21 Nov 2026",
+    ]
+    header = ["Item", "Battery Code", "Qty", "Net Weight (kg)"]
+    rows = [[str(i), f"(01)06901234567892(21)SN{i}", "1", "48"] for i in range(1, 4)]
+    text = "\n".join([*title, delimiter.join(header), *(delimiter.join(r) for r in rows)])
+    ex = extract(text.encode(), filename="list.csv")
+    assert [line.codes[0].raw for line in ex.lines] == [r[1] for r in rows]
+    assert ex.header["shipper"].startswith("Tianjin Example Power Co., Ltd.")
+
+
+def test_a_digital_link_column_is_a_code_column():
+    url = "https://qr.example-power.cn/01/06901234567892/10/B26-03K/21/SX0001"
+    data = f"No.,Digital Link URI/数字链接,Qty\n1,{url},1\n".encode()
+    (line,) = extract(data, filename="l.csv").lines
+    assert [c.raw for c in line.codes] == [url]
+
+
+def test_spaced_hri_in_pdf_text_is_read_and_a_page_without_table_keeps_its_codes():
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf, pagesize=A4)
+    pdf.drawString(72, 760, "Delivery note for the customer")
+    pdf.drawString(72, 740, "01 09506000134352 Widget 10 pcs")
+    pdf.drawString(72, 720, "(01)06901234567893(21)SN1 spare module")
+    pdf.save()
+    ex = extract(buf.getvalue(), filename="note.pdf")
+    records = to_records(ex)["records"]
+    assert [(r["code"], r["valid"]) for r in records] == [
+        ({"01": "09506000134352"}, True),
+        ({"01": "06901234567893", "21": "SN1"}, False),
+    ]
+    assert all(r["where"].startswith("page 1") for r in records)
