@@ -27,6 +27,7 @@ from gateway.storage.repo import ShipmentFilter, TenantRepo, aware
 log = structlog.get_logger(__name__)
 bp = Blueprint("shipments", __name__)
 
+WORKBOOKS = (XLSX, "application/vnd.ms-excel.sheet.macroEnabled.12")
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}\Z")
 
 
@@ -56,6 +57,8 @@ def shipment_body(shipment: Shipment, repo: TenantRepo) -> dict[str, Any]:
     }
     if shipment.status == ShipmentStatus.REJECTED:
         body["rejection"] = {"code": shipment.reason_code, "message": shipment.reason}
+        if shipment.rejection_details:
+            body["rejection"].update(shipment.rejection_details)
     if shipment.status == ShipmentStatus.DONE:
         body["verdict"] = shipment.verdict
         body["counts"] = shipment.counts or {}
@@ -318,7 +321,8 @@ def report_response(
     report = report_from_data(row.body)
     stem = report_stem(shipment)
     if fmt == "annotated":
-        workbook = next((d for d in repo.documents(shipment.id) if d.media_type == XLSX), None)
+        # an .xlsm is annotated too: it comes back as a plain workbook of values
+        workbook = next((d for d in repo.documents(shipment.id) if d.media_type in WORKBOOKS), None)
         if workbook is None or workbook.blob_key is None:
             msg = "The shipment has no Excel (.xlsx) document to annotate; download 'xlsx' instead."
             raise ApiError(
