@@ -20,7 +20,7 @@ def decode_path(path: str, annotate_dir: str | None = None) -> dict[str, Any]:
     """The JSON record of one file: its codes, or an error; never raises on file content."""
     import numpy as np
 
-    from gateway.barcodes import annotate, load_image, read
+    from gateway.barcodes import annotate, load_image, read_labels
 
     record: dict[str, Any] = {"path": path, "codes": []}
     try:
@@ -29,7 +29,9 @@ def decode_path(path: str, annotate_dir: str | None = None) -> dict[str, Any]:
             _render_pdf(data) if data.startswith(b"%PDF-") else load_image(data)
         )
         for number, page in enumerate(pages, start=1):
-            symbols = read(page)
+            result = read_labels(page)
+            symbols = result.symbols
+            on_page = {"page": number} if len(pages) > 1 else {}
             for symbol in symbols:
                 code: dict[str, Any] = {
                     "text": symbol.text,
@@ -37,10 +39,31 @@ def decode_path(path: str, annotate_dir: str | None = None) -> dict[str, Any]:
                     "symbology": symbol.symbology,
                     "symbology_id": symbol.symbology_id,
                     "quad": [list(point) for point in symbol.quad],
+                    **on_page,
                 }
-                if len(pages) > 1:
-                    code["page"] = number
+                if (bracketed := symbol.bracketed()) is not None:
+                    code["bracketed"] = bracketed
                 record["codes"].append(code)
+            for conflict in result.conflicts:
+                record.setdefault("conflicts", []).append(
+                    {
+                        "symbology": conflict.symbology,
+                        "texts": list(conflict.texts),
+                        "quad": [list(point) for point in conflict.quad],
+                        **on_page,
+                    }
+                )
+            for region in result.unread:
+                record.setdefault("unread", []).append(
+                    {
+                        "kind": region.kind,
+                        "reason": region.reason,
+                        "quad": [list(point) for point in region.quad],
+                        **on_page,
+                    }
+                )
+            if (retake := result.retake()) is not None:
+                record.setdefault("retake", []).append({"code": retake, **on_page})
             if annotate_dir is not None:
                 suffix = f"-p{number}" if len(pages) > 1 else ""
                 target = Path(annotate_dir) / f"{Path(path).stem}{suffix}.annotated.png"
@@ -126,9 +149,10 @@ def _records(
 def decode(paths: tuple[str, ...], annotate_dir: str | None, jobs: int) -> None:
     """Print the barcodes on label photos, scans and PDFs: one JSON line per file.
 
-    Each line is {"path", "codes": [{"text", "gs1", "symbology", "symbology_id", "quad"}]},
-    plus "error" when the file could not be read. GS1 text is the element string without
-    symbology identifier and leading FNC1, with GS (U+001D) between fields.
+    Each line is {"path", "codes": [{"text", "gs1", "symbology", "symbology_id", "quad",
+    "bracketed"}]}, plus "conflicts", "unread" and "retake" when there are any, and "error"
+    when the file could not be read. GS1 text is the element string without symbology
+    identifier and leading FNC1, with GS (U+001D) between fields.
     """
     if annotate_dir is not None:
         Path(annotate_dir).mkdir(parents=True, exist_ok=True)
