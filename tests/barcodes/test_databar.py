@@ -84,6 +84,16 @@ def test_text_lines_are_not_bar_regions() -> None:
     assert [r for r in regions if r.linear and r.center[1] < 200] == []
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3, 6, 9])
+def test_single_text_lines_are_not_bar_regions(seed: int) -> None:
+    # One line of capitals, about 20 px tall, as short as the shortest bars a region may
+    # have: its few rows weigh the strokes across more, so the limit is tighter there.
+    rng = np.random.default_rng(seed)
+    label = draw_label(random_codes(rng), rng, 3)
+    for photo in (label, degrade(label, "noise", np.random.default_rng(seed))[0]):
+        assert [r for r in find_regions(photo) if r.linear and r.center[1] < 200] == []
+
+
 def test_rows_of_a_stacked_databar_do_not_agree_but_one_row_symbols_do() -> None:
     rng = np.random.default_rng(4)
     stacked, source = databar_code(rng, "gs1-databar-expanded-stacked")
