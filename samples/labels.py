@@ -2,9 +2,11 @@
 
 Symbols come from three independent encoders, so a test does not only check a reader
 against its own writer: zxing-cpp's writer (GS1-128, GS1 DataMatrix, GS1 QR, Code 128,
-EAN-13, ITF-14), segno (plain QR Code) and ppf-datamatrix (plain DataMatrix). `degrade`
-imitates a phone photo or a scan: rotation, perspective, motion and Gaussian blur, noise,
-JPEG, low contrast, low resolution, uneven light, glare.
+EAN-13, ITF-14, GS1 DataBar in all five forms), segno (plain QR Code) and ppf-datamatrix
+(plain DataMatrix). `degrade` imitates a phone photo or a scan: rotation, perspective, motion
+and Gaussian blur, noise, JPEG, low contrast, low resolution, uneven light, glare. Barcode-free
+images are label pages (text, rules, hazard hatching) and textured surfaces (wood grain,
+fabric, corrugated board, gravel) that a photo of a parcel may show instead of a label.
 
     python -m samples.labels OUT_DIR [--count N] [--seed S]
 
@@ -103,6 +105,34 @@ def random_codes(rng: np.random.Generator) -> list[tuple[LabelCode, str]]:
     return chosen
 
 
+DATABAR_FORMS = (
+    "gs1-databar",
+    "gs1-databar-stacked",
+    "gs1-databar-limited",
+    "gs1-databar-expanded",
+    "gs1-databar-expanded-stacked",
+)
+
+
+def databar_code(rng: np.random.Generator, form: str | None = None) -> tuple[LabelCode, str]:
+    """A GS1 DataBar code of `form` (random when None): a GTIN alone for the fixed-length
+    forms, GTIN with expiry and lot, or lot and serial, for the Expanded ones."""
+    if form is None:
+        form = DATABAR_FORMS[int(rng.integers(len(DATABAR_FORMS)))]
+    # Indicator digit 0 or 1: DataBar Limited carries no other.
+    gtin = f"{rng.integers(0, 2)}695{rng.integers(10**8, 10**9)}"
+    gtin += check_digit(gtin)
+    if form == "gs1-databar-expanded":
+        expiry = f"{rng.integers(26, 31)}{rng.integers(1, 13):02d}{rng.integers(1, 29):02d}"
+        hri = f"(01){gtin}(17){expiry}(10)L{rng.integers(1000, 99999)}"
+    elif form == "gs1-databar-expanded-stacked":
+        serial = "".join(rng.choice(list("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"), 6))
+        hri = f"(01){gtin}(10)L{rng.integers(1000, 99999)}(21){serial}"
+    else:
+        hri = f"(01){gtin}"
+    return LabelCode(_element_string(hri), True, form), hri
+
+
 def symbol_image(code: LabelCode, source: str, module_px: int) -> np.ndarray:
     """A grayscale image of one symbol with its quiet zone, `module_px` pixels per module."""
     fmt = zxingcpp.BarcodeFormat
@@ -121,8 +151,15 @@ def symbol_image(code: LabelCode, source: str, module_px: int) -> np.ndarray:
         "gs1-qrcode": fmt.QRCode,
         "ean13": fmt.EAN13,
         "itf14": fmt.ITF,
+        "gs1-databar": fmt.DataBarOmni,
+        "gs1-databar-stacked": fmt.DataBarStkOmni,
+        "gs1-databar-limited": fmt.DataBarLtd,
+        "gs1-databar-expanded": fmt.DataBarExp,
+        "gs1-databar-expanded-stacked": fmt.DataBarExpStk,
     }
-    barcode = zxingcpp.create_barcode(source, formats[code.symbology], gs1=code.gs1)
+    # DataBar is GS1 by definition: its writer takes the bracketed element string as it is.
+    gs1_mode = code.gs1 and not code.symbology.startswith("gs1-databar")
+    barcode = zxingcpp.create_barcode(source, formats[code.symbology], gs1=gs1_mode)
     image = np.array(barcode.to_image(scale=module_px), dtype=np.uint8)
     if code.symbology in ("gs1-128", "code128", "ean13", "itf14"):
         height = max(image.shape[0], 40 * module_px)
@@ -144,7 +181,7 @@ def draw_label(
 ) -> np.ndarray:
     """An A6-like label (white, black text lines) carrying the symbols, top to bottom."""
     symbols = [symbol_image(code, source, module_px) for code, source in codes]
-    width = max(900, max(s.shape[1] for s in symbols) + 80)
+    width = max([900, *(s.shape[1] + 80 for s in symbols)])
     height = 220 + sum(s.shape[0] + 30 for s in symbols)
     label = np.full((height, width), 255, np.uint8)
     for line in range(4):
@@ -177,6 +214,46 @@ def barcode_free(rng: np.random.Generator) -> np.ndarray:
         x = 450 + stripe * 22
         cv2.line(page, (x, 850), (x + 120, 1050), 0, 8)
     return page
+
+
+TEXTURES = ("wood", "fabric", "corrugated", "gravel")
+
+
+def textured_background(rng: np.random.Generator, kind: str | None = None) -> np.ndarray:
+    """A barcode-free photo of a surface: wood grain, woven fabric, corrugated board or gravel.
+
+    Each has strong, often coherent texture (grain lines, threads, flutes) that a barcode
+    region finder must not take for bars.
+    """
+    if kind is None:
+        kind = TEXTURES[int(rng.integers(len(TEXTURES)))]
+    height, width = int(rng.integers(900, 1300)), int(rng.integers(1100, 1600))
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    theta = float(rng.uniform(0, math.pi))
+    along = xs * math.cos(theta) + ys * math.sin(theta)
+    across = -xs * math.sin(theta) + ys * math.cos(theta)
+    smooth = cv2.GaussianBlur(rng.normal(0, 1, (height, width)).astype(np.float32), (0, 0), 25)
+    noise = np.asarray(smooth / max(float(np.abs(smooth).max()), 1e-6), np.float32)
+    if kind == "wood":
+        # Grain: lines of irregular spacing, bent by a slow warp, with knots of darker wood.
+        period = float(rng.uniform(9, 22))
+        phase = across / period + 6.0 * noise + 0.3 * np.sin(along / 90.0)
+        image = 150 + 45 * np.sin(2 * math.pi * phase) ** 3 + 30 * noise
+    elif kind == "fabric":
+        period = float(rng.uniform(5, 10))
+        warp = np.sin(2 * math.pi * along / period)
+        weft = np.sin(2 * math.pi * across / period)
+        image = 140 + 35 * warp * weft + 25 * np.sign(warp) * 0.5 + 20 * noise
+    elif kind == "corrugated":
+        # Flutes of board seen through its liner: one period, soft shading.
+        period = float(rng.uniform(12, 30))
+        image = 165 + 40 * np.sin(2 * math.pi * across / period) + 25 * noise
+    else:
+        stones = rng.uniform(0, 255, (height // 8 + 1, width // 8 + 1)).astype(np.float32)
+        image = cv2.resize(stones, (width, height), interpolation=cv2.INTER_CUBIC)
+        image = 0.6 * cv2.GaussianBlur(image, (0, 0), 2.0) + 50 + 30 * noise
+    image = image + rng.normal(0, 6, image.shape)
+    return np.asarray(np.clip(image, 0, 255), np.uint8)
 
 
 def degrade(
@@ -282,11 +359,15 @@ def label_set(count: int, seed: int, *, harsh: bool = False) -> list[dict[str, o
     Each item: {"name", "image" (ndarray), "degradation", "codes": [LabelCode, ...]}.
     """
     rng = np.random.default_rng(seed)
+    # DataBar symbols and textured surfaces come from a stream of their own, so the labels of
+    # a seed keep their other codes.
+    extra = np.random.default_rng([seed, 1])
     items: list[dict[str, object]] = []
     for index in range(count):
         kind = DEGRADATIONS[index % len(DEGRADATIONS)]
         if index % 12 == 11:
-            image, _ = degrade(barcode_free(rng), "clean", rng)
+            page = textured_background(extra) if (index // 12) % 2 else barcode_free(rng)
+            image, _ = degrade(page, "clean", rng)
             items.append(
                 {
                     "name": f"label_{index:04d}",
@@ -297,6 +378,8 @@ def label_set(count: int, seed: int, *, harsh: bool = False) -> list[dict[str, o
             )
             continue
         codes = random_codes(rng)
+        if index % 4 == 1:  # a DataBar symbol on every fourth label
+            codes.append(databar_code(extra))
         module_px = 2 if kind == "low_res" else int(rng.integers(3, 5))
         image = draw_label(codes, rng, module_px)
         if harsh:
@@ -328,6 +411,7 @@ _FAMILY = {
     "qrcode": "qrcode",
     "ean13": "ean13",
     "itf14": "itf",
+    **{form: "databar" for form in DATABAR_FORMS},
 }
 
 

@@ -10,7 +10,8 @@ is trustworthy by construction:
   (`gateway.gs1.decode`); one that fails is kept only when two views of the unprocessed image
   produced it (a real misprinted label that the rules must report), never when only a
   sharpened or deconvolved view did;
-* a linear read (Code 128, EAN-13, ITF-14) that only processed views or ZBar produced needs
+* GS1 DataBar (every form) carries GS1 data only and goes through the engine like GS1-128;
+* a linear read (Code 128, EAN-13, ITF-14, DataBar) that only processed views or ZBar produced needs
   two views that agree, because a single check character is weak against the edges that
   sharpening and deconvolution invent. QR Code and DataMatrix carry Reed-Solomon error
   correction and need no second view;
@@ -40,12 +41,19 @@ class Kind:
 
     name: str  # "gs1-128", "code128", "gs1-datamatrix", ...
     gs1: bool
-    family: str  # "code128", "datamatrix", "qrcode", "ean13", "itf"
+    family: str  # "code128", "datamatrix", "qrcode", "ean13", "itf", "databar"
     error_corrected: bool  # Reed-Solomon protected (QR Code, DataMatrix)
 
 
-def classify(symbology_id: str | None, family: str, text: str) -> Kind | None:
-    """The product symbology of a read from its AIM identifier, or None if not one we read."""
+def classify(
+    symbology_id: str | None, family: str, text: str, form: str | None = None
+) -> Kind | None:
+    """The product symbology of a read from its AIM identifier, or None if not one we read.
+
+    `form` names the GS1 DataBar form (`gs1-databar`, `gs1-databar-stacked`,
+    `gs1-databar-limited`, `gs1-databar-expanded`, `gs1-databar-expanded-stacked`): all of
+    them share the identifier ]e0.
+    """
     sid = symbology_id or ""
     if family == "code128":
         gs1 = sid == "]C1"
@@ -60,6 +68,9 @@ def classify(symbology_id: str | None, family: str, text: str) -> Kind | None:
         return Kind("ean13", False, family, False)
     if family == "itf":
         return Kind("itf14", False, family, False)
+    if family == "databar":
+        # DataBar carries GS1 data only; its check characters are no Reed-Solomon code.
+        return Kind(form or "gs1-databar", True, family, False) if sid == "]e0" else None
     return None
 
 

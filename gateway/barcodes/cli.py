@@ -12,15 +12,25 @@ from typing import Any
 
 import click
 
-from gateway.barcodes.limits import MAX_PDF_PAGES, MAX_RENDER_PIXELS, PDF_RENDER_DPI
+from gateway.barcodes.limits import (
+    MAX_PDF_PAGES,
+    MAX_RENDER_PIXELS,
+    PDF_RENDER_DPI,
+    READ_BUDGET_S,
+)
 from gateway.errors import CorruptDocument, DocumentTooLarge, GatewayError
 
 
-def decode_path(path: str, annotate_dir: str | None = None) -> dict[str, Any]:
-    """The JSON record of one file: its codes, or an error; never raises on file content."""
+def decode_path(
+    path: str, annotate_dir: str | None = None, budget_s: float | None = READ_BUDGET_S
+) -> dict[str, Any]:
+    """The JSON record of one file: its codes, or an error; never raises on file content.
+
+    `budget_s` is the reading time of each image or page (None: no limit).
+    """
     import numpy as np
 
-    from gateway.barcodes import annotate, load_image, read
+    from gateway.barcodes import annotate, load_image, read_labels
 
     record: dict[str, Any] = {"path": path, "codes": []}
     try:
@@ -29,7 +39,9 @@ def decode_path(path: str, annotate_dir: str | None = None) -> dict[str, Any]:
             _render_pdf(data) if data.startswith(b"%PDF-") else load_image(data)
         )
         for number, page in enumerate(pages, start=1):
-            symbols = read(page)
+            result = read_labels(page, budget_s=budget_s)
+            symbols = result.symbols
+            on_page = {"page": number} if len(pages) > 1 else {}
             for symbol in symbols:
                 code: dict[str, Any] = {
                     "text": symbol.text,
@@ -37,10 +49,31 @@ def decode_path(path: str, annotate_dir: str | None = None) -> dict[str, Any]:
                     "symbology": symbol.symbology,
                     "symbology_id": symbol.symbology_id,
                     "quad": [list(point) for point in symbol.quad],
+                    **on_page,
                 }
-                if len(pages) > 1:
-                    code["page"] = number
+                if (bracketed := symbol.bracketed()) is not None:
+                    code["bracketed"] = bracketed
                 record["codes"].append(code)
+            for conflict in result.conflicts:
+                record.setdefault("conflicts", []).append(
+                    {
+                        "symbology": conflict.symbology,
+                        "texts": list(conflict.texts),
+                        "quad": [list(point) for point in conflict.quad],
+                        **on_page,
+                    }
+                )
+            for region in result.unread:
+                record.setdefault("unread", []).append(
+                    {
+                        "kind": region.kind,
+                        "reason": region.reason,
+                        "quad": [list(point) for point in region.quad],
+                        **on_page,
+                    }
+                )
+            if (retake := result.retake()) is not None:
+                record.setdefault("retake", []).append({"code": retake, **on_page})
             if annotate_dir is not None:
                 suffix = f"-p{number}" if len(pages) > 1 else ""
                 target = Path(annotate_dir) / f"{Path(path).stem}{suffix}.annotated.png"
@@ -78,7 +111,7 @@ def _render_pdf(data: bytes) -> list[Any]:
         document.close()
 
 
-def _decode_star(args: tuple[str, str | None]) -> dict[str, Any]:
+def _decode_star(args: tuple[str, str | None, float | None]) -> dict[str, Any]:
     return decode_path(*args)
 
 
@@ -91,9 +124,9 @@ def _one_thread() -> None:
 
 
 def _records(
-    paths: tuple[str, ...], jobs: int, annotate_dir: str | None
+    paths: tuple[str, ...], jobs: int, annotate_dir: str | None, budget_s: float | None = None
 ) -> Iterator[dict[str, Any]]:
-    work = [(path, annotate_dir) for path in paths]
+    work = [(path, annotate_dir, budget_s) for path in paths]
     if jobs <= 1 or len(paths) <= 1:
         yield from map(_decode_star, work)
         return
@@ -123,14 +156,22 @@ def _records(
     show_default="CPU count",
     help="Processes reading files in parallel.",
 )
-def decode(paths: tuple[str, ...], annotate_dir: str | None, jobs: int) -> None:
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=0.0),
+    default=READ_BUDGET_S,
+    show_default=True,
+    help="Seconds spent reading one image or page before escalation stops; 0: no limit.",
+)
+def decode(paths: tuple[str, ...], annotate_dir: str | None, jobs: int, budget: float) -> None:
     """Print the barcodes on label photos, scans and PDFs: one JSON line per file.
 
-    Each line is {"path", "codes": [{"text", "gs1", "symbology", "symbology_id", "quad"}]},
-    plus "error" when the file could not be read. GS1 text is the element string without
-    symbology identifier and leading FNC1, with GS (U+001D) between fields.
+    Each line is {"path", "codes": [{"text", "gs1", "symbology", "symbology_id", "quad",
+    "bracketed"}]}, plus "conflicts", "unread" and "retake" when there are any, and "error"
+    when the file could not be read. GS1 text is the element string without symbology
+    identifier and leading FNC1, with GS (U+001D) between fields.
     """
     if annotate_dir is not None:
         Path(annotate_dir).mkdir(parents=True, exist_ok=True)
-    for record in _records(paths, jobs, annotate_dir):
+    for record in _records(paths, jobs, annotate_dir, budget or None):
         click.echo(json.dumps(record, ensure_ascii=False))

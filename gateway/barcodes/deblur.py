@@ -120,18 +120,23 @@ def wiener(image: np.ndarray, psf: np.ndarray, nsr: float = _NOISE_TO_SIGNAL) ->
     """Wiener deconvolution of an 8-bit image by `psf`; returns an 8-bit image."""
     height, width = image.shape[:2]
     pad = psf.shape[0] * 2
-    padded = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REFLECT)
-    rows, cols = padded.shape
+    # Padded to sizes the FFT factors well: a side with a large prime factor costs up to ten
+    # times as much as the next friendly size. OpenCV's single-precision DFT, as well.
+    rows = cv2.getOptimalDFTSize(height + 2 * pad)
+    cols = cv2.getOptimalDFTSize(width + 2 * pad)
+    padded = cv2.copyMakeBorder(
+        image, pad, rows - height - pad, pad, cols - width - pad, cv2.BORDER_REFLECT
+    ).astype(np.float32)
     kernel = np.zeros((rows, cols), np.float32)
     size = psf.shape[0]
     kernel[:size, :size] = psf
     kernel = np.roll(kernel, (-(size // 2), -(size // 2)), axis=(0, 1))
-    spectrum = np.fft.rfft2(padded.astype(np.float32))
-    transfer = np.fft.rfft2(kernel)
-    restored = np.fft.irfft2(
-        spectrum * np.conj(transfer) / (np.abs(transfer) ** 2 + nsr), s=(rows, cols)
-    )
-    cropped = restored[pad : pad + height, pad : pad + width]
+    spectrum = cv2.dft(padded, flags=cv2.DFT_COMPLEX_OUTPUT)
+    transfer = cv2.dft(kernel, flags=cv2.DFT_COMPLEX_OUTPUT)
+    power = transfer[..., 0] ** 2 + transfer[..., 1] ** 2 + nsr
+    restored = cv2.mulSpectrums(spectrum, transfer, 0, conjB=True) / power[..., None]
+    spatial = cv2.idft(restored, flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
+    cropped = spatial[pad : pad + height, pad : pad + width]
     return np.asarray(np.clip(cropped, 0, 255).astype(np.uint8))
 
 

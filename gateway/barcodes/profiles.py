@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 # The blur across the bars is not known, so it is estimated per region: the profile is
@@ -90,6 +91,34 @@ def bimodality(profile: np.ndarray) -> float:
     return float(between.max() / variance)
 
 
+def bands_agree(bands: list[np.ndarray], minimum: float = 0.5) -> bool:
+    """True when the outer bands cross the same bars, as in every one-row linear symbol.
+
+    Rows of a stacked symbol (DataBar Stacked, DataBar Expanded Stacked) carry different
+    bars; blur of any kind blurs every band alike, so it leaves the agreement of a one-row
+    symbol's bands intact. Compared piecewise with a small shift, for perspective.
+    """
+    if len(bands) < 2:
+        return True
+    first, last = bands[0] - bands[0].mean(), bands[-1] - bands[-1].mean()
+    scores = []
+    for piece in np.array_split(np.arange(first.size), 4):
+        if piece.size < 16:
+            continue
+        a, b = first[piece], last[piece]
+        lag_limit = max(2, piece.size // 20)
+        best = -1.0
+        for lag in range(-lag_limit, lag_limit + 1):
+            x = a[max(0, lag) : a.size + min(0, lag)]
+            y = b[max(0, -lag) : b.size + min(0, -lag)]
+            x, y = x - x.mean(), y - y.mean()
+            denom = float(np.linalg.norm(x) * np.linalg.norm(y))
+            if denom > 0:
+                best = max(best, float(np.dot(x, y)) / denom)
+        scores.append(best)
+    return not scores or float(np.mean(scores)) >= minimum
+
+
 def kernel(kind: str, size: float, scale: float) -> np.ndarray:
     """The 1-D blur kernel `kind` ("box" or "gauss") of `size` original pixels, in view pixels."""
     return _box(size * scale) if kind == "box" else _gauss(size * scale)
@@ -124,7 +153,10 @@ def rank_kernels(bands: list[np.ndarray], scale: float) -> Ranking:
     length = bands[0].size
     longest = max(max(_BOX_LENGTHS) + _REFINE["box"], 6 * (max(_GAUSS_SIGMAS) + 0.1))
     pad = int(longest * scale) * 3 + 3
-    padded = [np.pad(band.astype(np.float64), pad, mode="edge") for band in bands]
+    # Padded on the right up to a length the FFT factors well (a length with a large prime
+    # factor costs several times as much).
+    extra = cv2.getOptimalDFTSize(length + 2 * pad) - (length + 2 * pad)
+    padded = [np.pad(band.astype(np.float64), (pad, pad + extra), mode="edge") for band in bands]
     total = padded[0].size
     spectra = [np.fft.rfft(line) for line in padded]
     reference = len(bands) // 2

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -27,14 +28,35 @@ import zxingcpp
 
 from gateway.barcodes import _zbar, accept, code128fit, profiles
 from gateway.barcodes.deblur import defocus_views, estimate_motion, motion_views
+from gateway.barcodes.limits import READ_BUDGET_S
 from gateway.barcodes.regions import Region, find_regions, is_squarish
-from gateway.barcodes.symbol import Symbol
+from gateway.barcodes.symbol import Conflict, LabelRead, Quad, Symbol, UnreadRegion
 
 _F = zxingcpp.BarcodeFormat
-_FORMATS = zxingcpp.BarcodeFormats([_F.Code128, _F.DataMatrix, _F.QRCode, _F.EAN13, _F.ITF])
-_LINEAR = zxingcpp.BarcodeFormats([_F.Code128, _F.EAN13, _F.ITF])
+# `DataBar` is the whole family: Omnidirectional, Stacked (Omnidirectional), Limited,
+# Expanded and Expanded Stacked.
+_FORMATS = zxingcpp.BarcodeFormats(
+    [_F.Code128, _F.DataMatrix, _F.QRCode, _F.EAN13, _F.ITF, _F.DataBar]
+)
+_LINEAR = zxingcpp.BarcodeFormats([_F.Code128, _F.EAN13, _F.ITF, _F.DataBar])
 _MATRIX = zxingcpp.BarcodeFormats([_F.DataMatrix, _F.QRCode])
-_FAMILY_BY_AIM = {"C": "code128", "d": "datamatrix", "Q": "qrcode", "E": "ean13", "I": "itf"}
+_FAMILY_BY_AIM = {
+    "C": "code128",
+    "d": "datamatrix",
+    "Q": "qrcode",
+    "E": "ean13",
+    "I": "itf",
+    "e": "databar",
+}
+# The DataBar form zxing-cpp reports, as the product names it (all share the identifier ]e0).
+_DATABAR_FORMS = {
+    _F.DataBarOmni: "gs1-databar",
+    _F.DataBarStk: "gs1-databar-stacked",
+    _F.DataBarStkOmni: "gs1-databar-stacked",
+    _F.DataBarLtd: "gs1-databar-limited",
+    _F.DataBarExp: "gs1-databar-expanded",
+    _F.DataBarExpStk: "gs1-databar-expanded-stacked",
+}
 _GS1 = zxingcpp.ContentType.GS1
 _GS1_DM = ("]d2", "]d5")  # FNC1 first, without or with ECI
 _ZBAR_AIM = {"code128": ("]C0", "]C1"), "ean13": ("]E0", "]E0"), "itf": ("]I0", "]I0")}
@@ -43,6 +65,10 @@ _MAX_ESCALATED_REGIONS = 8  # bounds the work on cluttered images (tables, text,
 _MAX_ESCALATION_STEPS = 40
 _TARGET_LINEAR_WIDTH = 1000.0  # px across the bars after rescaling a linear region
 _TARGET_MATRIX_SIDE = 260.0  # px of a matrix region after rescaling
+# Longest side of a matrix crop deconvolved for motion: a larger one is scaled down (and the
+# motion length with it). 25 deconvolutions of a whole-photo "region" cost seconds.
+_MAX_DECONVOLVED_SIDE = 320.0
+_MAX_MATRIX_VIEW_SIDE = 640.0  # longest side of any other view of a matrix region, px
 _FIT_KERNELS = 2  # best-ranked blur kernels a Code 128 model fit is tried with
 _RESTORED_KERNELS = 4  # best-ranked blur kernels the bands are deconvolved by
 _IDENTITY = np.array([[1, 0, 0], [0, 1, 0]], np.float32)
@@ -66,6 +92,7 @@ class _Read:
     quad: np.ndarray  # 4x2 float32, original pixels
     view: str
     trusted: bool
+    form: str | None = None  # the DataBar form, which the identifier ]e0 does not tell
 
 
 @dataclass(slots=True)
@@ -79,14 +106,27 @@ class _Cluster:
         return self.reads[0]
 
 
-def read(image: np.ndarray) -> list[Symbol]:
+def read(image: np.ndarray, *, budget_s: float | None = READ_BUDGET_S) -> list[Symbol]:
     """Every symbol on `image` (grayscale or BGR uint8), one `Symbol` per physical symbol.
 
-    Never raises on image content: an image with no readable symbol gives [].
+    Never raises on image content: an image with no readable symbol gives []. Symbols whose
+    reads conflict are left out (see `read_labels`, which reports them).
     """
+    return read_labels(image, budget_s=budget_s).symbols
+
+
+def read_labels(image: np.ndarray, *, budget_s: float | None = READ_BUDGET_S) -> LabelRead:
+    """The symbols on `image`, the conflicting reads and the candidate regions left unread.
+
+    `budget_s` bounds the time spent on the photo: once it has passed, escalation stops
+    (the step under way finishes) and the regions not yet read are reported in `unread` with
+    the reason "time budget". None means no time limit (the step budget still holds).
+    """
+    start = time.perf_counter()
+    deadline = math.inf if budget_s is None else start + budget_s
     gray = _to_gray(image)
     if gray.size == 0 or min(gray.shape[:2]) < 8:
-        return []
+        return LabelRead([], [], [], 0.0, False)
     original = _View("original", gray, _IDENTITY, True)
     clusters: list[_Cluster] = []
     _add(clusters, _zxing(original, _FORMATS, whole=True))
@@ -95,7 +135,8 @@ def read(image: np.ndarray) -> list[Symbol]:
     regions = find_regions(gray)
     pending = [region for region in regions if not _covered(region, accepted)]
     # Round robin over the regions: every region gets its cheap views before any region gets
-    # the deblurring banks, so the step budget goes where reads are likeliest.
+    # the deblurring banks, so the step budget goes where reads are likeliest. When the cheap
+    # reads explain every region, nothing escalates.
     motion = functools.cache(lambda: estimate_motion(gray))  # once per photo, on first use
     active = [
         (
@@ -104,15 +145,26 @@ def read(image: np.ndarray) -> list[Symbol]:
         )
         for region in pending[:_MAX_ESCALATED_REGIONS]
     ]
+    reasons = {id(region): "region limit" for region in pending[_MAX_ESCALATED_REGIONS:]}
     budget = _MAX_ESCALATION_STEPS
-    while active and budget > 0:
+    out_of_time = False
+    while active:
+        if budget <= 0 or time.perf_counter() >= deadline:
+            out_of_time = budget > 0
+            for region, _ in active:
+                reasons[id(region)] = "time budget" if out_of_time else "step budget"
+            break
         still: list[tuple[Region, Iterator[list[_Read]]]] = []
         for region, steps in active:
-            if budget <= 0 or _covered(region, accepted):
+            if _covered(region, accepted):
+                continue
+            if budget <= 0 or time.perf_counter() >= deadline:
+                still.append((region, steps))  # reported as left unread above
                 continue
             reads = next(steps, None)
             budget -= 1
             if reads is None:
+                reasons[id(region)] = "not decoded"
                 continue
             still.append((region, steps))
             if reads:
@@ -121,7 +173,19 @@ def read(image: np.ndarray) -> list[Symbol]:
         active = still
     linear_regions = [region for region in regions if region.linear]
     symbols = [_to_symbol(cluster, linear_regions) for cluster in accepted]
-    return accept.consistent(symbols, [_trusted(c) for c in accepted])
+    symbols = accept.consistent(symbols, [_trusted(c) for c in accepted])
+    unread = [
+        UnreadRegion(_quad(region.corners()), "linear" if region.linear else "matrix", reason)
+        for region in pending
+        if (reason := reasons.get(id(region))) is not None and not _covered(region, accepted)
+    ]
+    conflicts = _conflicts(clusters, linear_regions)
+    elapsed_ms = (time.perf_counter() - start) * 1000
+    return LabelRead(symbols, conflicts, unread, round(elapsed_ms, 1), out_of_time)
+
+
+def _quad(points: np.ndarray) -> Quad:
+    return tuple((round(float(x), 1), round(float(y), 1)) for x, y in points)
 
 
 def _to_gray(image: np.ndarray) -> np.ndarray:
@@ -189,7 +253,8 @@ def _zxing(view: _View, formats: zxingcpp.BarcodeFormats, *, whole: bool = False
             # (]d8 with FNC1 first); GS1 names one identifier for GS1 DataMatrix, ]d2.
             sid = "]d2"
         quad = _map(_corners(result), view.to_source)
-        reads.append(_Read(result.text, sid, family, quad, view.name, view.trusted))
+        form = _DATABAR_FORMS.get(result.format) if family == "databar" else None
+        reads.append(_Read(result.text, sid, family, quad, view.name, view.trusted, form))
     return reads
 
 
@@ -259,6 +324,10 @@ def _linear_steps(gray: np.ndarray, region: Region) -> Iterator[list[_Read]]:
         ]
     # Last, for Code 128 blurred past what deconvolution restores: a model fitted to the
     # raw bands with the best kernels (the middle band first; the others only if it reads).
+    # Not where the bands cross different bars: rows of a stacked symbol (DataBar), never
+    # a Code 128, and the fit would spend its time on them for nothing.
+    if not profiles.bands_agree(bands):
+        return
     middle = len(bands) // 2
     for kind, size, _ in ranking.kernels[:_FIT_KERNELS]:
         taps = profiles.kernel(kind, size, scale)
@@ -293,25 +362,26 @@ def _profile_reads(
     decoder may give for a short drawn image) is placed over the whole symbol."""
     extent_left, top, extent_right, bottom = box
     image = profiles.draw(profile)
-    spans: list[tuple[str, str | None, str, float, float]] = []
+    spans: list[tuple[str, str | None, str, str | None, float, float]] = []
     for result in _zx_results(image, _LINEAR):
         sid = result.symbology_identifier or None
         family = _family(sid)
         if family is not None:
             xs = _corners(result)[:, 0]
-            spans.append((result.text, sid, family, float(xs.min()), float(xs.max())))
+            form = _DATABAR_FORMS.get(result.format) if family == "databar" else None
+            spans.append((result.text, sid, family, form, float(xs.min()), float(xs.max())))
     for found in _zbar.read(image):
         xs = np.array([x for x, _ in found.points] or [0.0], np.float32)
         sid = _ZBAR_AIM[found.family][found.gs1]
-        spans.append((found.text, sid, found.family, float(xs.min()), float(xs.max())))
+        spans.append((found.text, sid, found.family, None, float(xs.min()), float(xs.max())))
     reads = []
-    for text, sid, family, left, right in spans:
+    for text, sid, family, form, left, right in spans:
         left, right = left - profiles.PAD, right - profiles.PAD
         if right - left < 0.25 * (extent_right - extent_left):
             left, right = extent_left, extent_right
         corners = np.array([[left, top], [right, top], [right, bottom], [left, bottom]], np.float32)
         quad = _map(corners, crop.to_source)
-        reads.append(_Read(text, sid, family, quad, name, False))
+        reads.append(_Read(text, sid, family, quad, name, False, form))
     return reads
 
 
@@ -321,6 +391,9 @@ def _matrix_steps(
     """Reads from views of a matrix region, cheapest and safest first."""
     width, height = region.size
     scale = float(np.clip(_TARGET_MATRIX_SIDE / max(min(width, height), 1.0), 1.0, 3.0))
+    # A region the size of the photo (gravel, a woven sack) is looked at scaled down: a symbol
+    # that large keeps modules of several pixels, and every view costs with the area.
+    scale = min(scale, _MAX_MATRIX_VIEW_SIDE / _warped_side(region))
     # Squarish regions are cut as found (the decoders handle any rotation); a rectangular
     # DataMatrix is turned upright so the cut follows its long side.
     rotation = 0.0 if is_squarish(region) else region.angle
@@ -335,16 +408,30 @@ def _matrix_steps(
     for name, image in defocus_views(crop.image, scale=scale):
         yield _zxing(_derive(crop, name, image), _MATRIX)
     # Motion is undone at the photo's own scale, where the estimate's length holds.
-    native = _warp(gray, region, rotation, 1.0)
+    # A large region is scaled down first (the motion length with it): the deconvolutions
+    # cost with the area, and a symbol that large keeps enough pixels per module.
+    shrink = min(1.0, _MAX_DECONVOLVED_SIDE / _warped_side(region))
+    native = _warp(gray, region, rotation, shrink)
     if native is not None:
-        for name, image in motion_views(native.image, motion()):
+        length, direction = motion()
+        for name, image in motion_views(native.image, (length * shrink, direction)):
             yield _zxing(_derive(native, name, image), _MATRIX)
     yield _zxing(_derive(crop, "binarized", _binarize(crop.image)), _MATRIX)
 
 
+def _margin(region: Region) -> float:
+    width, height = region.size
+    return 0.25 * max(min(width, height), 24.0) + 12.0
+
+
+def _warped_side(region: Region) -> float:
+    """The longest side of a matrix region's crop at scale 1, margins included."""
+    return max(region.size) + 2 * _margin(region)
+
+
 def _warp(gray: np.ndarray, region: Region, rotation: float, scale: float) -> _View | None:
     width, height = region.size
-    margin = 0.25 * max(min(width, height), 24.0) + 12.0
+    margin = _margin(region)
     out_w = round((width + 2 * margin) * scale)
     out_h = round((height + 2 * margin) * scale)
     if region.linear:
@@ -393,9 +480,13 @@ def _extent(quad: np.ndarray) -> float:
     return float(max(spans.max(), 1.0))
 
 
-def _same_place(a: np.ndarray, b: np.ndarray) -> bool:
+def _same_place(a: np.ndarray, b: np.ndarray, reach: float = 0.6) -> bool:
     distance = float(np.linalg.norm(_center(a) - _center(b)))
-    return distance < 0.6 * max(_extent(a), _extent(b))
+    return distance < reach * max(_extent(a), _extent(b))
+
+
+# A stacked DataBar is read row by row: the reads of one symbol may lie a few rows apart.
+_REACH = {"databar": 1.5}
 
 
 def _add(clusters: list[_Cluster], reads: list[_Read]) -> None:
@@ -405,7 +496,10 @@ def _add(clusters: list[_Cluster], reads: list[_Read]) -> None:
             if (
                 first.text == item.text
                 and first.family == item.family
-                and _same_place(first.quad, item.quad)
+                and (
+                    _same_place(first.quad, item.quad, _REACH.get(item.family, 0.6))
+                    or _mirrored_twin(cluster, item)
+                )
             ):
                 cluster.reads.append(item)
                 break
@@ -413,9 +507,20 @@ def _add(clusters: list[_Cluster], reads: list[_Read]) -> None:
             clusters.append(_Cluster([item]))
 
 
+def _mirrored_twin(cluster: _Cluster, item: _Read) -> bool:
+    """True when `item` repeats a DataBar read of the cluster from the same view.
+
+    zxing-cpp can report a stacked DataBar twice from one image, the second time at the
+    mirrored position; a label does not print one DataBar twice.
+    """
+    return item.family == "databar" and any(
+        other.view == item.view and other.form == item.form for other in cluster.reads
+    )
+
+
 def _kind(cluster: _Cluster) -> accept.Kind | None:
     first = cluster.first
-    return accept.classify(first.symbology_id, first.family, first.text)
+    return accept.classify(first.symbology_id, first.family, first.text, first.form)
 
 
 def _trusted(cluster: _Cluster) -> bool:
@@ -433,10 +538,20 @@ def _acceptable(cluster: _Cluster) -> bool:
 
 
 def _accepted(clusters: list[_Cluster]) -> list[_Cluster]:
+    return _sorted_out(clusters)[0]
+
+
+def _sorted_out(clusters: list[_Cluster]) -> tuple[list[_Cluster], list[list[_Cluster]]]:
+    """The clusters that can be reported, and the groups of acceptable clusters of one
+    symbology that read different texts at one place (each group a conflict, none of its
+    clusters reported)."""
     candidates = [cluster for cluster in clusters if _acceptable(cluster)]
     # A processed view that reads other text where the unprocessed image read a symbol has
-    # misread it; two processed views that disagree at one place cannot both be right.
+    # misread it; two processed views that disagree at one place cannot both be right, and
+    # neither can two reads of the unprocessed image that disagree (a damaged or overprinted
+    # symbol decodes two ways): such a pair is a conflict, and a second photo settles it.
     kept: list[_Cluster] = []
+    conflicts: list[list[_Cluster]] = []
     for cluster in candidates:
         rivals = [
             other
@@ -445,9 +560,31 @@ def _accepted(clusters: list[_Cluster]) -> list[_Cluster]:
             and other.first.text != cluster.first.text
             and _overlap(cluster.first.quad, other.first.quad)
         ]
-        if _trusted(cluster) or not rivals:
+        same = [other for other in rivals if other.first.family == cluster.first.family]
+        if _trusted(cluster):
+            # Beats processed views; ties with another read of the unprocessed image.
+            group = [cluster, *(other for other in same if _trusted(other))]
+        elif any(_trusted(other) for other in rivals):
+            continue  # a processed view misread what the unprocessed image read
+        else:
+            group = [cluster, *same]
+        if not rivals or (_trusted(cluster) and len(group) == 1):
             kept.append(cluster)
-    return kept
+        elif len(group) > 1 and not any(cluster in known for known in conflicts):
+            conflicts.append(group)
+    return kept, conflicts
+
+
+def _conflicts(clusters: list[_Cluster], linear_regions: list[Region]) -> list[Conflict]:
+    found = []
+    for group in _sorted_out(clusters)[1]:
+        kinds = [_kind(cluster) for cluster in group]
+        texts = tuple(dict.fromkeys(cluster.first.text for cluster in group))
+        if len(texts) < 2 or kinds[0] is None:
+            continue
+        symbol = _to_symbol(group[0], linear_regions)
+        found.append(Conflict(kinds[0].name, texts, symbol.quad))
+    return found
 
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
@@ -477,6 +614,17 @@ def _cos_fit(region: Region) -> float:
     # Axis-aligned extent of a rotated symbol is at least its length times |cos| or |sin|.
     theta = math.radians(region.angle)
     return max(abs(math.cos(theta)), abs(math.sin(theta)))
+
+
+_LINEAR_FAMILIES = ("code128", "ean13", "itf", "databar")
+
+
+def _on_region(quad: np.ndarray, regions: list[Region]) -> bool:
+    cx, cy = (float(v) for v in _center(quad))
+    return any(
+        cv2.pointPolygonTest(region.corners().reshape(-1, 1, 2), (cx, cy), False) >= 0
+        for region in regions
+    )
 
 
 def _span_bars(quad: np.ndarray, regions: list[Region]) -> np.ndarray:
@@ -510,12 +658,15 @@ def _span_bars(quad: np.ndarray, regions: list[Region]) -> np.ndarray:
 def _to_symbol(cluster: _Cluster, linear_regions: list[Region]) -> Symbol:
     kind = _kind(cluster)
     assert kind is not None
-    # Prefer the quad of a read of the unprocessed image: views add interpolation error.
-    best = next((item for item in cluster.reads if item.trusted), cluster.first)
+    # Prefer the quad of a read of the unprocessed image (views add interpolation error),
+    # and for a linear symbol one that lies on bars.
+    trusted = [item for item in cluster.reads if item.trusted] or [cluster.first]
+    on_bars = [item for item in trusted if _on_region(item.quad, linear_regions)]
+    best = (on_bars or trusted)[0] if kind.family in _LINEAR_FAMILIES else trusted[0]
     quad_array = best.quad
-    if kind.family in ("code128", "ean13", "itf"):
+    if kind.family in _LINEAR_FAMILIES:
         quad_array = _span_bars(quad_array, linear_regions)
-    quad = tuple((round(float(x), 1), round(float(y), 1)) for x, y in quad_array)
+    quad = _quad(quad_array)
     return Symbol(
         text=cluster.first.text,
         gs1=kind.gs1,

@@ -32,6 +32,13 @@ _MAX_RECTANGLE_ASPECT = 9.0
 _MIN_FINDER_DARK = 0.8  # share of an edge line of the symbol that is dark, for a solid edge
 _MIN_RUN_SPREAD = 0.25  # bars and spaces of a symbol vary in width; hatching does not
 _MIN_BAR_HEIGHT = 20.0  # px in the image: shorter "bars" are strokes of a line of text
+# Bars run straight along their height: inside a symbol the image changes along the bars far
+# less than across them (blur of any direction keeps it so). Text has strokes both ways.
+_MAX_ALONG_CHANGE = 0.3  # sum |d/d along| over sum |d/d across|, middle of the bars
+# A region as short as a line of text has few rows, in which the strokes of the letters
+# across weigh more; no symbol measured that short changed along its bars by over 0.05.
+_SHORT_BARS = 32.0  # px
+_MAX_ALONG_CHANGE_SHORT = 0.1
 _NEAR_GAP = 1.2  # bar heights between pieces of one symbol that are always joined
 _FAR_GAP = 3.5  # bar heights up to which a union of pieces is tried as well
 
@@ -68,11 +75,15 @@ def find_regions(gray: np.ndarray, limit: int = 12) -> list[Region]:
     jyy = cv2.blur(gy * gy, (5, 5))
     jxy = cv2.blur(gx * gy, (5, 5))
     energy = jxx + jyy
-    coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy**2) / (energy + 1e-3)
-    direction = 0.5 * np.degrees(np.arctan2(2 * jxy, jxx - jyy))  # (-90, 90]
+    difference, twice_xy = jxx - jyy, 2 * jxy
+    coherence = cv2.magnitude(difference, twice_xy) / (energy + 1e-3)
+    # Gradient direction over 180 degrees, shifted to [0, 180) from -90: half the tensor's
+    # phase (OpenCV's phase and magnitude cost a fraction of numpy's arctan2 and sqrt).
+    direction = 0.5 * cv2.phase(difference, twice_xy, angleInDegrees=True) + 90.0
+    direction[direction >= 180.0] -= 180.0
 
     # Strong texture, thresholded by Otsu on this image: robust to exposure and contrast.
-    magnitude = np.sqrt(energy)
+    magnitude = cv2.sqrt(energy)
     scaled = np.clip(magnitude * (255.0 / max(float(magnitude.max()), 1.0)), 0, 255)
     otsu, _ = cv2.threshold(scaled.astype(np.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     strong = scaled > max(0.7 * otsu, 12.0)
@@ -168,6 +179,9 @@ def _has_bars(gray: np.ndarray, region: Region) -> bool:
         return False
     if _run_spread(upper + lower) < _MIN_RUN_SPREAD:
         return False  # evenly spaced stripes: hazard-label hatching, a grille, a ruled pattern
+    limit = _MAX_ALONG_CHANGE_SHORT if along < _SHORT_BARS else _MAX_ALONG_CHANGE
+    if _along_change(strip) > limit:
+        return False  # a word or a line of text: its letters have strokes across, too
     # Compared piecewise: perspective scales the bars near the top and bottom differently, so
     # one shift cannot align whole scan lines, but a local one aligns each quarter.
     pieces = np.array_split(np.arange(length), 4)
@@ -177,6 +191,25 @@ def _has_bars(gray: np.ndarray, region: Region) -> bool:
         if piece.size >= 16
     ]
     return bool(scores) and float(np.mean(scores)) >= _MIN_BAND_SIMILARITY
+
+
+def _along_change(strip: np.ndarray) -> float:
+    """How much the middle rows of an upright strip change along the bars, relative to across.
+
+    Lightly smoothed first, so that sensor noise (which changes both ways alike) weighs less
+    than the strokes of letters.
+    """
+    rows = strip.shape[0]
+    middle = strip[round(0.2 * rows) : round(0.8 * rows)] if rows >= 8 else strip
+    if middle.shape[0] < 2 or middle.shape[1] < 2:
+        return 0.0
+    smooth = cv2.GaussianBlur(middle, (0, 0), 1.0)
+    across = float(np.abs(np.diff(smooth, axis=1)).sum())
+    along = float(np.abs(np.diff(smooth, axis=0)).sum())
+    # Per pixel pair: a strip has (rows - 1) x cols vertical and rows x (cols - 1) horizontal.
+    along /= max(middle.shape[0] - 1, 1) * middle.shape[1]
+    across /= middle.shape[0] * max(middle.shape[1] - 1, 1)
+    return float(along / max(across, 1e-6))
 
 
 def _upright(
@@ -241,11 +274,14 @@ def _linear_regions(
     join = max(7, round(long_side / 75)) | 1  # wider than the widest space between bars
     found: list[Region] = []
     # A pixel lies between the centres of bins `lower` and `lower + 1` and belongs to both.
-    lower = (np.floor((direction + 90.0) / step).astype(np.int32) % _BINS).astype(np.uint8)
+    # `direction` is in [0, 180), measured from -90 degrees.
+    lower = np.minimum(direction * (1.0 / step), _BINS - 1).astype(np.uint8)
     lower[~coherent] = 255
     for index in range(_BINS):
         center = -90.0 + step * index
-        raw = ((lower == index) | (lower == (index - 1) % _BINS)).astype(np.uint8) * 255
+        table = np.zeros(256, np.uint8)
+        table[[index, (index - 1) % _BINS]] = 255
+        raw = cv2.LUT(lower, table)
         if cv2.countNonZero(raw) < 50:
             continue
         mask = cv2.morphologyEx(raw, cv2.MORPH_CLOSE, _line_kernel(join, center))
@@ -260,11 +296,30 @@ def _linear_regions(
             if region is not None:
                 found.append(region)
     found.sort(key=lambda region: region.score, reverse=True)
+    # Overlapping bins find a symbol twice: keep the best one. Textured surfaces give hundreds
+    # of candidates, so the test against every kept region is one array operation.
     kept: list[Region] = []
-    for region in found:  # overlapping bins find a symbol twice: keep the best one
-        if not any(_inside(region.center, other) for other in kept):
-            kept.append(region)
+    frames = np.zeros((len(found), 6), np.float64)  # centre, axis, half sizes of kept regions
+    for region in found:
+        if kept and _inside_any(region.center, frames[: len(kept)]):
+            continue
+        theta = math.radians(region.angle)
+        frames[len(kept)] = (
+            *region.center,
+            math.cos(theta),
+            math.sin(theta),
+            region.size[0] / 2,
+            region.size[1] / 2,
+        )
+        kept.append(region)
     return kept
+
+
+def _inside_any(point: tuple[float, float], frames: np.ndarray) -> bool:
+    dx, dy = point[0] - frames[:, 0], point[1] - frames[:, 1]
+    along = np.abs(dx * frames[:, 2] + dy * frames[:, 3])
+    across = np.abs(-dx * frames[:, 3] + dy * frames[:, 2])
+    return bool(np.any((along <= frames[:, 4]) & (across <= frames[:, 5])))
 
 
 def _line_kernel(length: int, angle: float) -> np.ndarray:
@@ -356,11 +411,6 @@ def _has_finder(gray: np.ndarray, region: Region) -> bool:
     right = float(box[:, -depth:].max(axis=1).mean())
     solid = [share >= _MIN_FINDER_DARK for share in (top, right, bottom, left)]
     return any(solid[i] and solid[(i + 1) % 4] for i in range(4))
-
-
-def _inside(point: tuple[float, float], region: Region) -> bool:
-    corners = region.corners().reshape(-1, 1, 2)
-    return cv2.pointPolygonTest(corners, (float(point[0]), float(point[1])), False) >= 0
 
 
 def _scaled(region: Region, scale: float) -> Region:

@@ -99,7 +99,7 @@ def test_reader_reads_code128_under_motion_blur_of_four_modules() -> None:
     page = _page(symbol_image(UNIT, UNIT_HRI, 3))
     # 12 px at 15 degrees: 3.9 modules across the bars, past what deconvolution restores.
     photo = _photo(page, motion_psf(12.0, 15.0), np.random.default_rng(1))
-    assert [symbol.text for symbol in read(photo)] == [UNIT.text]
+    assert [symbol.text for symbol in read(photo, budget_s=None)] == [UNIT.text]
 
 
 @pytest.mark.parametrize(("length", "angle"), [(8.0, 70.0), (10.0, 20.0)])
@@ -108,4 +108,4 @@ def test_reader_reads_datamatrix_under_estimated_motion_blur(length: float, angl
     rng = np.random.default_rng(4)
     label = draw_label([(code, UNIT_HRI)], rng, 3)
     photo = _photo(label, motion_psf(length, angle), rng)
-    assert code.text in [symbol.text for symbol in read(photo)]
+    assert code.text in [symbol.text for symbol in read(photo, budget_s=None)]

@@ -62,3 +62,23 @@ def test_decode_with_two_jobs_keeps_argument_order(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in result.output.splitlines()]
     assert [line["path"] for line in lines] == paths
     assert [{code["text"] for code in line["codes"]} for line in lines] == expected
+
+
+def test_decode_gives_bracketed_gs1_and_a_retake_case(tmp_path: Path) -> None:
+    from samples.labels import LabelCode, barcode_free
+
+    unit = LabelCode("0106950123456786" + "10LOT1\x1d21SN9", True, "gs1-128")
+    label_path, page_path = tmp_path / "label.png", tmp_path / "page.png"
+    hri = "(01)06950123456786(10)LOT1(21)SN9"
+    cv2.imwrite(str(label_path), draw_label([(unit, hri)], np.random.default_rng(1), 3))
+    cv2.imwrite(str(page_path), barcode_free(np.random.default_rng(1)))
+    result = CliRunner().invoke(
+        decode, [str(label_path), str(page_path), "--jobs", "1", "--budget", "0"]
+    )
+    assert result.exit_code == 0, result.output
+    label, page = (json.loads(line) for line in result.output.splitlines())
+    (code,) = label["codes"]
+    assert code["bracketed"] == hri
+    assert "retake" not in label
+    assert page["codes"] == []
+    assert page["retake"] == [{"code": "no_barcode"}]

@@ -70,7 +70,7 @@ def test_generated_set_has_no_wrong_reads_and_high_recall(
         assert isinstance(image, np.ndarray)
         assert isinstance(codes, list)
         expected = {code.text for code in codes}
-        texts = _texts(read(image))
+        texts = _texts(read(image, budget_s=None))
         wrong += [(item["degradation"], text) for text in texts if text not in expected]
         required += len(codes)
         found += len(expected & set(texts))

@@ -1,0 +1,107 @@
+"""GS1 DataBar in its five forms, short ITF, textured surfaces and text lines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import zxingcpp
+
+from gateway.barcodes import read
+from gateway.barcodes.profiles import band_profiles, bands_agree
+from gateway.barcodes.regions import find_regions
+from samples.labels import (
+    DATABAR_FORMS,
+    TEXTURES,
+    LabelCode,
+    databar_code,
+    degrade,
+    draw_label,
+    random_codes,
+    symbol_image,
+    textured_background,
+)
+
+GS = "\x1d"
+
+
+@pytest.mark.parametrize("form", DATABAR_FORMS)
+def test_each_databar_form_reads_as_gs1_with_its_form(form: str) -> None:
+    rng = np.random.default_rng(31)
+    code, source = databar_code(rng, form)
+    label = draw_label([(code, source)], rng, module_px=3)
+    (symbol,) = read(label, budget_s=None)
+    assert symbol.text == code.text
+    assert symbol.symbology == form
+    assert symbol.symbology_id == "]e0"
+    assert symbol.gs1
+    assert symbol.bracketed() == source
+    # Linear quads span the bars: the box covers the symbol, not a scan line.
+    ys = [y for _, y in symbol.quad]
+    assert max(ys) - min(ys) > 20
+
+
+def test_databar_expanded_keeps_group_separator_and_reads_after_degradation() -> None:
+    rng = np.random.default_rng(8)
+    code, source = databar_code(rng, "gs1-databar-expanded-stacked")
+    assert GS in code.text
+    label = draw_label([(code, source)], rng, module_px=3)
+    for kind in ("rotation_small", "perspective", "noise", "rotation_90_180"):
+        photo, _ = degrade(label, kind, rng)
+        assert [s.text for s in read(photo, budget_s=None)] == [code.text], kind
+
+
+def test_databar_with_invalid_element_string_is_refused_like_gs1_128() -> None:
+    # (17) with month 13: the engine refuses it; one read of one view is no misprint evidence.
+    bad = LabelCode("0106950123456786" + "17261310", True, "gs1-databar-expanded")
+    label = draw_label([(bad, "(01)06950123456786(17)261310")], np.random.default_rng(2), 3)
+    assert read(label, budget_s=None) == []
+
+
+def test_short_itf_is_refused() -> None:
+    # A valid Interleaved 2 of 5 of 12 digits (with a correct mod-10 digit): a partial scan
+    # of an ITF-14 decodes as such a number, so only ITF-14 is read.
+    barcode = zxingcpp.create_barcode("695012345672", zxingcpp.BarcodeFormat.ITF)
+    image = np.pad(np.array(barcode.to_image(scale=4), np.uint8), 60, constant_values=255)
+    image = np.repeat(image, 2, axis=0)
+    assert [r.text for r in zxingcpp.read_barcodes(image)] == ["695012345672"]
+    assert read(image, budget_s=None) == []
+
+
+@pytest.mark.parametrize("kind", TEXTURES)
+def test_textured_surfaces_give_nothing(kind: str) -> None:
+    for seed in range(3):
+        surface = textured_background(np.random.default_rng(seed), kind)
+        assert read(surface, budget_s=None) == []
+
+
+def test_text_lines_are_not_bar_regions() -> None:
+    # Four lines of capitals stacked (the top 200 px of a drawn label): a column of them looks
+    # like horizontal bars to the gradient structure, but letters change along the "bars" too.
+    rng = np.random.default_rng(3)
+    label = draw_label(random_codes(rng), rng, 3)
+    regions = find_regions(label)
+    assert any(region.linear and region.center[1] > 200 for region in regions)  # the symbol
+    assert [r for r in regions if r.linear and r.center[1] < 200] == []
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 6, 9])
+def test_single_text_lines_are_not_bar_regions(seed: int) -> None:
+    # One line of capitals, about 20 px tall, as short as the shortest bars a region may
+    # have: its few rows weigh the strokes across more, so the limit is tighter there.
+    rng = np.random.default_rng(seed)
+    label = draw_label(random_codes(rng), rng, 3)
+    for photo in (label, degrade(label, "noise", np.random.default_rng(seed))[0]):
+        assert [r for r in find_regions(photo) if r.linear and r.center[1] < 200] == []
+
+
+def test_rows_of_a_stacked_databar_do_not_agree_but_one_row_symbols_do() -> None:
+    rng = np.random.default_rng(4)
+    stacked, source = databar_code(rng, "gs1-databar-expanded-stacked")
+    image = symbol_image(stacked, source, 3)
+    rows = np.flatnonzero(image.min(axis=1) < 128)
+    assert not bands_agree(band_profiles(image, float(rows[0]), float(rows[-1])))
+    one_row = symbol_image(
+        LabelCode("00069501234500000017", True, "gs1-128"), "(00)069501234500000017", 3
+    )
+    rows = np.flatnonzero(one_row.min(axis=1) < 128)
+    assert bands_agree(band_profiles(one_row, float(rows[0]), float(rows[-1])))
