@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from gateway.barcodes.limits import MAX_IMAGE_PIXELS, MAX_TIFF_FRAMES
-from gateway.barcodes.symbol import Symbol
+from gateway.barcodes.symbol import LabelRead, Symbol
 from gateway.errors import (
     CorruptDocument,
     DocumentTooLarge,
@@ -113,11 +113,14 @@ def _to_gray(frame: Image.Image) -> np.ndarray:
 FAST_PATH_PIXELS = 4_000_000
 
 
-def read_photo(data: bytes) -> tuple[np.ndarray, list[Symbol], float]:
-    """(frame read, symbols, scale from frame pixels to photo pixels) of one photo.
+def read_photo(
+    data: bytes, *, budget_s: float | None = None
+) -> tuple[np.ndarray, LabelRead, float]:
+    """(frame read, what was read, scale from frame pixels to photo pixels) of one photo.
 
-    The symbols' quads are in the frame's pixels; multiply by the scale for the photo's.
-    Every frame of a multi-frame TIFF is read (quads per frame); the first frame is returned.
+    Quads are in the frame's pixels; multiply by the scale for the photo's. Every frame of a
+    multi-frame TIFF is read (quads per frame); the first frame is returned. `budget_s`
+    bounds the reading time of each frame (None: no limit, for documents).
 
     Raises:
         UnsupportedDocument, DocumentTooLarge, CorruptDocument, ResourceLimitExceeded: as
@@ -125,7 +128,7 @@ def read_photo(data: bytes) -> tuple[np.ndarray, list[Symbol], float]:
     """
     import cv2
 
-    from gateway.barcodes.reader import read
+    from gateway.barcodes.reader import read_labels
 
     try:
         if data.startswith(b"\xff\xd8\xff"):
@@ -135,20 +138,25 @@ def read_photo(data: bytes) -> tuple[np.ndarray, list[Symbol], float]:
                 # libjpeg scales while decoding (DCT scaling): a quarter of the pixels
                 small = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_2)
                 if small is not None:
-                    symbols = list(read(small))
-                    if symbols:
-                        return small, symbols, width / small.shape[1]
+                    result = read_labels(small, budget_s=budget_s)
+                    if result.symbols and not result.conflicts:
+                        return small, result, width / small.shape[1]
         frames = load_image(data)
-        symbols = []
-        for frame in frames:
-            symbols.extend(read(frame))
+        reads = [read_labels(frame, budget_s=budget_s) for frame in frames]
     except MemoryError as exc:
         msg = "Reading the image ran out of memory; send a smaller photo (at most 12 MP)."
         raise ResourceLimitExceeded(msg) from exc
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         msg = f"Failed to read the image: {library_message(exc)}."
         raise CorruptDocument(msg) from exc
-    return frames[0], symbols, 1.0
+    merged = LabelRead(
+        symbols=[s for r in reads for s in r.symbols],
+        conflicts=[c for r in reads for c in r.conflicts],
+        unread=[u for r in reads for u in r.unread],
+        elapsed_ms=sum(r.elapsed_ms for r in reads),
+        out_of_time=any(r.out_of_time for r in reads),
+    )
+    return frames[0], merged, 1.0
 
 
 def read_file(data: bytes) -> list[Symbol]:

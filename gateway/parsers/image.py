@@ -19,7 +19,15 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-from gateway.domain import CodeOccurrence, Document, Extraction, ExtractionMethod, SourceRef
+from gateway.domain import (
+    CodeOccurrence,
+    Document,
+    Extraction,
+    ExtractionMethod,
+    ExtractionProblem,
+    Severity,
+    SourceRef,
+)
 from gateway.errors import CorruptDocument, DocumentTooLarge
 from gateway.parsers.limits import Limits, library_message
 
@@ -103,11 +111,55 @@ def read_image(data: bytes, document: Document, limits: Limits) -> Extraction:
     from gateway.parsers import finish
 
     _open_checked(data, limits).close()
-    _, symbols, scale = read_photo(data)
-    if symbols or limits.max_ocr_pages < 1:
-        codes = symbol_occurrences(symbols, document.id, scale=scale)
-        return finish(document, {}, [], [], method="image", pages=1, loose_codes=codes)
+    budget = limits.label_read_seconds or None
+    _, result, scale = read_photo(data, budget_s=budget)
+    if result.symbols or result.conflicts or limits.max_ocr_pages < 1:
+        codes = symbol_occurrences(result.symbols, document.id, scale=scale)
+        problems = _read_problems(result, document.id, scale)
+        return finish(document, {}, [], problems, method="image", pages=1, loose_codes=codes)
     return read_scanned_image(data, document, limits)
+
+
+def _read_problems(result: Any, document_id: str, scale: float) -> list[ExtractionProblem]:
+    """What the label reader could not settle: never silently left out of the answer."""
+    problems: list[ExtractionProblem] = []
+    for conflict in result.conflicts:
+        texts = " / ".join(repr(t) for t in conflict.texts)
+        problems.append(
+            ExtractionProblem(
+                kind=CONFLICTING_READS,
+                message=(
+                    f"One {conflict.symbology} symbol reads two ways ({texts}); neither is taken. "
+                    f"Take a second photo of it, straight on and in focus."
+                ),
+                source=SourceRef(document_id, page=1, bbox=_box(conflict.quad, scale)),
+                severity=Severity.WARN,
+            )
+        )
+    if result.unread:
+        why = sorted({u.reason for u in result.unread})
+        problems.append(
+            ExtractionProblem(
+                kind=REGIONS_UNREAD,
+                message=(
+                    f"{len(result.unread)} barcode-like area(s) of the photo could not be read "
+                    f"({', '.join(why)}); if a label is there, take a closer photo of it."
+                ),
+                source=SourceRef(document_id, page=1),
+                severity=Severity.INFO,
+            )
+        )
+    return problems
+
+
+CONFLICTING_READS = "conflicting_reads"
+REGIONS_UNREAD = "regions_unread"
+
+
+def _box(quad: Any, scale: float) -> tuple[float, float, float, float]:
+    xs = [x * scale for x, _ in quad]
+    ys = [y * scale for _, y in quad]
+    return (min(xs), min(ys), max(xs), max(ys))
 
 
 def read_scanned_image(data: bytes, document: Document, limits: Limits) -> Extraction:

@@ -36,6 +36,9 @@ class Limits:
     max_render_pixels: int = 16_000_000  # one rendered page bitmap (A2 at 200 dpi)
     max_image_pixels: int = 40_000_000
     max_ocr_pages: int = 50
+    # the label reader's time per photo, in seconds; 0: no limit (documents are read
+    # completely, within the sandbox's wall-clock limit; the scanner endpoint sets one)
+    label_read_seconds: float = 0.0
     # the sandbox child
     memory_bytes: int = 1536 * 1024 * 1024  # address space: OCR model + label reader map ~1.1 GiB
     cpu_seconds: int = 120
