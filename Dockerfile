@@ -8,9 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     GATEWAY_DATA_DIR=/data \
     OMP_NUM_THREADS=1
 
-# libzbar0: the second barcode reader (pyzbar loads the system library).
+# libzbar0: the second barcode reader (pyzbar loads the system library); Pango and a CJK
+# font: the PDF report (WeasyPrint).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libzbar0 \
+       libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei fonts-symbola \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

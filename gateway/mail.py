@@ -9,6 +9,7 @@ report id + recipient, so a message sent again after a crash is recognisably the
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import ipaddress
@@ -27,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 
 from sqlalchemy.orm import Session
 
+from gateway.api.schemas import clean_text
 from gateway.config import Settings
 from gateway.errors import InputError
 from gateway.storage.codec import report_from_data
@@ -121,18 +123,54 @@ def build_report_email(
     recipient: str,
     sender: str,
     base_url: str,
+    link_secret: str = "",
+    link_seconds: int = 14 * 86400,
+    now: float | None = None,
 ) -> EmailMessage:
-    """The report-ready email: summary in the body (text + HTML), report as HTML and XLSX."""
-    from gateway.api.formats import email_parts, render
+    """The report-ready email a client can act on.
+
+    Body (text + HTML, `language` first, then the other one): reference, verdict, a signed
+    link that opens this one report without an API key until it expires (when `link_secret`
+    is given), the counts, every blocker and warning with its place and fix. Attachments,
+    named by the reference: the report as PDF, Excel and HTML.
+    """
+    from gateway.api.formats import render
+    from gateway.api.links import ReportLink, sign_link
+    from gateway.api.shipments import report_stem
+    from gateway.reports.email_report import EmailLink, render_email
 
     report = report_from_data(report_row.body)
-    _subject, text, html = email_parts(report, language)
+    stem = report_stem(shipment)
+    attachments: list[tuple[str, str, str, bytes]] = []
+    for fmt, maintype, subtype in (
+        ("pdf", "application", "pdf"),
+        ("xlsx", "application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ("html", "text", "html"),
+    ):
+        attachments.append((f"{stem}.{fmt}", maintype, subtype, render(report, fmt, language)))
+    link = None
+    if link_secret:
+        expires = int(time.time() if now is None else now) + link_seconds
+        token = sign_link(
+            link_secret,
+            ReportLink(shipment.tenant_id, shipment.id, report_row.id, language, expires),
+        )
+        link = EmailLink(
+            url=f"{base_url.rstrip('/')}/r/{token}",
+            expires=dt.datetime.fromtimestamp(expires, dt.UTC),
+        )
+    _subject, text, html = render_email(
+        report,
+        language,
+        reference=clean_text(shipment.reference),
+        link=link,
+        attachments=[name for name, *_ in attachments],
+    )
     reference = clean_header_text(shipment.reference, 60)
     # Fixed template: the subject never carries anything else from uploaded content.
     label = "电池出口校验" if language == "zh" else "Battery export check"
-    verdict = clean_header_text(str(report.verdict), 10)
+    verdict = clean_header_text(str(report.verdict), 10).upper()
     subject = f"{label}: {verdict}" + (f" ({reference})" if reference else "")
-    link = f"{base_url.rstrip('/')}/shipments/{shipment.id}"
     message = EmailMessage(policy=policy.SMTP)
     message["Subject"] = subject
     message["From"] = sender
@@ -140,19 +178,11 @@ def build_report_email(
     message["Date"] = formatdate(localtime=False)
     domain = sender.rpartition("@")[2] or "localhost"
     message["Message-ID"] = message_id(report_row.id, recipient, clean_header_text(domain, 100))
-    message.set_content(f"{text}\n{link}\n")
+    message.set_content(text)
     if html:
         message.add_alternative(html, subtype="html")
-    stem = f"report-{shipment.id[:12]}"
-    message.add_attachment(
-        render(report, "html", language), maintype="text", subtype="html", filename=f"{stem}.html"
-    )
-    message.add_attachment(
-        render(report, "xlsx", language),
-        maintype="application",
-        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        filename=f"{stem}.xlsx",
-    )
+    for name, maintype, subtype, data in attachments:
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return message
 
 
@@ -255,6 +285,8 @@ def deliver(services: Services, session: Session, message: OutboxMessage) -> str
         recipient=message.recipient,
         sender=services.settings.mail_from,
         base_url=services.settings.base_url,
+        link_secret=services.secret_key,
+        link_seconds=services.options.report_link_seconds,
     )
     services.mailer.send(email)
     return str(email["Message-ID"])

@@ -52,6 +52,7 @@ class ServiceOptions:
     mail_retry_hours: int = 72  # GATEWAY_MAIL_RETRY_HOURS: give up delivering after this
     session_hours: int = 12  # GATEWAY_SESSION_HOURS: web login lifetime
     webhook_allow_private: bool = False  # GATEWAY_WEBHOOK_ALLOW_PRIVATE: http + private hosts
+    report_link_seconds: int = 14 * 86400  # GATEWAY_REPORT_LINK_SECONDS: emailed link lifetime
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceOptions:

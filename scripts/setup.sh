@@ -10,9 +10,11 @@ cd "$(dirname "$0")/.."
 dev=0
 [ "${1:-}" = "--dev" ] && dev=1
 
-# System packages: zbar for the second barcode reader; Chromium for the browser test.
-pkgs=(libzbar0)
-[ "$dev" = 1 ] && pkgs+=(chromium)
+# System packages: zbar for the second barcode reader; Pango, a CJK font and Symbola (the
+# group separator symbol in codes) for the PDF report (WeasyPrint); Chromium for the browser
+# tests and poppler-utils to read PDFs back in tests.
+pkgs=(libzbar0 libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei fonts-symbola)
+[ "$dev" = 1 ] && pkgs+=(chromium poppler-utils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -56,9 +56,9 @@ def build_app(
     auth.init_app(app, svc)
     errors.init_app(app)
 
-    from gateway.api import codes, health, openapi, pages, shipments
+    from gateway.api import codes, health, links, openapi, pages, shipments
 
-    for blueprint in (shipments.bp, codes.bp, health.bp, openapi.bp, pages.bp):
+    for blueprint in (shipments.bp, codes.bp, health.bp, openapi.bp, pages.bp, links.bp):
         app.register_blueprint(blueprint)
 
     @app.before_request

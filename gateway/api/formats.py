@@ -8,13 +8,14 @@ MEDIA_TYPES = {
     "json": "application/json",
     "html": "text/html; charset=utf-8",
     "csv": "text/csv; charset=utf-8",
+    "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "annotated": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
 
 def render(report: Report, fmt: str, lang: str = "en") -> bytes:
-    """The report as bytes in `fmt` ("json", "html", "csv", "xlsx")."""
+    """The report as bytes in `fmt` ("json", "html", "csv", "xlsx", "pdf")."""
     from gateway import reports
 
     if fmt == "json":
@@ -25,7 +26,11 @@ def render(report: Report, fmt: str, lang: str = "en") -> bytes:
         return reports.render_csv(report, lang).encode("utf-8")
     if fmt == "xlsx":
         return reports.render_xlsx(report, lang)
-    msg = f"Unknown report format {fmt!r}: expected json, html, csv or xlsx."
+    if fmt == "pdf":
+        from gateway.reports.pdf_report import render_pdf
+
+        return render_pdf(report, lang)
+    msg = f"Unknown report format {fmt!r}: expected json, html, csv, xlsx or pdf."
     raise ValueError(msg)
 
 

@@ -71,7 +71,13 @@ def spec() -> dict[str, Any]:
                                             "items": {"type": "string", "format": "binary"},
                                         },
                                         "reference": {"type": "string", "maxLength": 200},
-                                        "destination": {"type": "string", "pattern": "^[A-Z]{2}$"},
+                                        "destination": {
+                                            "type": "string",
+                                            "maxLength": 200,
+                                            "description": "Country: ISO 3166-1 code (DE, DEU) "
+                                            "or name in English or Chinese (Germany, 德国); "
+                                            "stored as the alpha-2 code.",
+                                        },
                                         "transport_mode": {
                                             "type": "string",
                                             "enum": [
@@ -127,6 +133,15 @@ def spec() -> dict[str, Any]:
                             ("reference", {"type": "string"}),
                             ("created_after", {"type": "string", "format": "date-time"}),
                             ("created_before", {"type": "string", "format": "date-time"}),
+                            ("destination", {"type": "string", "description": "Code or name."}),
+                            (
+                                "q",
+                                {
+                                    "type": "string",
+                                    "description": "Part of the reference, a document's name "
+                                    "or a unit code.",
+                                },
+                            ),
                             ("limit", {"type": "integer", "minimum": 1, "maximum": 200}),
                             ("cursor", {"type": "string"}),
                         )
@@ -143,7 +158,7 @@ def spec() -> dict[str, Any]:
             },
             "/v1/shipments/{shipment_id}/report": {
                 "get": {
-                    "summary": "The report (JSON, HTML, CSV, XLSX or annotated workbook)",
+                    "summary": "The report (JSON, HTML, CSV, XLSX, PDF or annotated workbook)",
                     "parameters": [
                         ID,
                         {
@@ -151,7 +166,7 @@ def spec() -> dict[str, Any]:
                             "in": "query",
                             "schema": {
                                 "type": "string",
-                                "enum": ["json", "html", "csv", "xlsx", "annotated"],
+                                "enum": ["json", "html", "csv", "xlsx", "pdf", "annotated"],
                             },
                         },
                         {

@@ -19,15 +19,33 @@ def clean_text(text: str) -> str:
     ).strip()
 
 
+class CountryField(fields.String):
+    """A country as people write it: `DE`, `deu`, `Germany`, `德国`; loaded as the alpha-2 code.
+
+    One table (`gateway.countries`) for the web form, the API and the documents. A value it
+    does not know is refused with the forms it accepts, never cut to two letters or guessed.
+    """
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        from gateway.countries import normalize_country
+
+        text = super()._deserialize(value, attr, data, **kwargs)
+        text = clean_text(text)
+        code = normalize_country(text) if 0 < len(text) <= 200 else None
+        if code is None:
+            msg = (
+                f"Unknown country {text[:60]!r}: give an ISO 3166-1 code (DE, DEU) or the "
+                "country's name in English or Chinese (Germany, 德国)."
+            )
+            raise ValidationError(msg)
+        return code
+
+
 class ShipmentMetaSchema(Schema):
     """Metadata sent with an upload (form fields, or a JSON `metadata` field)."""
 
     reference = fields.String(load_default="", validate=validate.Length(max=200))
-    destination = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Regexp(r"^[A-Za-z]{2}$", error="Expected an ISO 3166-1 alpha-2 code."),
-    )
+    destination = CountryField(load_default=None, allow_none=True)
     transport_mode = fields.String(
         load_default=None, allow_none=True, validate=validate.OneOf(TRANSPORT_MODES)
     )
@@ -53,8 +71,6 @@ class ShipmentMetaSchema(Schema):
     @post_load
     def _finish(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
         data["reference"] = clean_text(data.get("reference") or "")
-        if data.get("destination"):
-            data["destination"] = data["destination"].upper()
         for address in data["notify"]:
             if any(ch in address for ch in '\r\n,;<>"') or not address.isascii():
                 raise ValidationError({"notify": [f"Address {address!r} is not allowed."]})
@@ -70,6 +86,8 @@ class ListQuerySchema(Schema):
     reference = fields.String(validate=validate.Length(max=200))
     created_after = fields.AwareDateTime(default_timezone=None)
     created_before = fields.AwareDateTime(default_timezone=None)
+    destination = CountryField()
+    q = fields.String(validate=validate.Length(min=1, max=200))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(validate=validate.Length(max=200))
 
@@ -82,8 +100,4 @@ class CodesCheckSchema(Schema):
         required=True,
         validate=validate.Length(min=1),
     )
-    destination = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Regexp(r"^[A-Za-z]{2}$", error="Expected an ISO 3166-1 alpha-2 code."),
-    )
+    destination = CountryField(load_default=None, allow_none=True)

@@ -20,7 +20,7 @@ from gateway.api.intake import XLSX, display_name, sniff
 from gateway.api.schemas import ListQuerySchema, ShipmentMetaSchema
 from gateway.errors import DocumentTooLarge, InputError
 from gateway.storage.codec import report_from_data
-from gateway.storage.models import Shipment, ShipmentStatus
+from gateway.storage.models import ReportRow, Shipment, ShipmentStatus
 from gateway.storage.repo import ShipmentFilter, TenantRepo, aware
 
 log = structlog.get_logger(__name__)
@@ -248,6 +248,8 @@ def list_shipments() -> Response:
             reference=query.get("reference"),
             created_after=query.get("created_after"),
             created_before=query.get("created_before"),
+            destination=query.get("destination"),
+            text=query.get("q"),
         ),
         limit=query["limit"],
         cursor=query.get("cursor"),
@@ -270,9 +272,12 @@ def _wanted_format() -> str:
             raise InputError(msg)
         return fmt
     best = request.accept_mimetypes.best_match(
-        ["application/json", "text/html", "text/csv", XLSX], default="application/json"
+        ["application/json", "text/html", "text/csv", XLSX, "application/pdf"],
+        default="application/json",
     )
-    return {"text/html": "html", "text/csv": "csv", XLSX: "xlsx"}.get(best or "", "json")
+    return {"text/html": "html", "text/csv": "csv", XLSX: "xlsx", "application/pdf": "pdf"}.get(
+        best or "", "json"
+    )
 
 
 def _style_hashes(html: bytes) -> list[str]:
@@ -286,7 +291,7 @@ def _style_hashes(html: bytes) -> list[str]:
 
 @bp.get("/v1/shipments/<shipment_id>/report")
 def get_report(shipment_id: str) -> Response:
-    """The report as JSON, HTML, CSV, XLSX or the annotated workbook."""
+    """The report as JSON, HTML, CSV, XLSX, PDF or the annotated workbook."""
     repo = current_repo()
     shipment = repo.get(shipment_id)
     row = repo.report(shipment_id)
@@ -298,16 +303,21 @@ def get_report(shipment_id: str) -> Response:
             code="report_not_ready",
             details={"status": shipment.status},
         )
-    fmt = _wanted_format()
     lang = request.args.get("lang") or current_principal().language
+    return report_response(repo, shipment, row, _wanted_format(), lang)
+
+
+def report_response(
+    repo: TenantRepo, shipment: Shipment, row: ReportRow, fmt: str, lang: str
+) -> Response:
+    """One stored report rendered in `fmt` and `lang`, with its download name and CSP."""
     if lang not in ("en", "zh"):
         msg = f"Unknown language {lang!r}: expected 'en' or 'zh'."
         raise InputError(msg)
     report = report_from_data(row.body)
-    stem = f"report-{shipment.reference or shipment.id[:12]}"
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem)[:80]
+    stem = report_stem(shipment)
     if fmt == "annotated":
-        workbook = next((d for d in repo.documents(shipment_id) if d.media_type == XLSX), None)
+        workbook = next((d for d in repo.documents(shipment.id) if d.media_type == XLSX), None)
         if workbook is None or workbook.blob_key is None:
             msg = "The shipment has no Excel (.xlsx) document to annotate; download 'xlsx' instead."
             raise ApiError(
@@ -321,7 +331,7 @@ def get_report(shipment_id: str) -> Response:
     else:
         data = render(report, fmt, lang)
         ext = fmt
-    response = Response(data, mimetype=MEDIA_TYPES[fmt])
+    response = Response(data, content_type=MEDIA_TYPES[fmt])  # the charset is in the type
     if fmt == "html":
         styles = " ".join(_style_hashes(data)) or "'none'"
         response.headers["Content-Security-Policy"] = (
@@ -331,6 +341,12 @@ def get_report(shipment_id: str) -> Response:
     if fmt != "json" and (fmt != "html" or request.args.get("download")):
         response.headers["Content-Disposition"] = f'attachment; filename="{stem}.{ext}"'
     return response
+
+
+def report_stem(shipment: Shipment) -> str:
+    """A report's file name without extension: `report-<reference>` (or the id's start)."""
+    stem = f"report-{shipment.reference or shipment.id[:12]}"
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", stem)[:80]
 
 
 @bp.post("/v1/shipments/<shipment_id>/declare")

@@ -12,9 +12,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from gateway.domain import Finding, Report
 from gateway.reports import model
-from gateway.reports.messages import COUNT_KEYS, LANGS, check_lang, t
-
-_MAX_BLOCKING_IN_SUMMARY = 10
+from gateway.reports.messages import COUNT_KEYS, LANGS, check_lang, fact_text, source_text, t
 
 _env = Environment(
     loader=PackageLoader("gateway.reports", "templates"),
@@ -24,6 +22,7 @@ _env = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+_env.globals["utc"] = model.utc_text
 
 
 def _view(report: Report, lang: str) -> dict[str, Any]:
@@ -37,8 +36,8 @@ def _view(report: Report, lang: str) -> dict[str, Any]:
         "lang": lang,
         "t": lambda key: t(key, lang),
         "groups": model.by_severity(report.findings),
-        "blocking": blocking[:_MAX_BLOCKING_IN_SUMMARY],
-        "blocking_more": max(0, len(blocking) - _MAX_BLOCKING_IN_SUMMARY),
+        "blocking": blocking,  # all of them: what blocks is what a broker must fix
+        "blocking_more": 0,
         "message": lambda f: model.message(f, lang),
         "fix": lambda f: model.fix(f, lang),
         "where": where,
@@ -46,22 +45,45 @@ def _view(report: Report, lang: str) -> dict[str, Any]:
         "line_of": model.line_of,
         "places": lambda f: f.evidence.get("places"),
         "lines": model.by_line(report.findings, documents, lang),
+        "source_text": lambda tag: source_text(tag, lang),
+        "fact": lambda key, value: fact_text(key, value, lang),
     }
 
 
-def render_html(report: Report, lang: str = "en") -> str:
-    """The report as HTML; `lang` is shown first, the other language is one click away."""
+def _render(template: str, report: Report, lang: str, *, both: bool, **extra: object) -> str:
     first = check_lang(lang)
     other = next(code for code in LANGS if code != first)
     # The default language comes last so that `:target ~ .default` can hide it.
-    sections = [_view(report, other), _view(report, first)]
-    return _env.get_template("report.html").render(
+    sections = [_view(report, other), _view(report, first)] if both else [_view(report, first)]
+    return _env.get_template(template).render(
         report=report,
         sections=sections,
         default_lang=first,
         count_keys=[k for k in COUNT_KEYS if k in report.counts],
         unverified=report.counts.get("unverified", 0) > 0,
+        **extra,
     )
+
+
+def render_html(report: Report, lang: str = "en") -> str:
+    """The report as HTML; `lang` is shown first, the other language is one click away."""
+    return _render("report.html", report, lang, both=True, for_print=False)
+
+
+def render_print_html(report: Report, lang: str = "en") -> str:
+    """The same page in one language, laid out for paper (A4 landscape, page numbers)."""
+    return _render("report.html", report, lang, both=False, for_print=True)
+
+
+def render_report_sections(report: Report, lang: str = "en") -> str:
+    """The report's sections (both languages, `lang` shown) for a page of the web app, which
+    links `report_css()` instead of the inline style."""
+    return _render("_report_body.html", report, lang, both=True)
+
+
+def report_css() -> str:
+    """The report's style sheet without its page-wide rule, for the web app's pages."""
+    return _env.get_template("_report_style.css").render(for_print=False, embedded=True)
 
 
 def render_summary_html(report: Report, lang: str = "en") -> str:
@@ -73,3 +95,8 @@ def render_summary_html(report: Report, lang: str = "en") -> str:
         count_keys=[k for k in COUNT_KEYS if k in report.counts],
         unverified=report.counts.get("unverified", 0) > 0,
     )
+
+
+def email_html(report: Report, views: list[dict[str, Any]]) -> str:
+    """The HTML body of the report e-mail: one section per language (`email_report` views)."""
+    return _env.get_template("email.html").render(report=report, views=views)

@@ -92,7 +92,74 @@ UI: dict[str, dict[str, str]] = {
         "en": "The gateway checked shipment {shipment}.",
         "zh": "系统已核查货物 {shipment}。",
     },
+    "email_to": {"en": "to {destination}", "zh": "目的国 {destination}"},
+    "email_checked": {"en": "checked {when}", "zh": "核查时间 {when}"},
+    "email_open": {"en": "Open the report", "zh": "打开报告"},
+    "email_open_pdf": {"en": "PDF", "zh": "PDF 版"},
+    "email_valid": {
+        "en": "No sign-in needed; the link opens this report only, until {when}.",
+        "zh": "无需登录；此链接仅可查看本报告，有效期至 {when}。",
+    },
+    "email_more": {
+        "en": "+ {n} more in the attached report",
+        "zh": "另有 {n} 项，详见附件报告",
+    },
+    "email_attached": {
+        "en": "The full report is attached: {names}.",
+        "zh": "完整报告见附件：{names}。",
+    },
+    "email_nothing_blocks": {
+        "en": "Nothing blocks this shipment.",
+        "zh": "本票货物没有阻断问题。",
+    },
+    "email_other_lang": {"en": "English version", "zh": "中文版本"},
 }
+
+# What a finding's source tag rests on, shown beside the tag (docs/rules.md, "Rules").
+SOURCES: dict[str, dict[str, str]] = {
+    "GS1": {"en": "GS1 General Specifications", "zh": "GS1 通用规范"},
+    "GB": {
+        "en": "GB/T 34014, GB/T 45565 battery coding",
+        "zh": "GB/T 34014、GB/T 45565 电池编码标准",
+    },
+    "EUBR": {"en": "EU Battery Regulation 2023/1542", "zh": "欧盟电池法规 2023/1542"},
+    "DG": {
+        "en": "dangerous goods rules (UN, IMDG, IATA)",
+        "zh": "危险品规则（联合国、IMDG、IATA）",
+    },
+    "CN-CUS": {"en": "Chinese customs practice", "zh": "中国海关实务"},
+    "CN-EXP": {"en": "export control, VAT rebate", "zh": "出口管制、出口退税"},
+    "PRACTICE": {"en": "forwarding practice", "zh": "货代操作惯例"},
+    "SEED": {
+        "en": "platform policy announced for 2026-04-01, not yet confirmed",
+        "zh": "平台公布的 2026-04-01 政策，尚未确认",
+    },
+    "ASSUMPTION": {"en": "the gateway's own check", "zh": "本系统自设检查"},
+}
+
+TRANSPORT_MODES: dict[str, dict[str, str]] = {
+    "sea": {"en": "sea", "zh": "海运"},
+    "air": {"en": "air", "zh": "空运"},
+    "road": {"en": "road", "zh": "公路运输"},
+    "rail": {"en": "rail", "zh": "铁路运输"},
+    "multimodal": {"en": "multimodal", "zh": "多式联运"},
+    "post": {"en": "post", "zh": "邮寄"},
+}
+
+
+def source_text(tag: str, lang: str) -> str:
+    """What a source tag stands for, or "" for a tag the report does not know."""
+    entry = SOURCES.get(tag)
+    return (entry.get(lang) or entry["en"]) if entry else ""
+
+
+def fact_text(key: str, value: object, lang: str) -> str:
+    """A shipment fact as the reader's language writes it (transport modes translated)."""
+    text = str(value)
+    if key == "transport_mode" and text in TRANSPORT_MODES:
+        return TRANSPORT_MODES[text][lang if lang in ("en", "zh") else "en"]
+    return text
+
 
 COUNT_KEYS: tuple[str, ...] = (
     "units",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -35,8 +36,14 @@ def documents_by_id(report: Report) -> dict[str, Document]:
     return {d.id: d for d in report.documents}
 
 
+def utc_text(moment: dt.datetime) -> str:
+    """A time as people read it, in UTC and saying so: "2026-11-20 09:30 UTC"."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def describe_ref(ref: SourceRef, documents: Mapping[str, Document], lang: str) -> str:
-    """A location people can find: "packing.xlsx, sheet 'PL' cell C12" / "第 3 页"."""
+    """A location people can find: "packing.xlsx, sheet 'PL', cell C12", "invoice.pdf,
+    page 2, line 14" / "第 3 页 序号 14"."""
     if ref.document_id == "shipment":
         return t("shipment_facts", lang)
     document = documents.get(ref.document_id)
@@ -54,13 +61,18 @@ def describe_ref(ref: SourceRef, documents: Mapping[str, Document], lang: str) -
         if ref.line is not None:
             parts.append(f"序号 {ref.line}")
     else:
-        described = ref.describe()
-        if described != "document":
-            parts.append(described)
-    if ref.bbox is not None:
-        x0, y0, x1, y1 = ref.bbox
-        parts.append(f"[{x0:.0f},{y0:.0f},{x1:.0f},{y1:.0f}]")
-    return f"{name}, {' '.join(parts)}" if parts else name
+        if ref.sheet is not None:
+            parts.append(f"sheet {ref.sheet!r}")
+        if ref.cell is not None:
+            parts.append(f"cell {ref.cell}")
+        elif ref.row is not None:
+            parts.append(f"row {ref.row}")
+        if ref.page is not None:
+            parts.append(f"page {ref.page}")
+        if ref.line is not None:
+            parts.append(f"line {ref.line}")
+    # The box on the page (`ref.bbox`) stays in JSON for tools; people read page and line.
+    return f"{name}, {(' ' if lang == 'zh' else ', ').join(parts)}" if parts else name
 
 
 @dataclass(frozen=True)

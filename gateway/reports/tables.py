@@ -7,16 +7,18 @@ are written as strings, so a code or a model name beginning with "=" stays text.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterator
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from gateway.domain import Report
+from gateway.domain import Finding, Report, SourceRef
 from gateway.reports import model
-from gateway.reports.messages import COUNT_KEYS, check_lang, t
+from gateway.reports.messages import COUNT_KEYS, check_lang, fact_text, t
 
 FINDING_COLUMNS: tuple[str, ...] = (
     "severity",
@@ -42,29 +44,78 @@ FILLS = {
 }
 
 
-def finding_rows(report: Report, lang: str) -> Iterator[list[str]]:
-    """Rows of the findings table, one per finding and place, texts already neutralised."""
+_SEVERITY_RANK = {"block": 0, "warn": 1, "info": 2}
+
+
+def _column_number(cell: str | None) -> int:
+    letters = "".join(ch for ch in (cell or "") if ch.isalpha()).upper()
+    number = 0
+    for ch in letters:
+        number = number * 26 + ord(ch) - 64
+    return number
+
+
+def _number(text: str) -> object:
+    """A printed line number as a number when it is one ("14"), else the text ("3a")."""
+    return int(text) if text.isdigit() and len(text) < 16 else text
+
+
+def ordered_places(report: Report) -> list[tuple[Finding, SourceRef | None]]:
+    """(finding, place) pairs by severity (blocking first), then by place in the documents:
+    document order, page, sheet, row, column; places of the whole shipment first."""
+    position = {d.id: i for i, d in enumerate(report.documents)}
+    pairs = [(f, ref) for f in report.findings for ref in (f.refs or (None,))]
+
+    def key(pair: tuple[Finding, SourceRef | None]) -> tuple[object, ...]:
+        f, ref = pair
+        rank = _SEVERITY_RANK.get(str(f.severity), 3)
+        if ref is None or ref.document_id not in position:
+            return (rank, 0, 0, 0, "", 0, 0, f.code)
+        return (
+            rank,
+            1,
+            position[ref.document_id],
+            ref.page or 0,
+            ref.sheet or "",
+            ref.row or 0,
+            _column_number(ref.cell),
+            f.code,
+        )
+
+    return sorted(pairs, key=key)  # stable: equal places keep the findings' own order
+
+
+def finding_rows(report: Report, lang: str) -> Iterator[tuple[str, list[object]]]:
+    """(severity, cells) of the findings table, one per finding and place, in `ordered_places`
+    order; texts already neutralised, page, row and printed line numbers as numbers."""
     documents = model.documents_by_id(report)
-    for f in report.findings:
-        for ref in f.refs or (None,):
-            document = documents.get(ref.document_id) if ref is not None else None
-            row = [
-                t(f"sev_{f.severity}", lang),
-                f.code,
-                f"{f.rule_id} v{f.rule_version}",
-                model.message(f, lang),
-                model.fix(f, lang),
-                document.filename if document else "",
-                (ref.sheet or "") if ref else "",
-                (ref.cell or "") if ref else "",
-                str(ref.page) if ref and ref.page is not None else "",
-                str(ref.row) if ref and ref.row is not None else "",
-                (ref.line or "") if ref else "",
+    for f, ref in ordered_places(report):
+        document = documents.get(ref.document_id) if ref is not None else None
+        texts = [
+            t(f"sev_{f.severity}", lang),
+            f.code,
+            f"{f.rule_id} v{f.rule_version}",
+            model.message(f, lang),
+            model.fix(f, lang),
+            document.filename if document else "",
+            (ref.sheet or "") if ref else "",
+            (ref.cell or "") if ref else "",
+        ]
+        row: list[object] = [model.neutralize(cell) for cell in texts]
+        row += [
+            ref.page if ref and ref.page is not None else "",
+            ref.row if ref and ref.row is not None else "",
+            _number(model.neutralize(ref.line)) if ref and ref.line else "",
+        ]
+        row += [
+            model.neutralize(cell)
+            for cell in (
                 model.describe_ref(ref, documents, lang) if ref else t("whole_shipment", lang),
                 model.visible(f.code_raw) if f.code_raw else "",
                 f.source,
-            ]
-            yield [model.neutralize(cell) for cell in row]
+            )
+        ]
+        yield str(f.severity), row
 
 
 def render_csv(report: Report, lang: str = "en") -> str:
@@ -73,7 +124,7 @@ def render_csv(report: Report, lang: str = "en") -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([t(c, lang) for c in FINDING_COLUMNS])
-    writer.writerows(finding_rows(report, lang))
+    writer.writerows(row for _severity, row in finding_rows(report, lang))
     return out.getvalue()
 
 
@@ -81,6 +132,9 @@ def _put(ws: Worksheet, row: int, col: int, value: object) -> None:
     cell = ws.cell(row=row, column=col)
     if isinstance(value, int | float) and not isinstance(value, bool):
         cell.value = value
+    elif isinstance(value, dt.datetime):  # Excel has no time zones: UTC, and it says so
+        cell.value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        cell.number_format = 'yyyy-mm-dd hh:mm:ss "UTC"'
     else:
         cell.value = model.neutralize("" if value is None else str(value))
         cell.data_type = "s"  # never a formula, whatever the text looks like
@@ -96,11 +150,15 @@ def render_xlsx(report: Report, lang: str = "en") -> bytes:
     facts: list[tuple[str, object]] = [
         (t("shipment", lang), report.shipment_id),
         (t("verdict", lang), t(f"verdict_{report.verdict}", lang)),
-        (t("generated_at", lang), report.generated_at.isoformat()),
+        (t("generated_at", lang), report.generated_at),
         (t("ruleset", lang), report.ruleset),
         (t("platform", lang), f"{report.platform_source} ({report.platform_contract})"),
     ]
-    facts += [(t(k, lang), v) for k, v in report.shipment.items() if k in _SHIPMENT_KEYS]
+    facts += [
+        (t(k, lang), fact_text(k, v, lang))
+        for k, v in report.shipment.items()
+        if k in _SHIPMENT_KEYS
+    ]
     facts += [(t(f"count_{k}", lang), report.counts[k]) for k in COUNT_KEYS if k in report.counts]
     for r, (label, value) in enumerate(facts, start=1):
         _put(summary, r, 1, label)
@@ -113,14 +171,13 @@ def render_xlsx(report: Report, lang: str = "en") -> bytes:
     for c, name in enumerate(FINDING_COLUMNS, start=1):
         _put(ws, 1, c, t(name, lang))
         ws.cell(row=1, column=c).font = Font(bold=True)
-    severity_of = [str(f.severity) for f in report.findings for _ in (f.refs or (None,))]
-    for r, (row, severity) in enumerate(
-        zip(finding_rows(report, lang), severity_of, strict=True), start=2
-    ):
+    last = 1
+    for last, (severity, row) in enumerate(finding_rows(report, lang), start=2):
         for c, value in enumerate(row, start=1):
-            _put(ws, r, c, value)
-        ws.cell(row=r, column=1).fill = FILLS[severity]
+            _put(ws, last, c, value)
+        ws.cell(row=last, column=1).fill = FILLS[severity]
     ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(FINDING_COLUMNS))}{last}"
     for letter, width in (("D", 60), ("E", 45), ("L", 40), ("M", 40)):
         ws.column_dimensions[letter].width = width
 
@@ -129,7 +186,8 @@ def render_xlsx(report: Report, lang: str = "en") -> bytes:
         _put(units, 1, c, t(name, lang))
     for r, unit in enumerate(report.units, start=2):
         for c, name in enumerate(UNIT_COLUMNS, start=1):
-            _put(units, r, c, unit.get(name) or "")
+            value = unit.get(name) or ""
+            _put(units, r, c, _number(str(value)) if name == "line" else value)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import String, and_, cast, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -213,6 +213,14 @@ class ShipmentFilter:
     reference: str | None = None
     created_after: dt.datetime | None = None
     created_before: dt.datetime | None = None
+    destination: str | None = None  # ISO alpha-2
+    text: str | None = None  # part of the reference, of a document's name or of a unit code
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its own % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def encode_cursor(shipment: Shipment) -> str:
@@ -334,6 +342,26 @@ class TenantRepo:
             query = query.where(Shipment.created_at >= filters.created_after)
         if filters.created_before:
             query = query.where(Shipment.created_at < filters.created_before)
+        if filters.destination:
+            query = query.where(Shipment.destination == filters.destination)
+        if filters.text:
+            pattern = _like(filters.text)
+            named = select(ShipmentDocument.shipment_id).where(
+                ShipmentDocument.tenant_id == self.tenant_id,
+                ShipmentDocument.filename.ilike(pattern, escape="\\"),
+            )
+            # unit codes are searched in the stored report (its units hold key and raw code)
+            coded = select(ReportRow.shipment_id).where(
+                ReportRow.tenant_id == self.tenant_id,
+                cast(ReportRow.body, String).like(pattern, escape="\\"),
+            )
+            query = query.where(
+                or_(
+                    Shipment.reference.ilike(pattern, escape="\\"),
+                    Shipment.id.in_(named),
+                    Shipment.id.in_(coded),
+                )
+            )
         if cursor:
             when, sid = decode_cursor(cursor)
             query = query.where(

@@ -127,3 +127,86 @@ def test_annotation_refuses_non_xlsx_bytes():
     _, report = sample_report("problems_to_germany")
     with pytest.raises(InputError):
         annotate_workbook(b"not a zip", report, document_id="doc-1")
+
+
+def _poppler(tool: str, *args: str) -> str:
+    import shutil
+    import subprocess
+
+    if shutil.which(tool) is None:
+        pytest.fail(f"{tool} (Debian poppler-utils, installed by scripts/setup.sh --dev) is needed")
+    return subprocess.run([tool, *args], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.mark.parametrize(
+    ("lang", "verdict", "heading"),
+    [
+        ("en", "BLOCK - do not submit until fixed", "What blocks this shipment"),
+        ("zh", "阻断 - 修正前请勿申报", "阻断原因"),
+    ],
+)
+def test_pdf_holds_the_report_in_its_language_with_a_cjk_font(tmp_path, lang, verdict, heading):
+    from PIL import Image, ImageChops
+
+    from gateway.reports.pdf_report import render_pdf
+
+    _, report = sample_report("problems_to_germany")
+    pdf = tmp_path / f"report.{lang}.pdf"
+    pdf.write_bytes(render_pdf(report, lang))
+    text = _poppler("pdftotext", "-layout", str(pdf), "-")
+    flat = " ".join(text.split())
+    assert verdict in flat
+    assert heading in flat
+    for finding in report.findings:
+        assert finding.code in flat  # every finding, not a summary of them
+    other = "阻断原因" if lang == "en" else "What blocks this shipment"
+    assert other not in flat  # one language per PDF
+    fonts = _poppler("pdffonts", str(pdf))
+    if lang == "zh":
+        assert "Micro-Hei" in fonts or "CJK" in fonts, fonts
+    _poppler("pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p"))
+    page = Image.open(next(tmp_path.glob("p*.png"))).convert("RGB")
+    assert page.width > page.height  # A4 landscape: the findings table fits across
+    r, g, b = page.split()
+    reds = ImageChops.multiply(
+        ImageChops.multiply(r.point(lambda v: 255 * (v > 150)), g.point(lambda v: 255 * (v < 60))),
+        b.point(lambda v: 255 * (v < 60)),
+    )
+    red = reds.histogram()[255]
+    assert red > 1000  # the BLOCK banner is painted
+
+
+def test_xlsx_findings_are_sorted_filterable_and_numbers_are_numbers():
+    from gateway.storage.codec import report_from_data, report_to_data
+
+    _, report = sample_report("problems_to_germany")
+    shuffled = dataclasses.replace(report, findings=tuple(reversed(report.findings)))
+    stored = report_from_data(report_to_data(shuffled))  # as the service renders it
+    book = load_workbook(io.BytesIO(render_xlsx(stored, "en")))
+    ws = book["Findings"]
+    header = [c.value for c in ws[1]]
+    rows = [dict(zip(header, (c.value for c in row), strict=True)) for row in ws.iter_rows(2)]
+    assert ws.auto_filter.ref == f"A1:N{len(rows) + 1}"
+    ranks = {"block": 0, "warn": 1, "info": 2}
+    keys = [(ranks[r["Severity"]], r["Row"] or 0, r["Cell"] or "") for r in rows]
+    assert [k[:2] for k in keys] == sorted(k[:2] for k in keys)
+    placed = [r for r in rows if r["Row"]]
+    assert placed
+    assert all(isinstance(r["Row"], int) for r in placed)
+    assert all(isinstance(r["Line"], int) for r in placed if r["Line"])
+    summary = {row[0].value: row[1].value for row in book["Summary"].iter_rows()}
+    assert summary["Battery units"] == 5
+    assert summary["Blocking"] == 8
+    assert summary["Checked at"] == report.generated_at.replace(tzinfo=None)
+    units = book["Units"]
+    assert all(isinstance(row[5].value, int) for row in units.iter_rows(2) if row[5].value)
+
+
+def test_the_report_explains_source_tags_and_writes_transport_in_the_readers_language():
+    html = render_html(_hostile_report(), "zh")
+    zh = html[html.index('id="report-zh"') :]
+    en = html[html.index('id="report-en"') : html.index('id="report-zh"')]
+    assert "<td><bdi>海运</bdi></td>" in zh
+    assert "<td><bdi>sea</bdi></td>" in en
+    assert "平台公布的 2026-04-01 政策，尚未确认" in zh  # SEED, where the tag appears
+    assert 'title="Chinese customs practice">CN-CUS</abbr>' in en

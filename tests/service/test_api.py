@@ -151,9 +151,35 @@ def test_an_ordinary_photo_of_several_hundred_kilobytes_is_accepted(
 
 
 @pytest.mark.parametrize(
+    ("written", "code"),
+    [("Germany", "DE"), ("德国", "DE"), ("deu", "DE"), ("Georgia", "GE"), ("ge", "GE")],
+)
+def test_a_destination_is_taken_as_a_code_or_a_country_name(
+    tenant: tuple[str, str], upload: Callable[..., Any], written: str, code: str
+) -> None:
+    _, key = tenant
+    response = upload(key, destination=written)
+    assert response.status_code == 202, response.get_data(as_text=True)
+    assert response.get_json()["destination"] == code
+
+
+def test_an_unknown_destination_names_the_forms_it_accepts(
+    tenant: tuple[str, str], upload: Callable[..., Any]
+) -> None:
+    _, key = tenant
+    response = upload(key, destination="Germanz")
+    assert response.status_code == 422
+    (message,) = response.get_json()["error"]["details"]["destination"]
+    assert "'Germanz'" in message
+    assert "Germany" in message
+    assert "德国" in message
+
+
+@pytest.mark.parametrize(
     ("fields", "field"),
     [
-        ({"destination": "Germany"}, "destination"),
+        ({"destination": "Atlantis"}, "destination"),
+        ({"destination": "XX"}, "destination"),
         ({"transport_mode": "teleport"}, "transport_mode"),
         ({"notify": "not-an-address"}, "notify"),
         ({"notify": "a@example.com\r\nBcc: x@evil.test"}, "notify"),

@@ -153,6 +153,7 @@ def test_a_shipment_runs_on_rq_with_postgresql_smtp_and_the_simulator(
     assert message["To"] == "ops@example.com"
     assert {str(p.get_filename()).rsplit(".", 1)[1] for p in message.iter_attachments()} == {
         "html",
+        "pdf",
         "xlsx",
     }
     # at-least-once delivery of the job: running it again changes nothing

@@ -89,7 +89,8 @@ def test_report_email_has_summary_attachments_and_clean_headers(
     assert "\u202e" not in subject
     assert message["To"] == "ops@example.com"
     names = sorted(str(part.get_filename()) for part in message.iter_attachments())
-    assert [n.rsplit(".", 1)[1] for n in names] == ["html", "xlsx"]
+    assert [n.rsplit(".", 1)[1] for n in names] == ["html", "pdf", "xlsx"]
+    assert all(n.startswith("report-PO-7") for n in names)  # named by the reference
     assert message["Message-ID"].strip().startswith(f"<rpt_{shipment_id}.")
 
 

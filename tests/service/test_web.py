@@ -6,6 +6,7 @@ import base64
 import io
 import re
 from dataclasses import replace
+from typing import Any
 
 import pytest
 import segno
@@ -103,6 +104,181 @@ def test_pages_carry_a_csp_without_unsafe_inline(client: FlaskClient) -> None:
     assert client.get("/upload").status_code == 302  # not signed in
 
 
+def checked_shipment(
+    services: Services,
+    client: FlaskClient,
+    key: str,
+    text: bytes = b"KEY:u1\nBLOCK\n",
+    **fields: str,
+) -> str:
+    """Upload one CSV with the given fields and run its job: the id of a checked shipment."""
+    from gateway.jobs import run_shipment
+
+    shipment_id = str(
+        client.post(
+            "/v1/shipments",
+            data={"documents": (io.BytesIO(text), "m.csv"), **fields},
+            headers=auth(key),
+            content_type="multipart/form-data",
+        ).get_json()["id"]
+    )
+    assert run_shipment(services, shipment_id) == "done"
+    return shipment_id
+
+
+def test_text_reports_name_their_charset_once(
+    services: Services, client: FlaskClient, tenant: tuple[str, str]
+) -> None:
+    _, key = tenant
+    shipment_id = checked_shipment(services, client, key)
+    for fmt, media in (("html", "text/html"), ("csv", "text/csv")):
+        response = client.get(f"/v1/shipments/{shipment_id}/report?format={fmt}", headers=auth(key))
+        assert response.headers["Content-Type"] == f"{media}; charset=utf-8"
+    page = client.get("/login")
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_the_report_downloads_as_pdf_named_by_the_reference(
+    services: Services, client: FlaskClient, tenant: tuple[str, str]
+) -> None:
+    _, key = tenant
+    shipment_id = checked_shipment(services, client, key, reference="PO 77/B")
+    for lang in ("en", "zh"):
+        response = client.get(
+            f"/v1/shipments/{shipment_id}/report?format=pdf&lang={lang}", headers=auth(key)
+        )
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == "application/pdf"
+        assert response.data.startswith(b"%PDF-")
+        assert response.headers["Content-Disposition"] == (
+            'attachment; filename="report-PO_77_B.pdf"'
+        )
+    by_accept = client.get(
+        f"/v1/shipments/{shipment_id}/report", headers={**auth(key), "Accept": "application/pdf"}
+    )
+    assert by_accept.data.startswith(b"%PDF-")
+
+
+def _emailed(services: Services) -> list[Any]:
+    import email
+    from email import policy
+    from pathlib import Path
+
+    folder = Path(services.settings.data_dir) / "outbox"
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=policy.SMTP)
+        for p in sorted(folder.glob("*.eml"))
+    ]
+
+
+def test_the_email_says_what_blocks_and_how_to_fix_it_in_both_languages(
+    services: Services, client: FlaskClient, make_tenant: Any
+) -> None:
+    _, key = make_tenant(services, language="zh")
+    checked_shipment(services, client, key, reference="INV-88", notify="ops@example.com")
+    [message] = _emailed(services)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert text.index("阻断 - 修正前请勿申报") < text.index("BLOCK - do not submit until fixed")
+    for body in (text, html):
+        assert "INV-88" in body
+        assert "FAKE_BLOCK" in body
+        assert "假阻止" in body
+        assert "Blocked by the fake" in body
+    assert "位置" in text
+    assert "Where" in text
+    names = sorted(str(p.get_filename()) for p in message.iter_attachments())
+    assert names == ["report-INV-88.html", "report-INV-88.pdf", "report-INV-88.xlsx"]
+
+
+def _emailed_link(services: Services) -> str:
+    [message] = _emailed(services)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    match = re.search(r"(http://\S+/r/[A-Za-z0-9_.-]+)\s", text)
+    assert match is not None, text
+    return match.group(1).removeprefix(services.settings.base_url)
+
+
+def test_the_emailed_link_opens_that_report_only_without_a_key(
+    services: Services, client: FlaskClient, tenant: tuple[str, str]
+) -> None:
+    _, key = tenant
+    checked_shipment(services, client, key, reference="INV-89", notify="ops@example.com")
+    path = _emailed_link(services)
+    anonymous = services_client(client)
+    page = anonymous.get(path)
+    assert page.status_code == 200
+    assert "Blocked by the fake" in page.get_data(as_text=True)
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    pdf = anonymous.get(f"{path}?format=pdf")
+    assert pdf.data.startswith(b"%PDF-")
+    assert pdf.headers["Content-Disposition"] == 'attachment; filename="report-INV-89.pdf"'
+    assert anonymous.get(f"{path}?format=annotated").status_code == 400
+    assert anonymous.get("/v1/shipments").status_code == 401  # the link grants nothing else
+    altered = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
+    refused = anonymous.get(altered)
+    assert refused.status_code == 404
+    assert "not valid" in refused.get_data(as_text=True)
+
+
+def test_an_expired_link_is_refused_with_what_to_do(
+    services: Services, client: FlaskClient, tenant: tuple[str, str]
+) -> None:
+    from gateway.api.links import ReportLink, read_link, sign_link
+    from gateway.storage.repo import TenantRepo
+
+    tenant_id, key = tenant
+    shipment_id = checked_shipment(services, client, key)
+    with services.sessions() as db:
+        row = TenantRepo(db, tenant_id).report(shipment_id)
+        assert row is not None
+        report_id = row.id
+    link = ReportLink(tenant_id, shipment_id, report_id, "en", expires=2_000_000_000)
+    token = sign_link(services.secret_key, link)
+    assert read_link(services.secret_key, token, now=1_999_999_999) == link
+    assert client.get(f"/r/{token}").status_code == 200
+    expired = sign_link(services.secret_key, ReportLink(tenant_id, shipment_id, report_id, "en", 1))
+    response = client.get(f"/r/{expired}")
+    assert response.status_code == 410
+    assert "expired on 1970-01-01 00:00 UTC" in response.get_data(as_text=True)
+    foreign = sign_link("another-secret", link)
+    assert client.get(f"/r/{foreign}").status_code == 404
+
+
+def services_client(client: FlaskClient) -> FlaskClient:
+    """A client of the same app without the cookies of `client` (someone else's browser)."""
+    return client.application.test_client()
+
+
+def test_the_page_language_defaults_to_the_tenant_and_the_choice_is_remembered(
+    services: Services, client: FlaskClient, make_tenant: Any
+) -> None:
+    _, key = make_tenant(services, language="zh")
+    token = _login(client, key)
+    assert "核查一票货物" in client.get("/upload").get_data(as_text=True)
+    switched = client.post("/language", data={"lang": "en", "next": "/upload", "csrf_token": token})
+    assert switched.status_code == 302
+    assert switched.headers["Location"] == "/upload"
+    assert "Max-Age=31536000" in switched.headers["Set-Cookie"]
+    assert "Check a shipment" in client.get("/upload").get_data(as_text=True)
+    away = client.post(
+        "/language", data={"lang": "zh", "next": "//evil.example/", "csrf_token": token}
+    )
+    assert away.headers["Location"] == "/"  # never a redirect off the site
+    assert client.post("/language", data={"lang": "fr", "csrf_token": token}).status_code == 400
+    assert client.post("/language", data={"lang": "zh"}).status_code == 401  # CSRF
+
+
+def test_every_page_has_an_icon(client: FlaskClient) -> None:
+    from PIL import Image
+
+    assert 'rel="icon" href="/favicon.ico"' in client.get("/login").get_data(as_text=True)
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "image/x-icon"
+    assert Image.open(io.BytesIO(response.data)).format == "ICO"
+
+
 def _qr_png(text: str, scale: int = 8) -> bytes:
     buffer = io.BytesIO()
     segno.make_qr(text, error="m").save(buffer, kind="png", scale=scale, border=4)
@@ -194,3 +370,81 @@ def test_large_photos_are_read_at_half_size_with_quads_in_photo_pixels(
     # the symbol sits at (1500, 1000) in the photo: quads must not be in half-size pixels
     assert 1450 < min(xs) < 1700
     assert 950 < min(ys) < 1200
+
+
+def test_history_finds_shipments_by_reference_file_name_unit_code_and_filters(
+    any_db_services: Services, make_tenant: Any
+) -> None:
+    from gateway.api.app import build_app
+    from gateway.jobs import run_shipment
+
+    app = build_app(any_db_services.settings, services=any_db_services)
+    client = app.test_client()
+    _, key = make_tenant(any_db_services)
+    uploads = [
+        ("PO-100", "packing_A.csv", b"KEY:(01)09506000134352(21)UNIT-AAA\n", "Germany"),
+        ("PO-200", "发票_B.csv", b"KEY:UNIT-BBB\nBLOCK\n", "FR"),
+        ("INV-300", "list_C.csv", b"KEY:UNIT-CCC\n", "德国"),
+    ]
+    for reference, name, text, destination in uploads:
+        response = client.post(
+            "/v1/shipments",
+            data={
+                "documents": (io.BytesIO(text), name),
+                "reference": reference,
+                "destination": destination,
+            },
+            headers=auth(key),
+            content_type="multipart/form-data",
+        )
+        assert run_shipment(any_db_services, response.get_json()["id"]) == "done"
+
+    def found(query: str) -> list[str]:
+        body = client.get(f"/v1/shipments?{query}", headers=auth(key)).get_json()
+        return sorted(item["reference"] for item in body["items"])
+
+    assert found("q=UNIT-AAA") == ["PO-100"]  # a unit code inside the report
+    assert found("q=09506000134352") == ["PO-100"]
+    assert found("q=发票") == ["PO-200"]  # a document's name
+    assert found("q=po-") == ["PO-100", "PO-200"]  # part of the reference, any case
+    assert found("q=%25") == []  # a % is a character, not a wildcard
+    assert found("destination=Germany") == ["INV-300", "PO-100"]
+    assert found("verdict=block") == ["PO-200"]
+    page = client.get("/v1/shipments?limit=2", headers=auth(key)).get_json()
+    rest = client.get(
+        f"/v1/shipments?limit=2&cursor={page['next_cursor']}", headers=auth(key)
+    ).get_json()
+    assert len(page["items"]) + len(rest["items"]) == 3
+    assert rest["next_cursor"] is None
+
+    _login(client, key)
+    html = client.get("/upload?q=UNIT-CCC&destination=德国").get_data(as_text=True)
+    assert "INV-300" in html
+    assert "PO-100" not in html
+    assert "No shipment matches." in client.get("/upload?q=nothing-like-it").get_data(as_text=True)
+    wrong = client.get("/upload?destination=Atlantis&from=2026-13-01").get_data(as_text=True)
+    assert "Unknown country" in wrong
+
+
+def test_history_pages_through_older_shipments(
+    services: Services, client: FlaskClient, tenant: tuple[str, str]
+) -> None:
+    from gateway.api.pages import HISTORY_PAGE
+
+    _, key = tenant
+    for number in range(HISTORY_PAGE + 1):
+        client.post(
+            "/v1/shipments",
+            data={"documents": (io.BytesIO(b"KEY:a\n"), "m.csv"), "reference": f"R-{number:02d}"},
+            headers=auth(key),
+            content_type="multipart/form-data",
+        )
+    _login(client, key)
+    first = client.get("/upload").get_data(as_text=True)
+    assert first.count('href="/shipments/') == HISTORY_PAGE
+    older = re.search(r'id="older" href="([^"]+)"', first)
+    assert older is not None
+    second = client.get(older.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert second.count('href="/shipments/') == 1
+    assert "R-00" in second
+    assert 'id="older"' not in second

@@ -11,6 +11,7 @@
   const jobBar = document.getElementById("job-progress");
   const result = document.getElementById("result");
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const words = JSON.parse(document.getElementById("words").textContent);
   let files = [];
 
   function show() {
@@ -32,18 +33,74 @@
 
   function fail(message) { stage.textContent = message; stage.className = "error"; }
 
+  // Destination: a code or a name in English or Chinese, resolved against the same ISO table
+  // the API uses (the API decides; this only shows what the value will be read as).
+  const destination = document.getElementById("destination");
+  const hint = document.getElementById("destination-hint");
+  function fold(text) { return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/[^0-9a-z\u4e00-\u9fff]+/g, " ").trim(); }
+  const byName = {};
+  Array.from(document.querySelectorAll("#countries option")).forEach(function (o) {
+    byName[fold(o.value)] = o;
+    o.dataset.names.split("|").forEach(function (n) { if (!(fold(n) in byName)) { byName[fold(n)] = o; } });
+  });
+  function resolveDestination() {
+    const value = destination.value.trim();
+    hint.className = "hint";
+    if (!value) { hint.textContent = ""; return; }
+    const o = byName[fold(value)];
+    if (o) { hint.textContent = "→ " + o.value + " · " + o.label; return; }
+    hint.className = "hint unknown";
+    hint.textContent = words.unknown_country;
+  }
+  destination.addEventListener("input", resolveDestination);
+
+  // The new shipment joins the history at once and follows its status there too.
+  const historyRows = document.getElementById("history-rows");
+  function addHistoryRow(body) {
+    if (!historyRows) { return null; }
+    const empty = historyRows.querySelector("td[colspan]");
+    if (empty) { empty.parentNode.remove(); }
+    const tr = document.createElement("tr");
+    tr.id = "row-" + body.id;
+    const cells = [];
+    for (let i = 0; i < 5; i += 1) { cells.push(document.createElement("td")); tr.appendChild(cells[i]); }
+    const a = document.createElement("a");
+    a.href = "/shipments/" + body.id;
+    a.textContent = body.reference || body.id.slice(0, 12);
+    cells[0].appendChild(a);
+    cells[1].textContent = body.destination || "";
+    const when = document.createElement("time");
+    when.setAttribute("datetime", body.created_at);
+    when.textContent = body.created_at;
+    cells[4].appendChild(when);
+    if (window.gatewayLocalTimes) { window.gatewayLocalTimes(tr); }
+    historyRows.insertBefore(tr, historyRows.firstChild);
+    return tr;
+  }
+  function showInHistory(row, body) {
+    if (!row) { return; }
+    row.cells[2].textContent = words["status_" + body.status] || body.status;
+    if (body.verdict) {
+      row.cells[3].textContent = words["verdict_" + body.verdict] || body.verdict;
+      row.cells[3].className = "verdict-" + body.verdict;
+    }
+  }
+  let historyRow = null;
+
   function poll(url, page) {
     fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.json().then(function (b) { return [r.status, b]; }); })
       .then(function (pair) {
         const body = pair[1];
-        if (pair[0] !== 200) { fail(body.error ? body.error.message : "Status unavailable."); return; }
+        if (pair[0] !== 200) { fail(body.error ? body.error.message : "HTTP " + pair[0]); return; }
         jobBar.value = body.progress || 0;
-        stage.textContent = "Status: " + body.status;
+        stage.textContent = words.status + ": " + (words["status_" + body.status] || body.status) +
+          (body.status === "done" || body.status === "rejected" ? "" : " (" + (body.progress || 0) + " %)");
+        showInHistory(historyRow, body);
         if (body.status === "done" || body.status === "rejected") {
           const a = document.createElement("a");
           a.href = page; a.id = "open-report";
-          a.textContent = body.status === "done" ? "Open the report (" + body.verdict + ")" : "See why it was rejected";
+          a.textContent = body.status === "done" ? words.open + " (" + (words["verdict_" + body.verdict] || body.verdict) + ")" : words.rejected;
           result.textContent = ""; result.appendChild(a);
           return;
         }
@@ -54,7 +111,7 @@
 
   form.addEventListener("submit", function (e) {
     e.preventDefault();
-    if (!files.length) { box.classList.remove("hidden"); fail("Choose at least one document."); return; }
+    if (!files.length) { box.classList.remove("hidden"); fail(words.choose); return; }
     const data = new FormData();
     files.forEach(function (f) { data.append("documents", f, f.name); });
     ["reference", "destination", "transport_mode", "notify"].forEach(function (id) {
@@ -66,19 +123,29 @@
     xhr.setRequestHeader("X-CSRF-Token", csrf);
     xhr.setRequestHeader("Idempotency-Key", (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random());
     xhr.setRequestHeader("Accept", "application/json");
-    box.classList.remove("hidden"); stage.className = ""; stage.textContent = "Uploading…";
+    box.classList.remove("hidden"); stage.className = ""; stage.textContent = words.uploading;
     xhr.upload.addEventListener("progress", function (ev) {
       if (ev.lengthComputable) { uploadBar.value = Math.round(100 * ev.loaded / ev.total); }
     });
     xhr.addEventListener("load", function () {
       let body = {};
       try { body = JSON.parse(xhr.responseText); } catch (err) { body = {}; }
-      if (xhr.status !== 202) { fail(body.error ? body.error.message : "Upload failed (HTTP " + xhr.status + ")."); return; }
+      if (xhr.status !== 202) {
+        let message = body.error ? body.error.message : words.failed.replace("{status}", xhr.status);
+        const details = body.error && body.error.details;
+        if (details && typeof details === "object") {
+          message += " " + Object.keys(details).map(function (k) { return [].concat(details[k]).join(" "); }).join(" ");
+        }
+        fail(message);
+        return;
+      }
       uploadBar.value = 100;
-      stage.textContent = "Uploaded. Checking…";
+      stage.textContent = words.checking;
+      historyRow = addHistoryRow(body);
+      showInHistory(historyRow, body);
       poll(body.status_url, "/shipments/" + body.id);
     });
-    xhr.addEventListener("error", function () { fail("The upload was interrupted; try again."); });
+    xhr.addEventListener("error", function () { fail(words.interrupted); });
     xhr.send(data);
   });
 })();
