@@ -65,7 +65,7 @@ def screenshot(page: Any, name: str) -> None:
 
 @pytest.fixture
 def browser(doors_browser: Any) -> Any:
-    """The session's Chromium (tests/conftest.py): one Playwright per test process."""
+    """The session's Chromium: one Playwright per test process."""
     return doors_browser
 
 
@@ -272,4 +272,4 @@ def test_sign_in_upload_wait_and_download_the_excel_report(
         screenshot(page, "07-report-in-the-page")
         assert not [e for e in errors if "Content Security Policy" in e]
     finally:
-        page.context.close()
+        page.close()
