@@ -18,10 +18,20 @@ class GatewayError(Exception):
 
 
 class InputError(GatewayError):
-    """The input cannot be used; the client can fix it."""
+    """The input cannot be used; the client can fix it.
+
+    `limit` names the input limit that was hit (a field of `gateway.parsers.Limits`, e.g.
+    "zip_max_ratio"), when a limit is the reason.
+    """
 
     status = 400
     code = "invalid_input"
+    limit: str | None = None
+
+    def __init__(self, *args: object, limit: str | None = None) -> None:
+        super().__init__(*args)
+        if limit is not None:
+            self.limit = limit
 
 
 class UnsupportedDocument(InputError):

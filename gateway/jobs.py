@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 import structlog
 from sqlalchemy import update
@@ -142,7 +142,15 @@ def run_shipment(services: Services, shipment_id: str) -> str:
             progress=progress,
         )
     except InputError as exc:
-        return _reject(services, tenant_id, shipment_id, exc.code, str(exc))
+        details = getattr(exc, "details", None)
+        return _reject(
+            services,
+            tenant_id,
+            shipment_id,
+            exc.code,
+            str(exc),
+            details=details if isinstance(details, dict) else None,
+        )
     status = _finish(services, tenant_id, shipment_id, report)
     elapsed = time.monotonic() - started
     METRICS.observe("gateway_job_seconds", elapsed)
@@ -196,10 +204,23 @@ class _ProgressWriter:
             session.commit()
 
 
-def _reject(services: Services, tenant_id: str, shipment_id: str, code: str, reason: str) -> str:
+def _reject(
+    services: Services,
+    tenant_id: str,
+    shipment_id: str,
+    code: str,
+    reason: str,
+    *,
+    details: dict[str, object] | None = None,
+) -> str:
     with services.sessions() as session:
         TenantRepo(session, tenant_id).set_status(
-            shipment_id, ShipmentStatus.REJECTED, reason=reason, reason_code=code, progress=100
+            shipment_id,
+            ShipmentStatus.REJECTED,
+            reason=reason,
+            reason_code=code,
+            progress=100,
+            details=details,
         )
         session.commit()
     METRICS.inc("gateway_jobs_total", outcome="rejected")
@@ -331,7 +352,11 @@ def reconcile(services: Services) -> list[str]:
 
 
 def resubmit_received(services: Services) -> list[str]:
-    """At start-up: submit every shipment still `received` (its enqueue may have been lost)."""
+    """At start-up: submit every shipment still `received` (its enqueue may have been lost).
+
+    Raises whatever the executor raises (Redis unreachable); `start_resubmission` is the
+    caller that must not fail.
+    """
     with services.sessions() as session:
         ids = list(
             session.scalars(
@@ -345,16 +370,30 @@ def resubmit_received(services: Services) -> list[str]:
     return ids
 
 
-class Maintenance:
-    """A daemon thread: the reconciler, the outbox sender and, hourly, the retention purge."""
+def start_resubmission(services: Services) -> bool:
+    """Resubmit the `received` backlog and reconcile, at the start of `gateway serve`.
 
-    def __init__(self, services: Services, every: float | None = None) -> None:
-        self.services = services
-        self.every = every if every is not None else float(services.options.reconcile_every)
+    Never raises: with Redis down the web tier must still come up, accept uploads (they are
+    durable before the enqueue) and say not-ready on /readyz. Returns False when the queue
+    could not be reached; `QueueRecovery` then resubmits once it answers again.
+    """
+    try:
+        resubmit_received(services)
+        reconcile(services)
+    except Exception as exc:  # Redis down or refusing: the backlog waits in the database
+        log.warning("queue_unreachable_at_start", error=type(exc).__name__)
+        return False
+    return True
+
+
+class _Loop:
+    """A daemon thread running `_run` until `stop`."""
+
+    def __init__(self, name: str) -> None:
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="gateway-maintenance", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
-    def start(self) -> Maintenance:
+    def start(self) -> Self:
         """Start the loop; returns self."""
         self._thread.start()
         return self
@@ -363,6 +402,49 @@ class Maintenance:
         """Ask the loop to stop and wait for it."""
         self._stop.set()
         self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class QueueRecovery(_Loop):
+    """A daemon thread of a web process: resubmits the backlog once the queue is back.
+
+    It acts when the start-up resubmission failed or when an enqueue of this process failed
+    (`RqExecutor.lost_submits`), and only after the queue answers a ping again. Every
+    resubmission is safe to repeat: one rq job id per shipment.
+    """
+
+    def __init__(self, services: Services, *, pending: bool, every: float = 2.0) -> None:
+        super().__init__("gateway-requeue")
+        self.services = services
+        self.pending = pending
+        self.every = every
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            executor = self.services.executor
+            taken = getattr(executor, "take_lost_submits", None)
+            if callable(taken) and taken():
+                self.pending = True
+            if not self.pending or not executor.healthy():
+                continue
+            try:
+                ids = resubmit_received(self.services)
+            except Exception as exc:  # down again: keep the flag, try at the next round
+                log.warning("queue_resubmit_failed", error=type(exc).__name__)
+                continue
+            self.pending = False
+            log.info("queue_back_backlog_resubmitted", shipments=len(ids))
+
+
+class Maintenance(_Loop):
+    """A daemon thread: the reconciler, the outbox sender and, hourly, the retention purge."""
+
+    def __init__(self, services: Services, every: float | None = None) -> None:
+        super().__init__("gateway-maintenance")
+        self.services = services
+        self.every = every if every is not None else float(services.options.reconcile_every)
 
     def _run(self) -> None:
         from gateway.storage.purge import purge_documents
@@ -457,11 +539,32 @@ class RqExecutor:
         from rq import Queue
 
         self.services = services
-        self.connection = connection or Redis.from_url(services.settings.redis_url)
+        # bounded: an upload must not hang on a Redis host that does not answer
+        self.connection = connection or Redis.from_url(
+            services.settings.redis_url, socket_connect_timeout=2, socket_timeout=10
+        )
         self.queue = Queue(queue_name(services.options.queue_prefix), connection=self.connection)
+        self._lost = threading.Event()
+
+    def take_lost_submits(self) -> bool:
+        """Whether a submit failed since the last call (the queue was unreachable)."""
+        lost = self._lost.is_set()
+        self._lost.clear()
+        return lost
 
     def submit(self, shipment_id: str) -> None:
-        """Enqueue unless a live job for the shipment exists; replace a finished/failed one."""
+        """Enqueue unless a live job for the shipment exists; replace a finished/failed one.
+
+        A Redis failure propagates (the caller logs it; the shipment stays `received` in the
+        database) and is remembered for `QueueRecovery`.
+        """
+        try:
+            self._submit(shipment_id)
+        except Exception:
+            self._lost.set()
+            raise
+
+    def _submit(self, shipment_id: str) -> None:
         from rq import Retry
         from rq.exceptions import DuplicateJobError, NoSuchJobError
         from rq.job import Job, JobStatus
@@ -501,7 +604,7 @@ class RqExecutor:
                 # "queued" but no longer in the queue (taken by a worker that died before
                 # starting it).
                 self.connection.lrem(self.queue.intermediate_queue_key, 0, job_id)
-                job.delete()
+                _delete_job(job, self.connection, self.queue)
 
     def healthy(self) -> bool:
         """Redis answers a ping."""
@@ -513,6 +616,24 @@ class RqExecutor:
     def shutdown(self) -> None:
         """Close the Redis connection pool."""
         self.connection.close()
+
+
+def _delete_job(job: Any, connection: Redis, queue: Any) -> None:
+    """Delete a job rq itself may no longer be able to delete.
+
+    A job started on a host that died keeps its started-registry entry after its execution
+    record expired; rq's `Job.delete` then fails ("Execution ... not found"), and the job
+    would block its shipment until rq's own clean-up. Its keys are removed directly then.
+    """
+    try:
+        job.delete()
+    except Exception:
+        registry = queue.started_job_registry
+        for member in connection.zrange(registry.key, 0, -1):
+            text = member.decode() if isinstance(member, bytes) else str(member)
+            if text == job.id or text.startswith(f"{job.id}:"):
+                connection.zrem(registry.key, text)
+        connection.delete(job.key)
 
 
 # rq's worker beats every 30 s while a job runs; three missed beats mean the worker is gone.

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.config import Settings
 from gateway.domain import CodeOccurrence, Document, Extraction, Report
+from gateway.errors import InputError
 from gateway.storage.blobs import BlobStore, DatabaseBlobStore, FileBlobStore
 from gateway.storage.db import make_engine, make_sessionmaker
 
@@ -44,6 +45,11 @@ class ServiceOptions:
     worker_threads: int = 2  # GATEWAY_WORKER_THREADS: in-process executor threads
     rate_limit: int = 600  # GATEWAY_RATE_LIMIT: requests per minute per API key
     rate_burst: int = 120  # GATEWAY_RATE_BURST: requests a key may make at once
+    auth_fail_rate: int = 10  # GATEWAY_AUTH_FAIL_RATE: failed sign-ins per minute per address
+    auth_fail_burst: int = 20  # GATEWAY_AUTH_FAIL_BURST: failures an address may make at once
+    key_fail_rate: int = 30  # GATEWAY_KEY_FAIL_RATE: failures per minute per key id
+    key_fail_burst: int = 5  # GATEWAY_KEY_FAIL_BURST: failures a key id takes at once
+    auth_known_hours: int = 168  # GATEWAY_AUTH_KNOWN_HOURS: an address that used a key is known
     max_open_shipments: int = 500  # GATEWAY_MAX_OPEN_SHIPMENTS: per tenant, queued+running
     max_codes: int = 10_000  # GATEWAY_MAX_CODES: codes per /v1/codes/check request
     scan_max_pixels: int = 40_000_000  # GATEWAY_SCAN_MAX_PIXELS: label photo size limit
@@ -263,10 +269,17 @@ class PipelineChecker:
             tenant_ruleset=request.tenant_ruleset,
         )
 
+        refused: dict[str, InputError] = {}
+
         def extract(item: DocumentInput) -> Extraction:
             # each document is parsed in a child process with memory, CPU and time limits,
             # forked from this process's fork server (a cold start when there is none)
-            return sandboxed_extract(item, server=shared_fork_server())
+            try:
+                extraction = sandboxed_extract(item, server=shared_fork_server())
+            except InputError as exc:  # kept for the rejection when no document is usable
+                refused[item.document.id] = exc
+                raise
+            return with_name_check(extraction)
 
         report: Report = check_shipment(
             [DocumentInput(document=doc, data=data) for doc, data in request.documents],
@@ -277,7 +290,121 @@ class PipelineChecker:
             progress=progress,
             ruleset=self.services.settings.ruleset,
         )
+        if request.documents and len(refused) == len(request.documents):
+            raise NoReadableDocument(
+                [(doc, refused[doc.id]) for doc, _data in request.documents if doc.id in refused]
+            )
         return report
+
+
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_XLSM = "application/vnd.ms-excel.sheet.macroEnabled.12"
+_XLS = "application/vnd.ms-excel"
+_TEXT = ("text/csv", "text/tab-separated-values")
+# what a file name promises: its extension -> the types read from bytes that keep the promise
+_NAMED_TYPES: dict[str, tuple[tuple[str, ...], str]] = {
+    ".xlsx": ((_XLSX,), "an Excel workbook"),
+    ".xlsm": ((_XLSM, _XLSX), "a macro-enabled Excel workbook"),
+    ".xls": ((_XLS,), "an Excel 97-2003 workbook"),
+    ".csv": (_TEXT, "a CSV file"),
+    ".tsv": (_TEXT, "a tab-separated file"),
+    ".txt": (_TEXT, "a text file"),
+    ".pdf": (("application/pdf",), "a PDF"),
+    ".png": (("image/png",), "a PNG image"),
+    ".jpg": (("image/jpeg",), "a JPEG image"),
+    ".jpeg": (("image/jpeg",), "a JPEG image"),
+    ".tif": (("image/tiff",), "a TIFF image"),
+    ".tiff": (("image/tiff",), "a TIFF image"),
+}
+_CONTENT_NAMES = {
+    "application/pdf": "a PDF",
+    _XLS: "an Excel 97-2003 workbook",
+    _XLSM: "a macro-enabled Excel workbook",
+    _XLSX: "an Excel workbook",
+    "text/csv": "CSV text",
+    "text/tab-separated-values": "tab-separated text",
+    "image/png": "a PNG image",
+    "image/jpeg": "a JPEG image",
+    "image/tiff": "a TIFF image",
+}
+
+
+def name_mismatch(filename: str, media_type: str) -> str | None:
+    """A sentence naming how a file's content differs from what its name says, or None.
+
+    The content decides how a document is read; a name that says otherwise (a PDF named
+    `.xlsx`, macros under a plain workbook's name) is worth a person's look: a wrong
+    export, or a file dressed up as another.
+    """
+    dot = filename.rfind(".")
+    promised = _NAMED_TYPES.get(filename[dot:].lower()) if dot >= 0 else None
+    if promised is None or media_type in promised[0]:
+        return None
+    content = _CONTENT_NAMES.get(media_type, media_type)
+    return (
+        f"{filename!r} is named as {promised[1]} but its content is {content}; "
+        f"it was read as {content}. Check that this is the document you meant to send."
+    )
+
+
+def with_name_check(extraction: Extraction) -> Extraction:
+    """The extraction with a warning when its document's type differs from its name."""
+    from dataclasses import replace
+
+    from gateway.domain import ExtractionProblem, Severity
+
+    document = extraction.document
+    sentence = name_mismatch(document.filename, document.media_type)
+    if sentence is None:
+        return extraction
+    problem = ExtractionProblem(
+        kind="type_differs_from_name", message=sentence, severity=Severity.WARN
+    )
+    return replace(extraction, problems=(*extraction.problems, problem))
+
+
+def limit_details(exc: InputError) -> dict[str, object] | None:
+    """The limit an error hit, as data: its name and configured value (None: no limit)."""
+    if exc.limit is None:
+        return None
+    from gateway.parsers.image import MAX_FRAMES
+    from gateway.parsers.limits import DEFAULT_LIMITS
+
+    if exc.limit == "image_max_frames":
+        return {"name": exc.limit, "value": MAX_FRAMES}
+    value = getattr(DEFAULT_LIMITS, exc.limit, None)
+    return {"name": exc.limit, "value": value}
+
+
+class NoReadableDocument(InputError):
+    """Every document of the shipment was refused: the shipment is rejected, with why.
+
+    `details` is the machine-readable part of the rejection: for each document its id,
+    name, reason code, the limit it hit (name and value, or null) and the message.
+    """
+
+    status = 422
+    code = "no_readable_document"
+
+    def __init__(self, refused: Sequence[tuple[Document, InputError]]) -> None:
+        self.details: dict[str, object] = {
+            "documents": [
+                {
+                    "document_id": doc.id,
+                    "filename": doc.filename,
+                    "reason": exc.code,
+                    "limit": limit_details(exc),
+                    "message": str(exc),
+                }
+                for doc, exc in refused
+            ]
+        }
+        first_doc, first = refused[0]
+        more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+        super().__init__(
+            f"No document of the shipment could be read: {first_doc.filename!r}: {first}{more}",
+            limit=first.limit,
+        )
 
 
 class PipelineCodeChecker:

@@ -230,6 +230,12 @@ def _content_types(main: str = _CT_XLSX, *, shared: bool = False, vba: bool = Fa
     return "".join(parts).encode()
 
 
+_VBA_RELATIONSHIP = (
+    '<Relationship Id="rId3" Type="http://schemas.microsoft.com/office/2006/'
+    'relationships/vbaProject" Target="vbaProject.bin"/>'
+)
+
+
 def _workbook_parts(*, shared: bool = False, vba: bool = False) -> list[_ZipEntry]:
     rels = (
         '<?xml version="1.0" encoding="UTF-8"?>'
@@ -249,10 +255,7 @@ def _workbook_parts(*, shared: bool = False, vba: bool = False) -> list[_ZipEntr
             '2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
         )
     if vba:
-        wb_rels.append(
-            '<Relationship Id="rId3" Type="http://schemas.microsoft.com/office/2006/'
-            'relationships/vbaProject" Target="vbaProject.bin"/>'
-        )
+        wb_rels.append(_VBA_RELATIONSHIP)
     wb_rels.append("</Relationships>")
     workbook = (
         f'<?xml version="1.0" encoding="UTF-8"?><workbook {_NS} {_NS_R}>'
@@ -318,6 +321,114 @@ def xlsx(sheet: bytes, *, shared: bytes | None = None, vba: bool = False) -> byt
 def manifest_xlsx(extra_rows: tuple[tuple[str, str], ...] = ()) -> bytes:
     """A small valid workbook manifest; `extra_rows` are (code, description) pairs."""
     return xlsx(_sheet(_manifest_rows(list(extra_rows))))
+
+
+_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_RELS_NS = 'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"'
+_OLE_HEADER = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)  # an empty OLE compound file
+# (cell, type, formula, stored value): live formulas with and without stored values, a DDE
+# formula, a stored value that itself looks like a formula, a shared string "=1+1"
+_ACTIVE_CELLS: tuple[tuple[str, str, str, str | None], ...] = (
+    ("C2", "str", 'HYPERLINK("http://attacker.example/x","Click")', "Click"),
+    ("D2", "n", "1+1", "1"),
+    ("C3", "str", "cmd|'/C calc'!A0", None),
+    ("D3", "n", "SUM(D2:D2)", None),
+    ("E3", "str", '"DE"', '=HYPERLINK("http://cached.example/")'),
+)
+
+
+def active_content_xlsx(*, vba: bool) -> bytes:
+    """A manifest workbook full of what can act when it is opened.
+
+    Live formulas (a HYPERLINK to an attacker, a DDE call, with and without stored values),
+    a cell hyperlink to an outside address, an external link part holding a DDE link, a
+    defined name calling DDE, an embedded OLE object and, with `vba`, a macro project under
+    the macro-enabled content type. Its codes and lines are ordinary.
+    """
+    main = _CT_XLSM if vba else _CT_XLSX
+    types = [
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>',
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">',
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>',
+        '<Default Extension="xml" ContentType="application/xml"/>',
+        '<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>',
+        f'<Override PartName="/xl/workbook.xml" ContentType="{main}"/>',
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>',
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>',
+        '<Override PartName="/xl/externalLinks/externalLink1.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"/>',
+        "</Types>",
+    ]
+    wb_rels = [
+        f'<?xml version="1.0" encoding="UTF-8"?><Relationships {_RELS_NS}>',
+        f'<Relationship Id="rId1" Type="{_R}/worksheet" Target="worksheets/sheet1.xml"/>',
+        f'<Relationship Id="rId2" Type="{_R}/sharedStrings" Target="sharedStrings.xml"/>',
+        f'<Relationship Id="rId4" Type="{_R}/externalLink" '
+        'Target="externalLinks/externalLink1.xml"/>',
+    ]
+    if vba:
+        wb_rels.append(_VBA_RELATIONSHIP)
+    wb_rels.append("</Relationships>")
+    workbook = (
+        f'<?xml version="1.0" encoding="UTF-8"?><workbook {_NS} {_NS_R}>'
+        '<sheets><sheet name="Manifest" sheetId="1" r:id="rId1"/></sheets>'
+        '<externalReferences><externalReference r:id="rId4"/></externalReferences>'
+        "<definedNames><definedName name=\"Boom\">cmd|'/C calc'!A0</definedName>"
+        '<definedName name="Ext">[1]Sheet1!$A$1</definedName></definedNames></workbook>'
+    )
+    external = (
+        f'<?xml version="1.0" encoding="UTF-8"?><externalLink {_NS}>'
+        '<ddeLink ddeService="cmd" ddeTopic="/C calc"><ddeItems>'
+        '<ddeItem name="A0" advise="1"/></ddeItems></ddeLink></externalLink>'
+    )
+    shared = f'<?xml version="1.0" encoding="UTF-8"?><sst {_NS} count="1" uniqueCount="1">'
+    shared += "<si><t>=1+1</t></si></sst>"
+    cells: dict[str, str] = {}
+    for r, row in enumerate(_manifest_rows([(GOOD_CODE.replace("HOSTILE1", "HOSTILE2"), "")])):
+        for c, value in enumerate(row):
+            ref = f"{chr(ord('A') + c)}{r + 1}"
+            cells[ref] = f'<c r="{ref}" t="inlineStr"><is><t>{_esc(value)}</t></is></c>'
+    cells["F2"] = '<c r="F2" t="s"><v>0</v></c>'  # the shared string "=1+1"
+    for ref, kind, formula, cached in _ACTIVE_CELLS:
+        stored = f"<v>{_esc(cached)}</v>" if cached is not None else ""
+        cells[ref] = f'<c r="{ref}" t="{kind}"><f>{_esc(formula)}</f>{stored}</c>'
+    sheet = [f'<?xml version="1.0" encoding="UTF-8"?><worksheet {_NS} {_NS_R}><sheetData>']
+    for r in (1, 2, 3):
+        refs = sorted((k for k in cells if k[1:] == str(r)), key=lambda k: k[0])
+        sheet.append(f'<row r="{r}">' + "".join(cells[k] for k in refs) + "</row>")
+    sheet.append(
+        '</sheetData><hyperlinks><hyperlink ref="B2" r:id="rId9"/></hyperlinks>'
+        '<oleObjects><oleObject progId="Package" shapeId="1025" r:id="rId8"/></oleObjects>'
+        "</worksheet>"
+    )
+    sheet_rels = (
+        f'<?xml version="1.0" encoding="UTF-8"?><Relationships {_RELS_NS}>'
+        f'<Relationship Id="rId8" Type="{_R}/oleObject" Target="../embeddings/oleObject1.bin"/>'
+        f'<Relationship Id="rId9" Type="{_R}/hyperlink" Target="http://attacker.example/link" '
+        'TargetMode="External"/></Relationships>'
+    )
+    rels = (
+        f'<?xml version="1.0" encoding="UTF-8"?><Relationships {_RELS_NS}>'
+        f'<Relationship Id="rId1" Type="{_R}/officeDocument" Target="xl/workbook.xml"/>'
+        "</Relationships>"
+    )
+    entries = [
+        _entry("[Content_Types].xml", "".join(types).encode()),
+        _entry("_rels/.rels", rels.encode()),
+        _entry("xl/workbook.xml", workbook.encode()),
+        _entry("xl/_rels/workbook.xml.rels", "".join(wb_rels).encode()),
+        _entry("xl/worksheets/sheet1.xml", "".join(sheet).encode()),
+        _entry("xl/worksheets/_rels/sheet1.xml.rels", sheet_rels.encode()),
+        _entry("xl/sharedStrings.xml", shared.encode()),
+        _entry("xl/externalLinks/externalLink1.xml", external.encode()),
+        _entry("xl/embeddings/oleObject1.bin", _OLE_HEADER),
+    ]
+    if vba:
+        entries.append(_entry("xl/vbaProject.bin", _OLE_HEADER))
+    return _zip(entries)
 
 
 def _zip_bomb(*, lie: bool) -> bytes:
@@ -692,6 +803,16 @@ def _cases(xxe_url: str) -> Iterator[HostileFile]:
         "macro-enabled workbook with a vbaProject part: cells read, macros never run",
     )  # fmt: skip
     yield HostileFile(
+        "active-content.xlsx", "active-content.xlsx", active_content_xlsx(vba=False), "xlsx",
+        p, (), "live formulas, a DDE formula and name, an external DDE link, an OLE object "
+        "and a hyperlink: cells read as values, nothing active handed back",
+    )  # fmt: skip
+    yield HostileFile(
+        "active-content.xlsm", "active-content.xlsm", active_content_xlsx(vba=True), "xlsx",
+        p, (), "the same with a macro project: cells read as values, the macros never reach "
+        "any output",
+    )  # fmt: skip
+    yield HostileFile(
         "payload-cells.xlsx", "payload-cells.xlsx",
         xlsx(_sheet(_manifest_rows(_payload_rows()))), "xlsx", p, (),
         "formula, DDE-style and HTML payloads as codes and descriptions",
@@ -711,6 +832,10 @@ def _cases(xxe_url: str) -> Iterator[HostileFile]:
     )  # fmt: skip
     yield HostileFile(
         "pdf-as.xlsx", "manifest.xlsx", pdf, "pdf", p, (), "a real PDF named .xlsx",
+    )  # fmt: skip
+    yield HostileFile(
+        "xlsm-as.xlsx", "manifest.xlsx", active_content_xlsx(vba=True), "xlsx", p, (),
+        "a macro-enabled workbook with active content named .xlsx",
     )  # fmt: skip
     # truncated files of every type
     bases: list[tuple[str, str, bytes, Callable[[bytes], bytes]]] = [

@@ -409,7 +409,7 @@ class WebDoor:
         result = from_report("web", response.json())
         assert f"word-{result.verdict}" in shown, f"page shows {shown}, report {result.verdict}"
         # the report shown in the page names every blocking finding
-        text = page.inner_text("#report")
+        text = page.locator("#report").inner_text()
         missing = sorted(c for c in result.codes("block") if c not in text)
         assert not missing, f"the report on the page does not show {missing}"
         self._phase("web: report page", started)

@@ -14,9 +14,16 @@ import secrets
 from flask import Flask, current_app, g, request, session
 
 from gateway.api.errors import RateLimited, Unauthorized
-from gateway.api.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from gateway.api.ratelimit import (
+    AuthThrottle,
+    MemoryKnownSources,
+    MemoryRateLimiter,
+    RateLimiter,
+    RedisKnownSources,
+    RedisRateLimiter,
+)
 from gateway.services import Services
-from gateway.storage.repo import Admin, Principal, TenantRepo
+from gateway.storage.repo import Admin, Principal, TenantRepo, split_key
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -27,10 +34,32 @@ def services() -> Services:
     return found
 
 
+def source_address() -> str:
+    """The caller's address as the server sees it (a proxy in front must set it right)."""
+    return request.remote_addr or "unknown"
+
+
 def authenticate_key(raw: str) -> Principal | None:
-    """The principal for an API key, stamping its last use."""
+    """The principal for an API key; None when it is wrong, unknown or revoked.
+
+    Failures are throttled per source address and per key id (`AuthThrottle`): once either
+    has no attempts left, the key is not even checked and `RateLimited` is raised.
+    """
+    throttle: AuthThrottle = current_app.extensions["gateway.auth_throttle"]
+    parts = split_key(raw.strip())
+    key_id = parts[0][:64] if parts is not None else None
+    source = source_address()
+    wait = throttle.check(source, key_id)
+    if wait:
+        msg = f"Too many failed sign-ins from this address or for this key; retry in {wait} s."
+        raise RateLimited(msg, wait)
     with services().sessions() as db:
-        return Admin(db, services().pepper).authenticate(raw)
+        principal = Admin(db, services().pepper).authenticate(raw)
+    if principal is None:
+        throttle.failed(source, key_id)
+    else:
+        throttle.succeeded(source, principal.key_id)
+    return principal
 
 
 def csrf_token() -> str:
@@ -109,20 +138,47 @@ def limiter() -> RateLimiter:
     return found
 
 
+# /v1 paths answered without credentials
+PUBLIC_API = frozenset({"/v1/openapi.json"})
+
+
 def init_app(app: Flask, svc: Services) -> None:
-    """Install the limiter and the session teardown."""
+    """Install the limiters, authentication of every /v1 call, and the session teardown."""
     opts = svc.options
+    known_seconds = opts.auth_known_hours * 3600
     if svc.settings.redis_url:
         from redis import Redis
 
+        # short timeouts: while Redis is down every request falls back to local buckets
+        connection = Redis.from_url(
+            svc.settings.redis_url, socket_connect_timeout=1, socket_timeout=2
+        )
+        prefix = opts.queue_prefix
         app.extensions["gateway.limiter"] = RedisRateLimiter(
-            Redis.from_url(svc.settings.redis_url),
-            opts.queue_prefix,
-            opts.rate_limit,
-            opts.rate_burst,
+            connection, prefix, opts.rate_limit, opts.rate_burst
+        )
+        throttle = AuthThrottle(
+            RedisRateLimiter(connection, prefix, opts.auth_fail_rate, opts.auth_fail_burst),
+            RedisRateLimiter(connection, prefix, opts.key_fail_rate, opts.key_fail_burst),
+            RedisKnownSources(connection, prefix, known_seconds),
         )
     else:
         app.extensions["gateway.limiter"] = MemoryRateLimiter(opts.rate_limit, opts.rate_burst)
+        throttle = AuthThrottle(
+            MemoryRateLimiter(opts.auth_fail_rate, opts.auth_fail_burst),
+            MemoryRateLimiter(opts.key_fail_rate, opts.key_fail_burst),
+            MemoryKnownSources(known_seconds),
+        )
+    app.extensions["gateway.auth_throttle"] = throttle
+
+    @app.before_request
+    def _authenticate_api() -> None:
+        # before any view reads its query or body: a caller without credentials learns
+        # nothing about what the request would have been answered (401, never 422)
+        # (unknown routes and methods still answer 404 / 405: they reveal nothing)
+        routed = request.url_rule is not None
+        if routed and request.path.startswith("/v1/") and request.path not in PUBLIC_API:
+            current_principal()
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:

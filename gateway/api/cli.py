@@ -220,13 +220,15 @@ def run_gunicorn(
 
     def post_worker_init(worker: Any) -> None:
         from gateway.api.codes import warm_up
-        from gateway.jobs import Maintenance, resubmit_received
+        from gateway.jobs import Maintenance, QueueRecovery, resubmit_received
 
         svc = worker.wsgi.extensions["gateway"]
         warm_up(svc)
         if not svc.settings.redis_url:  # embedded: this process runs the jobs too
             resubmit_received(svc)
             Maintenance(svc).start()
+        else:  # the backlog goes to the queue as soon as it answers (again)
+            QueueRecovery(svc, pending=not _QUEUE_REACHED_AT_START).start()
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -273,16 +275,22 @@ def run_gunicorn(
 @click.option("--timeout", default=60, show_default=True, help="Worker timeout (s).")
 def serve(bind: str, workers: int, threads: int, keepalive: int, timeout: int) -> None:
     """Run the HTTP API and web pages (migrations first)."""
+    global _QUEUE_REACHED_AT_START
     settings = Settings.from_env()
     svc = _services(settings)
     _migrate(svc)
     if settings.redis_url:
-        from gateway.jobs import reconcile, resubmit_received
+        from gateway.jobs import start_resubmission
 
-        resubmit_received(svc)
-        reconcile(svc)
+        # with Redis down the server still starts: uploads are durable without the queue,
+        # /readyz says not ready, and each web process resubmits once Redis answers
+        _QUEUE_REACHED_AT_START = start_resubmission(svc)
     svc.close()
     run_gunicorn(bind, workers, timeout, settings, threads, keepalive)
+
+
+# read by the web processes gunicorn forks from this one
+_QUEUE_REACHED_AT_START = True
 
 
 # -- worker --------------------------------------------------------------------------------------

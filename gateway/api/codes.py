@@ -68,9 +68,12 @@ def per_code(report: Report, raws: Sequence[str], lang: str) -> list[dict[str, A
     """
     unit_status: dict[str, str] = {}
     for unit in report.units:
-        raw = unit.get("raw")
-        if isinstance(raw, str):
-            unit_status[raw] = str(unit.get("lookup", ""))
+        # a unit is one registration record: each of its codes (GS1 and GB/T) shares its status
+        listed = unit.get("raws")
+        codes = listed if isinstance(listed, list | tuple) else [unit.get("raw")]
+        for raw in codes:
+            if isinstance(raw, str):
+                unit_status[raw] = str(unit.get("lookup", ""))
     out = []
     for raw in raws:
         findings = [f for f in report.findings if f.code_raw == raw]

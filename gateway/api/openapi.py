@@ -311,6 +311,27 @@ def spec() -> dict[str, Any]:
                             "properties": {
                                 "code": {"type": "string"},
                                 "message": {"type": "string"},
+                                "documents": {
+                                    "type": "array",
+                                    "description": "With code no_readable_document: why each "
+                                    "document was refused and the limit it hit.",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {
+                                            "document_id": {"type": "string"},
+                                            "filename": {"type": "string"},
+                                            "reason": {"type": "string"},
+                                            "limit": {
+                                                "type": ["object", "null"],
+                                                "properties": {
+                                                    "name": {"type": "string"},
+                                                    "value": {},
+                                                },
+                                            },
+                                            "message": {"type": "string"},
+                                        },
+                                    },
+                                },
                             },
                         },
                         "status_url": {"type": "string"},

@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -26,6 +27,7 @@ from gateway.storage.repo import ShipmentFilter, TenantRepo, aware
 log = structlog.get_logger(__name__)
 bp = Blueprint("shipments", __name__)
 
+WORKBOOKS = (XLSX, "application/vnd.ms-excel.sheet.macroEnabled.12")
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}\Z")
 
 
@@ -55,6 +57,8 @@ def shipment_body(shipment: Shipment, repo: TenantRepo) -> dict[str, Any]:
     }
     if shipment.status == ShipmentStatus.REJECTED:
         body["rejection"] = {"code": shipment.reason_code, "message": shipment.reason}
+        if shipment.rejection_details:
+            body["rejection"].update(shipment.rejection_details)
     if shipment.status == ShipmentStatus.DONE:
         body["verdict"] = shipment.verdict
         body["counts"] = shipment.counts or {}
@@ -317,7 +321,8 @@ def report_response(
     report = report_from_data(row.body)
     stem = report_stem(shipment)
     if fmt == "annotated":
-        workbook = next((d for d in repo.documents(shipment.id) if d.media_type == XLSX), None)
+        # an .xlsm is annotated too: it comes back as a plain workbook of values
+        workbook = next((d for d in repo.documents(shipment.id) if d.media_type in WORKBOOKS), None)
         if workbook is None or workbook.blob_key is None:
             msg = "The shipment has no Excel (.xlsx) document to annotate; download 'xlsx' instead."
             raise ApiError(
@@ -363,7 +368,7 @@ def declare(shipment_id: str) -> Response:
             code="not_checked",
         )
     report = report_from_data(row.body)
-    keys = [str(u["key"]) for u in report.units if u.get("key")]
+    keys = [str(k) for u in report.units for k in _unit_keys(u)]
     new = repo.declare(shipment_id, keys)
     repo.session.commit()
     declared_at = repo.get(shipment_id).declared_at
@@ -376,3 +381,11 @@ def declare(shipment_id: str) -> Response:
             "new_codes": new,
         }
     )
+
+
+def _unit_keys(unit: Mapping[str, object]) -> list[object]:
+    """Every key a unit was listed under (a pack's GS1 and GB/T codes), for the history."""
+    keys = unit.get("keys")
+    if isinstance(keys, list | tuple) and keys:
+        return list(keys)
+    return [unit["key"]] if unit.get("key") else []

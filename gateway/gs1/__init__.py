@@ -12,18 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gateway.domain import DecodedCode, Problem, Scheme
-from gateway.gs1._decode import decode_text
-from gateway.gs1._engine import RawProblem, check_associations
+from gateway.domain import DecodedCode, Problem
+from gateway.gs1._decode import decode_text, failed
+from gateway.gs1._engine import RawProblem, check_associations, check_signed_serials
 from gateway.gs1.ai_table import DICTIONARY_RELEASE
+from gateway.gs1.bare_keys import bare_key_readings, decode_key
 from gateway.gs1.checksums import check_digit, check_pair, has_valid_check_digit
 from gateway.gs1.formatting import format_element_string, format_hri
 
 __all__ = [
     "DICTIONARY_RELEASE",
+    "bare_key_readings",
     "check_digit",
     "check_pair",
     "decode",
+    "decode_key",
     "format_element_string",
     "format_hri",
     "has_valid_check_digit",
@@ -46,19 +49,13 @@ def decode(raw: str, *, strict: bool = False, associations: bool = True) -> Deco
         Never raises.
     """
     if not isinstance(raw, str):
-        problem = Problem("INVALID_INPUT", f"Expected a str, got {type(raw).__name__}.", (0, 0))
-        return DecodedCode(
-            raw=str(raw), scheme=Scheme.UNKNOWN, valid=False, ais={}, problems=(problem,)
-        )
+        return failed(raw, "INVALID_INPUT", f"Expected a str, got {type(raw).__name__}.")
     try:
         return decode_text(raw, strict, associations)
     except Exception as exc:  # a bug must not stop a manifest: report it as data
-        problem = Problem(
-            "INTERNAL_ERROR",
-            f"The code could not be read: {type(exc).__name__}: {exc}",
-            (0, len(raw)),
+        return failed(
+            raw, "INTERNAL_ERROR", f"The code could not be read: {type(exc).__name__}: {exc}"
         )
-        return DecodedCode(raw=raw, scheme=Scheme.UNKNOWN, valid=False, ais={}, problems=(problem,))
 
 
 def validate_together(codes: Sequence[DecodedCode]) -> tuple[Problem, ...]:
@@ -87,4 +84,5 @@ def validate_together(codes: Sequence[DecodedCode]) -> tuple[Problem, ...]:
                     )
                 )
     check_associations(list(merged), lambda ai: (0, 0), problems)
+    check_signed_serials(merged, lambda ai: (0, 0), problems)
     return tuple(Problem(code, msg, (s, e), sev) for code, msg, s, e, sev in problems)

@@ -14,6 +14,7 @@ from gateway.gs1._engine import (
     RawProblem,
     check_associations,
     check_elements,
+    check_signed_serials,
     parse_bracketed,
     parse_raw,
 )
@@ -33,6 +34,12 @@ _STAND_IN: Final = re.compile(
     r"(?i:\\x1d|\\u001d|<GS>|\{GS\}|\[GS\]|<FNC1>|\{FNC1\}|\[FNC1\]|\\F|~1)|\u241d|\^|\||@"
 )
 _STAND_IN_TRIGGERS: Final = frozenset("\\<{[~\u241d^|@")
+# The separator between the linear and the composite component of one symbol, as the GS1
+# reference engine writes it: "|" then the composite's own FNC1 (GS in raw data) or, in scan
+# data, its symbology identifier ]e0.
+_COMPOSITE_IN_SCAN: Final = "|]e0"
+_COMPOSITE_SCAN_RE: Final = re.compile(r"\|\]e0")
+_COMPOSITE_RAW_RE: Final = re.compile("\\|\x1d")
 _HRI_SPACE: Final = re.compile(r"\)[ \t]+|[ \t]+(?=\()")
 _DESTROYED: Final = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+")
 # Full-width ASCII forms (U+FF01-U+FF5E) and the ideographic space, as CJK input methods type them.
@@ -153,6 +160,20 @@ def _repair_stand_ins(t: _Text, start: int) -> None:
         )
 
 
+def failed(raw: object, code: str, message: str) -> DecodedCode:
+    """An invalid result that carries one error over the whole input: for input that is no
+    text, or a bug reported as data instead of raised."""
+    text = str(raw)
+    span = (0, 0) if code == "INVALID_INPUT" else (0, len(text))
+    return DecodedCode(
+        raw=text,
+        scheme=Scheme.UNKNOWN,
+        valid=False,
+        ais={},
+        problems=(Problem(code, message, span),),
+    )
+
+
 def _key(ais: dict[str, str]) -> tuple[str | None, str | None]:
     gtin = ais.get("01")
     if gtin is not None and "21" in ais:
@@ -251,25 +272,35 @@ def _gs1(
             return (0, 0)
 
         check_associations(list(ais), span_of, problems)
+        check_signed_serials(ais, span_of, problems)
     return _finish(raw, scheme, t, problems, ais, symid)
 
 
-def _ean(raw: str, t: _Text, symid: str, problems: list[RawProblem]) -> DecodedCode:
-    data = t.text[3:]
-    want = (13, 12) if symid == "]E0" else (8,)
+def _ean(
+    raw: str, t: _Text, symid: str, problems: list[RawProblem], strict: bool, associations: bool
+) -> DecodedCode:
+    """EAN-13 (]E0, 13 digits: UPC-A is sent with its leading 0) or EAN-8 (]E4, 8 digits),
+    optionally followed by a GS1 Composite component as "|]e0…" (ISO/IEC 24723 sends the two
+    components as two messages; the GS1 reference engine joins them with "|")."""
+    text = t.text
+    cut = text.find(_COMPOSITE_IN_SCAN, 3)
+    end = len(text) if cut == -1 else cut
+    data = text[3:end]
+    want = 13 if symid == "]E0" else 8
     if not (data.isascii() and data.isdigit()):
         problems.append(
-            ("NON_NUMERIC", f"EAN/UPC data {data!r} must be digits only.", 3, len(t.text), "error")
+            ("NON_NUMERIC", f"EAN/UPC data {data!r} must be digits only.", 3, end, "error")
         )
         return _finish(raw, Scheme.GS1, t, problems, {}, symid)
-    if len(data) not in want:
+    if len(data) != want:
+        hint = " (UPC-A is sent as 13 digits with a leading 0)" if symid == "]E0" else ""
         problems.append(
             (
                 "WRONG_LENGTH",
-                f"EAN/UPC data {data!r} after {symid}: expected {' or '.join(map(str, want))} "
-                f"digits, got {len(data)}.",
+                f"EAN/UPC data {data!r} after {symid}: expected {want} digits{hint}, got "
+                f"{len(data)}.",
                 3,
-                len(t.text),
+                end,
                 "error",
             )
         )
@@ -280,12 +311,24 @@ def _ean(raw: str, t: _Text, symid: str, problems: list[RawProblem]) -> DecodedC
             (
                 "INCORRECT_CHECK_DIGIT",
                 f"The check digit of GTIN {data!r} is incorrect.",
-                len(t.text) - 1,
-                len(t.text),
+                end - 1,
+                end,
                 "error",
             )
         )
-    return _finish(raw, Scheme.GS1, t, problems, {"01": gtin}, symid)
+        return _finish(raw, Scheme.GS1, t, problems, {"01": gtin}, symid)
+    if cut == -1:
+        return _finish(raw, Scheme.GS1, t, problems, {"01": gtin}, symid)
+    start = cut + len(_COMPOSITE_IN_SCAN)
+    if not strict:
+        _repair_stand_ins(t, start)
+    if start >= len(t.text):
+        problems.append(
+            ("EMPTY_INPUT", "No data follows the composite component's ]e0.", cut, start, "error")
+        )
+        return _finish(raw, Scheme.GS1, t, problems, {"01": gtin}, symid)
+    elements = [("01", gtin, 3), *parse_raw(t.text, start, problems)]
+    return _gs1(raw, t, elements, problems, associations, Scheme.GS1, symid)
 
 
 def _gb(
@@ -351,6 +394,9 @@ def decode_text(raw: str, strict: bool, associations: bool) -> DecodedCode:
                     )
                 )
                 return _finish(raw, Scheme.UNKNOWN, t, problems, None, symid)
+            if _COMPOSITE_IN_SCAN in text:
+                # the composite component of a GS1-128 or DataBar symbol sent as "|]e0…"
+                t.substitute(_COMPOSITE_SCAN_RE, lambda m: GS, 3)
             if not strict:
                 _repair_stand_ins(t, 3)
             if len(t.text) == 3:
@@ -367,7 +413,7 @@ def decode_text(raw: str, strict: bool, associations: bool) -> DecodedCode:
             elements = parse_raw(t.text, 3, problems)
             return _gs1(raw, t, elements, problems, associations, Scheme.GS1, symid)
         if sym in EAN_SYMBOLOGIES:
-            return _ean(raw, t, symid, problems)
+            return _ean(raw, t, symid, problems, strict, associations)
         if sym in PLAIN_SYMBOLOGIES:
             if is_digital_link(text, 3):
                 elements = parse_digital_link(text, 3, problems)
@@ -453,6 +499,9 @@ def _raw_gs1(
     raw: str, t: _Text, problems: list[RawProblem], associations: bool, strict: bool
 ) -> DecodedCode:
     work = t.copy()
+    if "|" in work.text:
+        # "linear|composite": the composite component starts with FNC1, sent as GS
+        work.substitute(_COMPOSITE_RAW_RE, lambda m: GS)
     if not strict:
         _repair_stand_ins(work, 0)
     elements = parse_raw(work.text, 0, problems)

@@ -50,7 +50,18 @@ def parse_raw(text: str, pos: int, problems: list[RawProblem]) -> list[Element]:
                 )
                 return elements
             shown = text[pos : pos + 8]
-            if text[pos] == "(":
+            if text[pos] == "|":
+                problems.append(
+                    (
+                        "MISPLACED_SEPARATOR",
+                        f"Expected FNC1 (GS) at the start of the composite component after '|' "
+                        f"at offset {pos}, got {text[pos + 1 : pos + 2]!r}.",
+                        pos,
+                        pos + 1,
+                        "error",
+                    )
+                )
+            elif text[pos] == "(":
                 problems.append(
                     (
                         "PARENTHESES_IN_SCAN_DATA",
@@ -169,6 +180,23 @@ def parse_bracketed(text: str, pos: int, problems: list[RawProblem]) -> list[Ele
             nxt = text.find("(", nxt + 1)
         vend = end if nxt == -1 else nxt
         value = text[vstart:vend]
+        if value.endswith("|"):
+            # "|" separates the linear component from the composite one, "(01)…|(21)…"; it is
+            # in no AI character set, so it never ends a value by accident
+            if nxt == -1:
+                problems.append(
+                    (
+                        "MALFORMED_HRI",
+                        "Expected a bracketed AI after the composite separator '|', got the end "
+                        "of the data.",
+                        vend - 1,
+                        vend,
+                        "error",
+                    )
+                )
+                elements.append((ai, value[:-1], vstart))
+                return elements
+            value = value[:-1]
         if "\\(" in value:
             value = value.replace("\\(", "(")
         elements.append((ai, value, vstart))
@@ -256,7 +284,25 @@ def check_value(ai: str, entry: AIEntry, value: str, vpos: int, problems: list[R
                 )
             )
             return False
-        bad = comp.bad_char.search(part)
+        body = part
+        if comp.cset == "Z" and part.endswith("="):
+            body = part.rstrip("=")
+            pads = len(part) - len(body)
+            # "=" pads only at the end, at most two, and then the length is a multiple of 3
+            # (GS1 General Specifications, CSET 64 table; the reference engine's cset64 linter)
+            if pads > 2 or len(part) % 3:
+                problems.append(
+                    (
+                        "INVALID_VALUE",
+                        f"AI ({ai}): expected at most two '=' pad characters making the length a "
+                        f"multiple of 3, got {pads} in {value!r}.",
+                        vpos + i + len(body),
+                        vpos + i + len(part),
+                        "error",
+                    )
+                )
+                return False
+        bad = comp.bad_char.search(body)
         if bad is not None:
             at = i + bad.start()
             char = value[at]
@@ -376,3 +422,37 @@ def check_associations(
     for code, message, ai in findings:
         start, end = span_of(ai)
         problems.append((code, message, start, end, "error"))
+
+
+# Keys whose serial component is optional, by the length of the key without it. A digital
+# signature (8030) signs one instance, so beside (8030) the serial must be there.
+_SERIAL_AFTER: Final = {"253": 13, "255": 13, "8003": 14}
+
+
+def check_signed_serials(
+    ais: dict[str, str],
+    span_of: Callable[[str], tuple[int, int]],
+    problems: list[RawProblem],
+) -> None:
+    """AI (8030) beside a GDTI (253), GCN (255) or GRAI (8003) needs that key's serial.
+
+    References: GS1 General Specifications §3.9 (AI 8030, digital signature: it goes with a
+    key that identifies one instance); the GS1 reference engine's "Serial component must be
+    present for AI (253) when used with AI (8030)".
+    """
+    if "8030" not in ais:
+        return
+    for ai, bare in _SERIAL_AFTER.items():
+        value = ais.get(ai)
+        if value is not None and len(value) <= bare:
+            start, end = span_of(ai)
+            problems.append(
+                (
+                    "MISSING_ASSOCIATION",
+                    f"AI (8030) requires the serial component of AI ({ai}): expected more than "
+                    f"{bare} characters, got {value!r}.",
+                    start,
+                    end,
+                    "error",
+                )
+            )

@@ -28,7 +28,8 @@ BAD_CHAR: Final[dict[str, re.Pattern[str]]] = {
     "N": re.compile(r"[^0-9]"),
     "X": re.compile(r"[^!\"%-?A-Z_a-z]"),
     "Y": re.compile(r"[^#\-/0-9A-Z]"),
-    "Z": re.compile(r"[^A-Za-z0-9_\-=]"),
+    # CSET 64 (base64url); up to two "=" pad characters may end it, checked by the parser
+    "Z": re.compile(r"[^A-Za-z0-9_\-]"),
 }
 CSET_NAME: Final = {"N": "digits", "X": "CSET 82", "Y": "CSET 39", "Z": "CSET 64"}
 

@@ -14,6 +14,11 @@ from gateway.gs1._engine import Element, RawProblem
 from gateway.gs1.ai_table import ENTRIES
 
 _PERCENT_OK: Final = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# RFC 3986 characters (unreserved, reserved and "%"); anything else must be percent-encoded
+_NOT_URI_CHAR: Final = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]")
+# characters that are URI characters but not allowed in a host (with port): no userinfo, no
+# percent-encoding, so also no IPv6 zone identifier ("%25" in "[fe80::1%25eth0]")
+_NOT_HOST_CHAR: Final = re.compile(r"[_~?#@!$&'()*+,;=%]")
 # A compressed DL path is one long base64url-like segment and no numeric AI segments.
 _COMPRESSED: Final = re.compile(r"[A-Za-z0-9_\-]{12,}")
 
@@ -84,7 +89,28 @@ def parse_digital_link(text: str, pos: int, problems: list[RawProblem]) -> list[
             )
         )
         return []
+    bad = _NOT_URI_CHAR.search(text, pos)
     host_start = text.index("//", pos) + 2
+    domain_end = text.find("/", host_start)
+    if bad is not None:
+        char = bad.group()
+        code = "INVALID_CHARACTER"
+        why = (
+            f"Expected only URI characters (others percent-encoded), got {char!r} "
+            f"(U+{ord(char):04X}) at offset {bad.start()}."
+        )
+    elif domain_end != -1:
+        bad = _NOT_HOST_CHAR.search(text, host_start, domain_end)
+        code = "DL_INVALID_HOST"
+        why = (
+            f"Expected a host name, IP address or port, got {bad.group()!r} at offset "
+            f"{bad.start()} (IPv6 zone identifiers and user names are not allowed)."
+            if bad is not None
+            else ""
+        )
+    if bad is not None:
+        problems.append((code, why, bad.start(), bad.start() + 1, "error"))
+        return []
     frag = text.find("#", host_start)
     if frag != -1:
         end = frag
@@ -109,8 +135,8 @@ def parse_digital_link(text: str, pos: int, problems: list[RawProblem]) -> list[
     while i < path_end:
         j = text.find("/", i + 1, path_end)
         j = path_end if j == -1 else j
-        if j > i + 1:
-            segments.append((text[i + 1 : j], i + 1))
+        # empty segments are kept: "/01//123" and a trailing "/" break the AI/value pairs
+        segments.append((text[i + 1 : j], i + 1))
         i = j
     # Find the primary key from the end, pair by pair (AI, value): everything after it must be
     # key qualifiers, everything before it is a free path prefix.
@@ -139,10 +165,17 @@ def parse_digital_link(text: str, pos: int, problems: list[RawProblem]) -> list[
                 )
             )
         else:
+            empty = len(segments) > 1 and any(not seg for seg, _ in segments)
             problems.append(
                 (
                     "DL_NO_PRIMARY_KEY",
-                    "No GS1 Digital Link primary key (e.g. /01/<GTIN>) was found in the URI path.",
+                    "Expected a GS1 Digital Link primary key (e.g. /01/<GTIN>) in the URI path, "
+                    + (
+                        "got an empty path segment ('//' or a trailing '/') among the AI/value "
+                        "pairs."
+                        if empty
+                        else "got none."
+                    ),
                     host_end,
                     path_end,
                     "error",
@@ -191,7 +224,7 @@ def parse_digital_link(text: str, pos: int, problems: list[RawProblem]) -> list[
             text,
             qmark + 1,
             end,
-            key_entry.dl_qualifiers,
+            _BelongsInPath(qualifiers, key_entry.dl_qualifiers, key_entry.dl_key or ()),
             {e[0] for e in elements},
             elements,
             problems,
@@ -215,11 +248,40 @@ def _valid_sequence(qualifiers: list[str], sequences: tuple[tuple[str, ...], ...
     return False
 
 
+class _BelongsInPath:
+    """Whether a query AI is a key qualifier that belongs in the path: it does when putting it
+    into the path's qualifiers somewhere would still give a valid sequence. So `?10=` beside
+    `/01/…` alone is an error, while `/01/…/235/…?10=…` is fine: with the alternative qualifier
+    (235) chosen, (10) is no qualifier but a data attribute (GS1 Digital Link URI Syntax §6;
+    the GS1 reference engine writes (01)(235)(10) as exactly that URI)."""
+
+    __slots__ = ("all", "path", "sequences")
+
+    def __init__(
+        self,
+        path: list[str],
+        all_qualifiers: frozenset[str],
+        sequences: tuple[tuple[str, ...], ...],
+    ) -> None:
+        self.path = path
+        self.all = all_qualifiers
+        self.sequences = sequences
+
+    def __contains__(self, ai: object) -> bool:
+        if ai not in self.all:
+            return False
+        path = self.path
+        return any(
+            _valid_sequence([*path[:j], str(ai), *path[j:]], self.sequences)
+            for j in range(len(path) + 1)
+        )
+
+
 def _parse_query(
     text: str,
     start: int,
     end: int,
-    qualifiers: frozenset[str],
+    qualifiers: _BelongsInPath,
     in_path: set[str],
     elements: list[Element],
     problems: list[RawProblem],

@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
+from gateway.gs1._iso4217 import ISO4217_NUMERIC
 from gateway.gs1.checksums import CSET82, has_valid_check_digit, has_valid_check_pair
+from gateway.gs1.coupons import lint_couponcode, lint_couponposoffer
 
 LintError = tuple[str, str, int, int]
 
@@ -52,19 +54,6 @@ ISO3166_ALPHA2: Final = frozenset(
     PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF
     TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA
     ZM ZW"""
-    )
-)
-# ISO 4217 numeric currency codes.
-ISO4217_NUMERIC: Final = frozenset(
-    _codes(
-        """008 012 032 036 044 048 050 051 052 060 064 068 072 084 090 096 104 108 116 124 132 136
-    144 152 156 170 174 188 191 192 203 208 214 222 230 232 238 242 262 270 292 320 324 328 332
-    340 344 348 352 356 360 364 368 376 388 392 398 400 404 408 410 414 417 418 422 426 430 434
-    446 454 458 462 480 484 496 498 504 512 516 524 532 533 548 554 558 566 578 586 590 598 600
-    604 608 634 643 646 654 682 690 694 702 704 706 710 728 748 752 756 760 764 776 780 784 788
-    800 807 818 826 834 840 858 860 882 886 901 925 927 928 929 930 931 932 933 934 936 938 940
-    941 943 944 946 947 948 949 950 951 952 953 955 956 957 958 959 960 961 962 963 964 965 967
-    968 969 970 971 972 973 975 976 977 978 979 980 981 984 985 986 990 994 997 999"""
     )
 )
 _DAYS_IN_MONTH: Final = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -199,7 +188,7 @@ def lint_iso3166alpha2(value: str) -> LintError | None:
 
 
 def lint_iso4217(value: str) -> LintError | None:
-    """An ISO 4217 numeric currency code."""
+    """A current ISO 4217 numeric currency code (list one, dated in `_iso4217.PUBLISHED`)."""
     return (
         None
         if value in ISO4217_NUMERIC
@@ -227,9 +216,11 @@ def lint_zero(value: str) -> LintError | None:
 
 
 def lint_nozeroprefix(value: str) -> LintError | None:
-    """No leading zero (a single 0 is allowed)."""
-    if len(value) > 1 and value[0] == "0":
-        return ("INVALID_VALUE", "must not start with a zero", 0, 1)
+    """No leading zero, and so not "0" alone either (AI 8011, the CPID serial, is a number
+    written without zero prefix; the GS1 reference engine rejects "0" with "a zero prefix is
+    not permitted")."""
+    if value[:1] == "0":
+        return ("INVALID_VALUE", "expected no zero prefix, got a leading '0'", 0, 1)
     return None
 
 
@@ -357,8 +348,8 @@ def lint_iban(value: str) -> LintError | None:
 
 
 def _unchecked(value: str) -> LintError | None:
-    # Coupon codes and package type codes need code lists the product does not carry; the
-    # value's character set and length are still checked.
+    # Package type codes need a code list the product does not carry; the value's character
+    # set and length are still checked.
     return None
 
 
@@ -395,8 +386,8 @@ LINTERS: Final[dict[str, Linter]] = {
     "longitude": lint_longitude,
     "pcenc": lint_pcenc,
     "iban": lint_iban,
-    "couponcode": _unchecked,
-    "couponposoffer": _unchecked,
+    "couponcode": lint_couponcode,
+    "couponposoffer": lint_couponposoffer,
     "packagetype": _unchecked,
 }
 

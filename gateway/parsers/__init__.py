@@ -119,7 +119,7 @@ def _extract(
         raise
     except MemoryError as exc:
         msg = f"Reading the {media_type} document ran out of memory."
-        raise ResourceLimitExceeded(msg) from exc
+        raise ResourceLimitExceeded(msg, limit="memory_bytes") from exc
     except RecursionError as exc:
         msg = f"Reading the {media_type} document nested too deeply ({library_message(exc)})."
         raise CorruptDocument(msg) from exc

@@ -81,7 +81,12 @@ def parse(job: dict[str, Any], data: bytes) -> dict[str, object]:
     except InputError as exc:
         if isinstance(exc.__cause__, MemoryError):
             return {"ok": False, "error": "MemoryError", "stage": "parse", "message": str(exc)}
-        return {"ok": False, "error": type(exc).__name__, "message": str(exc)}
+        return {
+            "ok": False,
+            "error": type(exc).__name__,
+            "message": str(exc),
+            "limit": getattr(exc, "limit", None),
+        }
     except Exception as exc:  # anything else is a document we cannot read
         return {"ok": False, "error": "CorruptDocument", "message": library_message(exc)}
 

@@ -52,6 +52,10 @@ _SPLIT = re.compile(r"[,;，；、]|\s/\s|\s\|\s")
 _RAW_START = re.compile(r"(?:\][A-Za-z][0-9])?(?:00\d{18}|01\d{14}|02\d{14})")
 # GB/T 34014 in groups: 24 characters once spaces and dashes are gone, P/M/C in position 4
 _GB34014_SHAPE = re.compile(r"[0-9A-Z]{3}[PMC][0-9A-Z]{20}")
+# one written as a word of its own (after white space or a separator), letters and digits
+_GB34014_TOKEN = re.compile(
+    r"(?<=[\s,;，；、])(?=[A-Z]*\d)(?=\d*[A-Z])[0-9A-Z]{3}[PMC][0-9A-Z]{20}(?![0-9A-Za-z])"
+)
 # GB/T 45565: enterprise code (4) + product type letter + type codes, "-", optional "R-",
 # the unique product part; the engine decides, this only spots the shape
 _GB45565_SHAPE = re.compile(r"[0-9A-Z]{4}[A-Z][0-9A-Z]{1,12}-(?:R-)?[0-9A-Z]{4,40}")
@@ -189,15 +193,25 @@ def _find(text: str, *, code_column: bool, running_text: bool = False) -> list[F
     if "(" not in text and _SPACED_KEY.search(text):
         text = _SPACED_KEY.sub(r"(\1)\2", text)
     if "(" in text and _HRI_AI.search(text):
+        # a GB/T 34014 code beside the pack's GS1 code (one battery, two identifiers) is a
+        # code of its own, not the end of the serial it follows
+        gb_codes = [m.group(0) for m in _GB34014_TOKEN.finditer(text)]
+        if gb_codes:
+            text = _GB34014_TOKEN.sub(" ", text)
         # a code wrapped over lines ("(01)0690...(\n10)LOT") is joined before splitting
         joined = _WRAPPED_BRACKET.sub("(", text)
         for part in _SPLIT.split(joined):
-            for candidate in _hri_candidates(part, running_text=running_text):
+            candidates = _hri_candidates(part, running_text=running_text)
+            if not candidates:  # a part without brackets: "(01)...(21)A1, 0C9PB..."
+                found.extend(_find_plain(part, code_column=code_column))
+            for candidate in candidates:
                 got = _accept(candidate)
                 if got is None and _keyed_hri(candidate):
                     got = _take(candidate)
                 if got is not None:
                     found.append(got)
+        for gb in gb_codes:
+            found.extend(_find_plain(gb, code_column=code_column))
         return found
     for part in _SPLIT.split(text):
         found.extend(_find_plain(part, code_column=code_column))

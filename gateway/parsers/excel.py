@@ -47,7 +47,7 @@ def check_zip(zf: zipfile.ZipFile, limits: Limits) -> None:
     infos = zf.infolist()
     if len(infos) > limits.zip_max_entries:
         msg = f"Workbook has {len(infos)} ZIP entries; expected at most {limits.zip_max_entries}."
-        raise DocumentTooLarge(msg)
+        raise DocumentTooLarge(msg, limit="zip_max_entries")
     total = 0
     for info in infos:
         name = info.filename
@@ -59,21 +59,21 @@ def check_zip(zf: zipfile.ZipFile, limits: Limits) -> None:
                 f"Workbook member {name!r} inflates to {info.file_size} bytes; expected at "
                 f"most {limits.zip_max_entry_uncompressed}."
             )
-            raise DocumentTooLarge(msg)
+            raise DocumentTooLarge(msg, limit="zip_max_entry_uncompressed")
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > 1_000_000 and ratio > limits.zip_max_ratio:
             msg = (
                 f"Workbook member {name!r} has a compression ratio of {ratio:.0f}:1; expected "
                 f"at most {limits.zip_max_ratio:.0f}:1 (a decompression bomb)."
             )
-            raise DocumentTooLarge(msg)
+            raise DocumentTooLarge(msg, limit="zip_max_ratio")
         total += info.file_size
     if total > limits.zip_max_total_uncompressed:
         msg = (
             f"Workbook inflates to {total} bytes; expected at most "
             f"{limits.zip_max_total_uncompressed}."
         )
-        raise DocumentTooLarge(msg)
+        raise DocumentTooLarge(msg, limit="zip_max_total_uncompressed")
 
 
 class _CappedReader(io.RawIOBase):
@@ -91,7 +91,7 @@ class _CappedReader(io.RawIOBase):
         data = self._stream.read(min(len(buffer), self._left + 1))
         if len(data) > self._left:
             msg = f"Workbook member {self._name!r} inflates past its declared size."
-            raise DocumentTooLarge(msg)
+            raise DocumentTooLarge(msg, limit="zip_max_entry_uncompressed")
         self._left -= len(data)
         buffer[: len(data)] = data
         return len(data)
@@ -127,7 +127,7 @@ def read_xlsx(data: bytes, limits: Limits) -> Iterator[Grid]:
         sheets = _sheet_parts(zf, names, limits)
         if len(sheets) > limits.max_sheets:
             msg = f"Workbook has {len(sheets)} sheets; expected at most {limits.max_sheets}."
-            raise DocumentTooLarge(msg)
+            raise DocumentTooLarge(msg, limit="max_sheets")
         strings = _shared_strings(zf, names, limits)
         styles = _styles(zf, names, limits)
         for title, part in sheets:
@@ -304,7 +304,7 @@ class _SheetReader:
                     f"Sheet {self.title!r} has more than {self.limits.max_rows} rows; "
                     f"expected at most {self.limits.max_rows}."
                 )
-                raise DocumentTooLarge(msg)
+                raise DocumentTooLarge(msg, limit="max_rows")
         elif name == _DIM:
             _check_dimension(attrs.get("ref", ""), self.title, self.limits)
         elif name == _RPH:
@@ -350,7 +350,7 @@ class _SheetReader:
                     f"Sheet {self.title!r} has more than {self.limits.max_rows} rows; "
                     f"expected at most {self.limits.max_rows}."
                 )
-                raise DocumentTooLarge(msg)
+                raise DocumentTooLarge(msg, limit="max_rows")
             self.rows.append(self.current)
             self.refs.append((self.row_no, None))
         self.current = []
@@ -385,7 +385,7 @@ def _check_dimension(ref: str, title: str, limits: Limits) -> None:
             f"Sheet {title!r} claims a used range of {ref!r}; expected at most "
             f"{limits.max_rows} rows and {limits.max_columns} columns."
         )
-        raise DocumentTooLarge(msg)
+        raise DocumentTooLarge(msg, limit="max_rows" if row > limits.max_rows else "max_columns")
 
 
 def _typed_value(
@@ -435,7 +435,7 @@ def read_xls(data: bytes, limits: Limits) -> Iterator[Grid]:
     try:
         if book.nsheets > limits.max_sheets:
             msg = f"Workbook has {book.nsheets} sheets; expected at most {limits.max_sheets}."
-            raise DocumentTooLarge(msg)
+            raise DocumentTooLarge(msg, limit="max_sheets")
         for index in range(book.nsheets):
             sheet = book.sheet_by_index(index)
             if sheet.nrows > limits.max_rows or sheet.ncols > limits.max_columns:
@@ -443,7 +443,7 @@ def read_xls(data: bytes, limits: Limits) -> Iterator[Grid]:
                     f"Sheet {sheet.name!r} has {sheet.nrows} rows and {sheet.ncols} columns; "
                     f"expected at most {limits.max_rows} x {limits.max_columns}."
                 )
-                raise DocumentTooLarge(msg)
+                raise DocumentTooLarge(msg, limit="max_rows")
             yield _xls_sheet(book, sheet)
             book.unload_sheet(index)
     finally:
@@ -557,20 +557,22 @@ def read_csv(data: bytes, limits: Limits) -> Iterator[Grid]:
     rows: list[list[Value]] = []
     refs: list[tuple[int | None, int | None]] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    number = 0
     try:
         for record in reader:
             if len(rows) >= limits.max_rows:
                 msg = f"CSV has more than {limits.max_rows} records; expected at most that."
-                raise DocumentTooLarge(msg)
+                raise DocumentTooLarge(msg, limit="max_rows")
             if len(record) > limits.max_columns:
                 msg = (
                     f"CSV record {reader.line_num} has {len(record)} fields; expected at most "
                     f"{limits.max_columns}."
                 )
-                raise DocumentTooLarge(msg)
+                raise DocumentTooLarge(msg, limit="max_columns")
+            number += 1  # blank records count, so a row is named as a spreadsheet shows it
             if any(cell.strip() for cell in record):
                 rows.append(list(record))
-                refs.append((len(refs) + 1, None))
+                refs.append((number, None))
     except csv.Error as exc:
         msg = f"Failed to read the CSV near line {reader.line_num}: {library_message(exc)}."
         raise CorruptDocument(msg) from exc

@@ -57,7 +57,7 @@ def _open_checked(data: bytes, limits: Limits) -> Any:
         img = Image.open(io.BytesIO(data), formats=["PNG", "JPEG", "TIFF"])
     except Image.DecompressionBombError as exc:
         msg = f"Image is too large to decode: {library_message(exc)}."
-        raise DocumentTooLarge(msg) from exc
+        raise DocumentTooLarge(msg, limit="max_image_pixels") from exc
     except Exception as exc:  # Pillow raises UnidentifiedImageError, SyntaxError, ...
         msg = f"Failed to read the image header: {library_message(exc)}."
         raise CorruptDocument(msg) from exc
@@ -67,10 +67,10 @@ def _open_checked(data: bytes, limits: Limits) -> Any:
             f"Image is {width} x {height} = {width * height} pixels; expected at most "
             f"{limits.max_image_pixels}."
         )
-        raise DocumentTooLarge(msg)
+        raise DocumentTooLarge(msg, limit="max_image_pixels")
     if getattr(img, "n_frames", 1) > MAX_FRAMES:
         msg = f"Image has more than {MAX_FRAMES} frames; expected a single page."
-        raise DocumentTooLarge(msg)
+        raise DocumentTooLarge(msg, limit="image_max_frames")
     return img
 
 

@@ -51,7 +51,7 @@ def check_size(data: bytes, limits: Limits) -> None:
     """Refuse a document larger than the upload cap."""
     if len(data) > limits.max_bytes:
         msg = f"Document is {len(data)} bytes; expected at most {limits.max_bytes} bytes."
-        raise DocumentTooLarge(msg)
+        raise DocumentTooLarge(msg, limit="max_bytes")
 
 
 def harden_libraries(limits: Limits = DEFAULT_LIMITS) -> None:

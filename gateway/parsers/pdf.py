@@ -463,7 +463,7 @@ def read_pdf(data: bytes, document: Document, limits: Limits) -> Extraction:
         count = len(pdf)
         if count > limits.max_pages:
             msg = f"PDF has {count} pages; expected at most {limits.max_pages}."
-            raise DocumentTooLarge(msg)
+            raise DocumentTooLarge(msg, limit="max_pages")
         if count == 0:
             msg = "PDF has no pages."
             raise CorruptDocument(msg)

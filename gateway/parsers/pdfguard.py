@@ -87,6 +87,6 @@ def check_pdf_streams(data: bytes, *, max_stream: int, max_total: int) -> None:
                 f"{max_total // (1024 * 1024)} MiB per document): a compression bomb or a "
                 "document too large to read."
             )
-            raise DocumentTooLarge(msg) from None
+            raise DocumentTooLarge(msg, limit="pdf_max_stream_inflated") from None
         except zlib.error:
             continue  # not zlib data after all; the PDF library decides what it is

@@ -433,24 +433,26 @@ def _outcome(
 ) -> Extraction:
     if timed_out:
         msg = f"Parsing exceeded the wall-clock limit of {limits.wall_seconds:g} s and was killed."
-        raise ResourceLimitExceeded(msg)
+        raise ResourceLimitExceeded(msg, limit="wall_seconds")
     if too_big:
         msg = f"Parser output exceeded the limit of {limits.max_output_bytes} bytes."
-        raise ResourceLimitExceeded(msg)
+        raise ResourceLimitExceeded(msg, limit="max_output_bytes")
     if returncode is not None and returncode < 0:
         sig = (
             signal.Signals(-returncode).name
             if -returncode in signal.valid_signals()
             else str(-returncode)
         )
+        limit = "memory_bytes"
         if -returncode == signal.SIGXCPU:
             msg = f"Parsing exceeded the CPU time limit of {limits.cpu_seconds} s ({sig})."
+            limit = "cpu_seconds"
         else:
             msg = (
                 f"The parser process died by signal {sig} (memory limit "
                 f"{limits.memory_bytes // (1024 * 1024)} MiB, CPU limit {limits.cpu_seconds} s)."
             )
-        raise ResourceLimitExceeded(msg)
+        raise ResourceLimitExceeded(msg, limit=limit)
     try:
         result: dict[str, Any] = json.loads(output)
     except ValueError as exc:
@@ -458,7 +460,7 @@ def _outcome(
             f"The parser process exited with status {returncode} without a result "
             f"(memory limit of {limits.memory_bytes // (1024 * 1024)} MiB)."
         )
-        raise ResourceLimitExceeded(msg) from exc
+        raise ResourceLimitExceeded(msg, limit="memory_bytes") from exc
     if result.get("ok"):
         return extraction_from_dict(result["extraction"])
     error = str(result.get("error", "CorruptDocument"))
@@ -469,5 +471,7 @@ def _outcome(
             msg = f"The parser could not start within the memory limit of {mib} MiB."
         else:
             msg = f"Parsing the document exceeded the memory limit of {mib} MiB."
-        raise ResourceLimitExceeded(msg)
-    raise _ERRORS.get(error, CorruptDocument)(message)
+        raise ResourceLimitExceeded(msg, limit="memory_bytes")
+    found = result.get("limit")
+    named = found if isinstance(found, str) else None
+    raise _ERRORS.get(error, CorruptDocument)(message, limit=named)

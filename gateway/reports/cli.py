@@ -1,6 +1,7 @@
 """`gateway check`: the whole pipeline offline, for a broker before submission.
 
-Exit status: 0 clear, 1 hold, 2 block, 3 unusable input (no usable document, bad arguments).
+Exit status: 0 clear, 1 hold, 2 block, 3 unusable input (no usable document, a file that
+cannot be opened), 4 wrong arguments.
 """
 
 from __future__ import annotations
@@ -22,7 +23,15 @@ from gateway.domain import Document, Extraction, Report, Verdict
 from gateway.pipeline import DocumentInput
 
 EXIT = {Verdict.CLEAR: 0, Verdict.HOLD: 1, Verdict.BLOCK: 2}
-EXIT_UNUSABLE = 3
+EXIT_UNUSABLE = 3  # no document could be read, or a file named cannot be opened
+EXIT_USAGE = 4  # the command's words are wrong: never a verdict's code
+TRANSPORT_MODES = ("sea", "air", "road", "rail", "multimodal", "post")  # as the API takes them
+_WORKBOOKS = frozenset(
+    {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.ms-excel.sheet.macroEnabled.12",
+    }
+)
 _MAGIC = (
     (b"%PDF", "application/pdf"),
     (b"PK\x03\x04", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -33,9 +42,33 @@ _MAGIC = (
 
 
 class _Usage(click.UsageError):
-    """Bad arguments: exit status 3, as for unusable input."""
+    """Bad arguments: exit status 4, apart from every verdict and from unusable input."""
+
+    exit_code = EXIT_USAGE
+
+
+class _Unusable(click.ClickException):
+    """A file the command was given cannot be used: exit status 3."""
 
     exit_code = EXIT_UNUSABLE
+
+
+class _CheckCommand(click.Command):
+    """Usage errors that click finds itself (an unknown option or format) exit 4 too."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except _Usage:
+            raise
+        except click.UsageError as exc:
+            raise _Usage(exc.format_message(), ctx=exc.ctx) from None
 
 
 def _media_type(data: bytes, filename: str) -> str:
@@ -130,12 +163,24 @@ def _load_registry(path: Path) -> Any:
         return local.InMemoryRegistry.from_file(path)
     except Exception as exc:
         msg = f"Cannot use registry {str(path)!r}: {exc}"
-        raise _Usage(msg) from None
+        raise _Unusable(msg) from None
 
 
-def _render(report: Report, fmt: str, lang: str) -> bytes:
+def _render(report: Report, fmt: str, lang: str, documents: Sequence[DocumentInput]) -> bytes:
     from gateway import reports
 
+    if fmt == "annotated":
+        workbook = next((d for d in documents if d.document.media_type in _WORKBOOKS), None)
+        if workbook is None:
+            msg = "--format annotated marks up an Excel (.xlsx) document: none was given."
+            raise _Usage(msg)
+        return reports.annotate_workbook(
+            workbook.data, report, lang, document_id=workbook.document.id
+        )
+    if fmt == "pdf":
+        from gateway.reports.pdf_report import render_pdf
+
+        return render_pdf(report, lang)
     if fmt == "json":
         return reports.render_json(report).encode()
     if fmt == "html":
@@ -145,7 +190,7 @@ def _render(report: Report, fmt: str, lang: str) -> bytes:
     return reports.render_xlsx(report, lang)
 
 
-@click.command("check")
+@click.command("check", cls=_CheckCommand)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--registry",
@@ -154,12 +199,16 @@ def _render(report: Report, fmt: str, lang: str) -> bytes:
     help="Registry export (CSV/XLSX) to verify codes against; without it, codes stay "
     "unverified and the verdict is HOLD at best.",
 )
-@click.option("--destination", default=None, help="Destination country, ISO 3166 alpha-2.")
-@click.option("--transport-mode", type=click.Choice(["sea", "air", "road", "rail"]), default=None)
+@click.option(
+    "--destination",
+    default=None,
+    help="Destination country: ISO 3166-1 code or name in English or Chinese (DE, Germany, 德国).",
+)
+@click.option("--transport-mode", type=click.Choice(TRANSPORT_MODES), default=None)
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["json", "html", "csv", "xlsx"]),
+    type=click.Choice(["json", "html", "csv", "xlsx", "pdf", "annotated"]),
     default="json",
     show_default=True,
 )
@@ -195,7 +244,7 @@ def check(
 ) -> None:
     """Check a shipment's documents (manifests, packing lists, label photos) offline.
 
-    Exit status: 0 clear, 1 hold, 2 block, 3 unusable input.
+    Exit status: 0 clear, 1 hold, 2 block, 3 unusable input, 4 wrong arguments.
     """
     from gateway.pipeline import ShipmentFacts, UnverifiedPlatform, check_shipment
     from gateway.rules import RulesetError, available_rulesets
@@ -209,9 +258,18 @@ def check(
             raise _Usage(msg) from None
         moment = dt.datetime(day.year, day.month, day.day, 12, 0, tzinfo=dt.UTC)
         clock = lambda: moment  # noqa: E731
-    if destination is not None and (len(destination) != 2 or not destination.isalpha()):
-        msg = f"--destination {destination!r}: expected an ISO 3166 alpha-2 code such as DE."
-        raise _Usage(msg)
+    if destination is not None:
+        from gateway.countries import normalize_country
+
+        # the same country table as the web form, the API and the documents
+        country = normalize_country(destination) if len(destination) <= 200 else None
+        if country is None:
+            msg = (
+                f"--destination {destination[:60]!r}: expected an ISO 3166-1 code (DE, DEU) or "
+                f"the country's name in English or Chinese (Germany, 德国)."
+            )
+            raise _Usage(msg)
+        destination = country
     if ruleset not in available_rulesets():
         msg = f"--ruleset {ruleset!r}: expected one of {list(available_rulesets())}."
         raise _Usage(msg)
@@ -222,7 +280,7 @@ def check(
             data = path.read_bytes()
         except OSError as exc:
             msg = f"Cannot read {str(path)!r}: {exc.strerror}."
-            raise _Usage(msg) from None
+            raise _Unusable(msg) from None
         document = Document(
             id=f"doc-{index}",
             filename=path.name,
@@ -266,7 +324,7 @@ def check(
         )
         if progress is not None:
             progress("writing the report", 0.0)
-        payload = _render(report, fmt, lang)
+        payload = _render(report, fmt, lang, documents)
     except RulesetError as exc:
         raise _Usage(str(exc)) from None
     finally:
@@ -275,8 +333,8 @@ def check(
             progress.close()
     if out is not None:
         out.write_bytes(payload)
-    elif fmt == "xlsx" and sys.stdout.isatty():
-        msg = "--format xlsx writes binary data: pass --out FILE."
+    elif fmt in ("xlsx", "pdf", "annotated") and sys.stdout.isatty():
+        msg = f"--format {fmt} writes binary data: pass --out FILE."
         raise _Usage(msg)
     else:
         sys.stdout.buffer.write(payload)

@@ -93,6 +93,8 @@ class Shipment(Base):
     status: Mapped[str] = mapped_column(String(16), default=ShipmentStatus.RECEIVED, index=True)
     reason: Mapped[str | None] = mapped_column(Text, default=None)  # why rejected
     reason_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    # per refused document: id, filename, reason code, the limit hit (name, value), message
+    rejection_details: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
     progress: Mapped[int] = mapped_column(Integer, default=0)  # 0..100
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # job starts so far
     verdict: Mapped[str | None] = mapped_column(String(16), default=None, index=True)

@@ -384,6 +384,7 @@ class TenantRepo:
         progress: int | None = None,
         reason: str | None = None,
         reason_code: str | None = None,
+        details: dict[str, Any] | None = None,
     ) -> bool:
         """Move an open shipment to `status`; False when it is already final (a lost race)."""
         values: dict[str, Any] = {"status": status, "status_changed_at": utcnow()}
@@ -392,6 +393,7 @@ class TenantRepo:
         if reason is not None:
             values["reason"] = reason
             values["reason_code"] = reason_code
+            values["rejection_details"] = details
         result = self.session.execute(
             update(Shipment)
             .where(Shipment.id == shipment_id, Shipment.tenant_id == self.tenant_id)

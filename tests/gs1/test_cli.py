@@ -57,3 +57,72 @@ def test_arguments_print_human_readable_text_and_exit_1_on_invalid():
     bad = runner.invoke(codes, ["(01)123", "--json"])
     assert bad.exit_code == 1
     assert json.loads(bad.output)["valid"] is False
+
+
+def test_as_reads_bare_keys_and_without_it_digits_stay_an_element_string():
+    ean = "590123412345" + check_digit("590123412345")
+    assert run_jsonl(f"{ean}\n".encode())[0]["problems"][0]["code"] == "UNKNOWN_AI"
+    out = run_jsonl(f"{ean}\n{GTIN}\n".encode(), "--as", "gtin")
+    assert [o["ais"] for o in out] == [{"01": f"0{ean}"}, {"01": GTIN}]
+    assert [o["key_kind"] for o in out] == ["gtin", "gtin"]
+    sscc = "09521234000000001" + check_digit("09521234000000001")
+    result = CliRunner().invoke(codes, ["--as", "sscc", "--json", sscc])
+    assert result.exit_code == 0
+    assert json.loads(result.output)["key"] == f"00:{sscc}"
+    assert CliRunner().invoke(codes, ["--as", "upc", "1"]).exit_code == 2
+
+
+TEXTS = [
+    f"(01){GTIN}(21)S1",
+    f"(01){GTIN}(10)\u6279\u53f7",  # non-ASCII: written as is, not escaped
+    '(99)A"B\\C',  # quote and backslash in the message
+    "(99)A\x01B\x7f",  # control characters
+    f"]d201{GTIN}21A\x1d10B",
+    f"https://id.gs1.org/01/{GTIN}/21/A%2FB?17=250101&x=1",
+    "ABCPB0100000AAAB11200001",
+    " \u3000",
+    "",
+]
+
+
+def test_json_text_is_exactly_what_json_dumps_writes():
+    from gateway.gs1 import decode
+    from gateway.gs1.cli import to_json, to_json_text
+
+    for text in TEXTS:
+        for strict in (False, True):
+            code = decode(text, strict=strict)
+            assert to_json_text(code) == json.dumps(to_json(code), ensure_ascii=False)
+
+
+def test_jsonl_answers_repeats_and_a_last_line_without_newline():
+    payload = ("\n".join([*TEXTS[:5], TEXTS[0], TEXTS[2]]) + "\n" + TEXTS[5]).encode()
+    out = run_jsonl(payload)
+    assert len(out) == 8
+    assert out[5] == out[0]
+    assert out[6] == out[2]
+    assert out[7]["scheme"] == "gs1-digital-link"
+
+
+def test_jsonl_answers_each_line_as_it_arrives_through_a_pipe():
+    # a caller that writes one line and waits must get its answer before closing stdin
+    import os
+    import select
+    import subprocess
+    import sys
+
+    gateway = os.path.join(os.path.dirname(sys.executable), "gateway")
+    with subprocess.Popen(
+        [gateway, "codes", "--jsonl"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    ) as proc:
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        for text in (f"(01){GTIN}", "(01)123"):
+            proc.stdin.write(f"{text}\n".encode())
+            proc.stdin.flush()
+            ready, _, _ = select.select([proc.stdout], [], [], 30)
+            assert ready, "no answer before stdin was closed"
+            answer = json.loads(proc.stdout.readline())
+            assert answer["valid"] is (text == f"(01){GTIN}")
+        proc.stdin.close()
+        assert proc.wait(timeout=30) == 0

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -50,10 +51,9 @@ class Listener:
     def __init__(self) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            self.sock.bind(("127.0.0.1", 9))  # the discard port named in the corpus
-        except OSError:  # taken (or not allowed): any port proves the same thing
-            self.sock.bind(("127.0.0.1", 0))
+        # a free port, never the discard port 9: other tests use 127.0.0.1:9 as an address
+        # where nothing listens, and their requests would show up here
+        self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.connections: list[bytes] = []
@@ -383,6 +383,55 @@ def text_services(tmp_path: Path) -> Iterator[Services]:
 
 # -- real Redis and rq worker processes ------------------------------------------------
 
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RedisServer:
+    """A redis-server of the test's own on 127.0.0.1, without persistence.
+
+    `start` and `kill` may be called again and again: it comes back on the same port, empty.
+    """
+
+    def __init__(self, workdir: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("redis-server is not installed; the Redis outage tests need it")
+        self.binary = binary
+        self.port = free_port()
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if Redis.from_url(self.url, socket_timeout=1).ping():
+                    return
+            except Exception:  # not up yet
+                time.sleep(0.1)
+        pytest.fail(f"redis-server did not start on port {self.port}")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+
 REDIS = "redis://127.0.0.1:6379"
 
 
@@ -519,25 +568,34 @@ class Rig:
                 assert shipment_id not in reports
 
 
-@pytest.fixture
-def rig(tmp_path: Path, redis_url: str) -> Iterator[Rig]:
-    prefix = f"hard{secrets.token_hex(3)}"
-    values = {
+def gateway_env(tmp_path: Path, **values: str) -> dict[str, str]:
+    """The environment of gateway processes over `tmp_path` (`values` as GATEWAY_* variables)."""
+    settings = {
         "data_dir": str(tmp_path),
-        "redis_url": redis_url,
         "secret_key": "hardening-secret",
         "key_pepper": "hardening-pepper",
         "platform_backend": "registry",
-        "queue_prefix": prefix,
-        "reconcile_after": "2",
-        "reconcile_every": "1",
-        # short, so that a work horse that hangs is killed by rq and its job retried well
-        # inside a test's wait (a hang after a finished job has been seen now and then)
-        "job_timeout": "20",
+        **values,
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    env.update({f"GATEWAY_{k.upper()}": v for k, v in values.items()})
+    env.update({f"GATEWAY_{k.upper()}": v for k, v in settings.items()})
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    return env
+
+
+@pytest.fixture
+def rig(tmp_path: Path, redis_url: str) -> Iterator[Rig]:
+    prefix = f"hard{secrets.token_hex(3)}"
+    env = gateway_env(
+        tmp_path,
+        redis_url=redis_url,
+        queue_prefix=prefix,
+        reconcile_after="2",
+        reconcile_every="1",
+        # short, so that a work horse that hangs is killed by rq and its job retried well
+        # inside a test's wait (a hang after a finished job has been seen now and then)
+        job_timeout="20",
+    )
     options = ServiceOptions(queue_prefix=prefix, reconcile_after=2, reconcile_every=1)
     svc = make_services(tmp_path, options=options, redis_url=redis_url)
     svc._executor = None  # the real executor: rq on the test's own Redis database

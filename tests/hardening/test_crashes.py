@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from gateway.storage.models import ShipmentStatus
+from gateway.storage.models import Shipment, ShipmentStatus
 from samples.hostile import manifest_csv
 
 from .conftest import Rig, app_for, make_services, post_shipment
@@ -68,6 +68,85 @@ def test_kill_9_of_workers_mid_job_loses_nothing_and_doubles_nothing(rig: Rig) -
     rig.kill(final, signal.SIGTERM)
     rig.assert_one_final_status_and_report(ids)
     assert list(rig.statuses(ids).values()).count(ShipmentStatus.DONE) >= len(ids) - 1
+
+
+def _attempts(rig: Rig, shipment_id: str) -> int:
+    with rig.svc.sessions() as session:
+        shipment = session.get(Shipment, shipment_id)
+        assert shipment is not None
+        return int(shipment.attempts)
+
+
+def test_a_worker_killed_while_its_job_runs_leaves_a_second_attempt_that_finishes(
+    rig: Rig,
+) -> None:
+    from rq.job import Job, JobStatus
+
+    (shipment_id,) = rig.upload(1, documents=3, rows=1500)  # a job of a few seconds
+    proc = rig.start_worker()
+    connection = Redis.from_url(rig.env["GATEWAY_REDIS_URL"])
+    busy = (ShipmentStatus.EXTRACTING, ShipmentStatus.VERIFYING)
+
+    def running(statuses: dict[str, str]) -> bool:
+        if statuses[shipment_id] not in busy:
+            return False
+        job = Job.fetch(f"shipment-{shipment_id}", connection=connection)
+        return job.get_status(refresh=True) == JobStatus.STARTED and bool(job.worker_name)
+
+    assert rig.wait([shipment_id], running, 30), rig.log.read_text()[-3000:]
+    # provably inside the job: rq has it started by this worker, the first attempt is
+    # counted in the database, and the shipment is still being read
+    assert _attempts(rig, shipment_id) == 1
+    rig.kill(proc)  # the worker, its work horse and its scheduler, with SIGKILL
+    assert rig.statuses([shipment_id])[shipment_id] in busy  # cut short, not finished
+    assert _attempts(rig, shipment_id) == 1
+    final = rig.start_worker()  # its reconciler sees the dead worker and re-enqueues
+    assert rig.wait([shipment_id], lambda s: s[shipment_id] in ShipmentStatus.FINAL, 90), (
+        rig.statuses([shipment_id]),
+        rig.log.read_text()[-3000:],
+    )
+    rig.kill(final, signal.SIGTERM)
+    rig.assert_one_final_status_and_report([shipment_id])
+    assert rig.statuses([shipment_id])[shipment_id] == ShipmentStatus.DONE
+    assert _attempts(rig, shipment_id) == 2
+    connection.close()
+
+
+def test_a_job_started_on_a_host_that_died_is_replaced_after_its_records_expired(
+    rig: Rig,
+) -> None:
+    # what a worker on another host sees of a dead host's job: `started`, its heartbeat
+    # old, its worker's keys and its execution record expired; rq's own Job.delete fails
+    # on such a job, which used to stop every reconciler round
+    import datetime as dt
+
+    from rq import Queue, Worker
+    from rq.job import Job
+
+    from gateway.jobs import queue_name
+
+    (shipment_id,) = rig.upload(1, documents=1)
+    connection = Redis.from_url(rig.env["GATEWAY_REDIS_URL"])
+    queue = Queue(queue_name(rig.env["GATEWAY_QUEUE_PREFIX"]), connection=connection)
+    job = Job.fetch(f"shipment-{shipment_id}", connection=connection)
+    connection.lrem(queue.key, 0, job.id)  # taken by the worker of the host that died
+    dead = Worker([queue], connection=connection, name=f"dead-{shipment_id[:8]}")
+    execution = dead.prepare_execution(job)
+    dead.prepare_job_execution(job)
+    job.heartbeat(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10), 60)
+    connection.delete(execution.key, dead.key)
+    with pytest.raises(ValueError, match="not found"):
+        Job.fetch(job.id, connection=connection).delete()  # rq itself cannot remove it
+    rig.svc.executor.submit(shipment_id)
+    assert queue.get_job_position(job.id) is not None, "the job was not replaced"
+    proc = rig.start_worker()
+    assert rig.wait([shipment_id], lambda s: s[shipment_id] == ShipmentStatus.DONE, 60), (
+        rig.statuses([shipment_id]),
+        rig.log.read_text()[-3000:],
+    )
+    rig.kill(proc, signal.SIGTERM)
+    rig.assert_one_final_status_and_report([shipment_id])
+    connection.close()
 
 
 def test_redis_losing_its_queue_loses_no_accepted_shipment(rig: Rig) -> None:

@@ -15,11 +15,12 @@ import requests
 
 from gateway import jobs
 from gateway.domain import CodeOccurrence, ExtractionMethod, RegistrationStatus, SourceRef
-from gateway.pipeline import ShipmentFacts, check_codes
+from gateway.pipeline import ShipmentFacts, check_codes, check_shipment
 from gateway.platform_client.http import HttpPlatformClient, HttpSettings
 from gateway.platform_client.simdata import SimData, generate
 from gateway.platform_client.simulator import start_simulator
 from samples.hostile import manifest_csv
+from samples.shipments import clean_to_germany
 
 from .conftest import app_for, make_services, new_tenant, post_shipment
 
@@ -150,6 +151,54 @@ def test_the_circuit_opens_fails_closed_and_recovers(sim_url: str, sim_data: Sim
     finally:
         client.close()
         _faults(sim_url, "")
+
+
+# -- the positive control: a shipment that is clear when nothing fails -------------------------
+
+
+@pytest.fixture(scope="module")
+def clean_sim() -> Iterator[tuple[str, Any]]:
+    """A simulator holding exactly the registrations of a complete, correct shipment."""
+    sample = clean_to_germany()
+    data = SimData(records=sample.records, unsupported=frozenset(), seed=0)
+    url, stop = start_simulator(port=0, data=data)
+    yield url, sample
+    stop()
+
+
+def _check_sample(url: str, sample: Any) -> Any:
+    client = _client(url)
+    try:
+        return check_shipment(
+            list(sample.documents), platform=client, facts=sample.facts, extract=sample.extract
+        )
+    finally:
+        client.close()
+
+
+def test_the_clean_shipment_is_clear_when_nothing_fails(clean_sim: tuple[str, Any]) -> None:
+    # the control: "fail closed" below means something only because this is clear
+    url, sample = clean_sim
+    _faults(url, "")
+    report = _check_sample(url, sample)
+    assert str(report.verdict) == "clear", [(f.code, f.message_en) for f in report.findings]
+    assert report.counts["verified"] == report.counts["units"] == 3
+
+
+@pytest.mark.parametrize("spec", [*FAILURE_MODES, "partial=1"])
+def test_the_same_clean_shipment_is_never_clear_when_the_platform_fails(
+    clean_sim: tuple[str, Any], spec: str
+) -> None:
+    url, sample = clean_sim
+    _faults(url, spec)
+    try:
+        report = _check_sample(url, sample)
+    finally:
+        _faults(url, "")
+    assert str(report.verdict) == "hold", (spec, report.verdict)
+    assert report.counts["unverified"] >= 1, (spec, report.counts)
+    assert report.counts["verified"] < report.counts["units"]
+    assert report.counts["block"] == 0  # held only for what could not be verified
 
 
 # -- SMTP down for a while ------------------------------------------------------------------

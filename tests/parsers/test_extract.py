@@ -94,6 +94,14 @@ def test_sniff_ignores_the_file_name():
             [{"01": "06901234567892", "21": "A1"}, {"01": "06901234567892", "21": "A2"}],
         ),
         ("Battery pack LFP 280Ah", []),
+        (  # one pack's GS1 code and its GB/T 34014 code in one cell
+            "(01)06901234567892(21)PK1\n03HPB055A000000B1C000001",
+            [{"01": "06901234567892", "21": "PK1"}, "03HPB055A000000B1C000001"],
+        ),
+        (
+            "(01)06901234567892(21)PK1, 03HPB055A000000B1C000001",
+            [{"01": "06901234567892", "21": "PK1"}, "03HPB055A000000B1C000001"],
+        ),
     ],
 )
 def test_find_codes_reads_every_written_form(text, expected):
@@ -432,3 +440,9 @@ def test_spaced_hri_in_pdf_text_is_read_and_a_page_without_table_keeps_its_codes
         ({"01": "06901234567893", "21": "SN1"}, False),
     ]
     assert all(r["where"].startswith("page 1") for r in records)
+
+
+def test_csv_rows_are_numbered_as_a_spreadsheet_shows_them():
+    data = b"PACKING LIST\n\nNo.,Battery Code,Qty\n\n1,(01)06901234567892(21)SN1,1\n"
+    (line,) = extract(data, filename="l.csv").lines
+    assert line.codes[0].source.cell == "B5"

@@ -69,11 +69,37 @@ def test_unusable_input_exits_3(tmp_path):
 
 @pytest.mark.parametrize(
     "args",
-    [["--today", "20-11-2026"], ["--destination", "Germany"], ["--ruleset", "nope"]],
+    [
+        ["--today", "20-11-2026"],
+        ["--destination", "Germanz"],
+        ["--ruleset", "nope"],
+        ["--format", "docx"],  # click's own usage error: 2 would read as "block"
+        ["--no-such-option"],
+    ],
 )
-def test_bad_arguments_exit_3(files, args):
+def test_bad_arguments_exit_4_never_a_verdicts_code(files, args):
     manifest, _ = files("clean_to_germany")
-    assert _check(manifest, *args).exit_code == 3
+    assert _check(manifest, *args).exit_code == 4
+
+
+@pytest.mark.parametrize("mode", ["multimodal", "post"])
+def test_transport_modes_are_the_apis(files, mode):
+    manifest, registry = files("clean_to_germany")
+    result = _check(manifest, "--registry", registry, "--transport-mode", mode)
+    assert result.exit_code in (0, 1)
+
+
+def test_pdf_and_annotated_formats(files, tmp_path):
+    from openpyxl import load_workbook
+
+    manifest, registry = files("problems_to_germany")
+    pdf, book = tmp_path / "r.pdf", tmp_path / "r.xlsx"
+    assert _check(manifest, "--registry", registry, "--format", "pdf", "--out", pdf).exit_code == 2
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    args = (manifest, "--registry", registry, "--format", "annotated", "--out", book)
+    assert _check(*args).exit_code == 2
+    sheet = load_workbook(book).worksheets[0]
+    assert any(cell.comment for row in sheet.iter_rows() for cell in row)
 
 
 def test_missing_file_exits_3(tmp_path):

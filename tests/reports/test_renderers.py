@@ -104,7 +104,8 @@ def test_annotation_keeps_values_and_sheets_and_drops_nothing_else():
     sample, report = sample_report("problems_to_germany")
     original = load_workbook(io.BytesIO(sample.documents[0].data))
     annotated = load_workbook(io.BytesIO(annotate_workbook(sample.documents[0].data, report)))
-    assert annotated.sheetnames == original.sheetnames
+    # the user's sheets, and a last one saying what the copy holds
+    assert annotated.sheetnames == [*original.sheetnames, "Gateway note"]
     for ws in original.worksheets:
         for row in ws.iter_rows():
             for cell in row:

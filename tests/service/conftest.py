@@ -79,7 +79,13 @@ class FakeChecker:
             raise self.fail_with
         texts = [data.decode("latin-1") for _doc, data in request.documents]
         report = _fake_report(request.shipment_id, [d for d, _ in request.documents], texts)
-        self.seen_history.append(dict(history.exported([str(u["key"]) for u in report.units])))
+        self.seen_history.append(
+            dict(
+                history.exported(
+                    [str(k) for u in report.units for k in (u.get("keys") or [u["key"]])]
+                )
+            )
+        )
         return report
 
 
