@@ -4,7 +4,7 @@ from __future__ import annotations
 
 # Everything a scan needs is imported with the app, not on a request. gateway.barcodes comes
 # first: it sets OpenCV's pixel cap, which cv2 reads once, at its import.
-from gateway.barcodes import Symbol, annotate, load_image
+from gateway.barcodes import Symbol, annotate, load_image, retake_message
 
 # isort: split
 import base64
@@ -35,7 +35,9 @@ from gateway.domain import (
     SourceRef,
 )
 from gateway.errors import DocumentTooLarge, InputError, UnsupportedDocument
+from gateway.gs1 import decode, format_hri
 from gateway.jobs import DeclaredHistoryStore, count_lookups
+from gateway.parsers.image import CONFLICTING_READS, REGIONS_UNREAD
 from gateway.parsers.limits import DEFAULT_LIMITS
 from gateway.parsers.sandbox import shared_fork_server
 from gateway.pipeline import DocumentInput, sandboxed_extract
@@ -168,6 +170,25 @@ def _header_size(data: bytes, limit: int) -> tuple[int, int]:
     return width, height
 
 
+# the label reader's time per scanner photo: escalation stops there and the answer says
+# which areas were left unread, so a person at the dock is never kept waiting
+SCAN_READ_SECONDS = 1.0
+
+
+def _retake(extraction: Extraction, codes: int, lang: str) -> dict[str, str] | None:
+    """How to take the photo again, when it should be: the label reader's own advice."""
+    kinds = {p.kind for p in extraction.problems}
+    if CONFLICTING_READS in kinds:
+        case = "conflict"
+    elif not codes:
+        case = "unreadable" if REGIONS_UNREAD in kinds else "no_barcode"
+    elif REGIONS_UNREAD in kinds:
+        case = "partial"
+    else:
+        return None
+    return {"code": case, "message": retake_message(case, lang)}
+
+
 def read_photo(data: bytes, max_pixels: int) -> Extraction:
     """The label photo read as any uploaded image is (the parsers' dispatch, in the parser
     sandbox), without the OCR fallback: a scanner sends label photos and waits."""
@@ -179,10 +200,18 @@ def read_photo(data: bytes, max_pixels: int) -> Extraction:
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
     )
-    limits = dataclasses.replace(DEFAULT_LIMITS, max_ocr_pages=0)
+    limits = dataclasses.replace(
+        DEFAULT_LIMITS, max_ocr_pages=0, label_read_seconds=SCAN_READ_SECONDS
+    )
     return sandboxed_extract(
         DocumentInput(document=document, data=data), server=shared_fork_server(), limits=limits
     )
+
+
+def _bracketed(raw: str) -> str | None:
+    """The code in bracket form, `(01)…(21)…`, as a person reads it; None when not GS1."""
+    decoded = decode(raw)
+    return format_hri(dict(decoded.ais)) if decoded.ais else None
 
 
 def _symbols(codes: Sequence[CodeOccurrence]) -> list[Symbol]:
@@ -201,7 +230,8 @@ def scan() -> Response:
     """Read every code on one label photo and give each its verdict (and a marked-up photo)."""
     current_repo()
     data = _image_bytes()
-    occurrences = list(read_photo(data, services().options.scan_max_pixels).loose_codes)
+    extraction = read_photo(data, services().options.scan_max_pixels)
+    occurrences = list(extraction.loose_codes)
     raws = [c.raw for c in occurrences]
     lang = request.args.get("lang") or current_principal().language
     codes: list[dict[str, Any]] = []
@@ -212,9 +242,19 @@ def scan() -> Response:
     else:
         verdict = "hold"  # nothing readable is never "clear"
     for entry, occurrence in zip(codes, occurrences, strict=True):
+        entry["bracketed"] = _bracketed(occurrence.raw)
         entry["symbology"] = occurrence.symbology
         entry["quad"] = [[x, y] for x, y in occurrence.quad or ()]
         entry["color"] = COLOR[entry["verdict"]]
+    answer: dict[str, Any] = {"verdict": verdict, "codes": codes}
+    notes = [
+        p.message for p in extraction.problems if p.kind in (CONFLICTING_READS, REGIONS_UNREAD)
+    ]
+    if notes:
+        answer["notes"] = notes
+    retake = _retake(extraction, len(occurrences), lang)
+    if retake is not None:
+        answer["retake"] = retake
     want_annotation = request.args.get("annotate") in ("1", "true", "yes")
     if want_annotation:
         colors = {i: COLOR[c["verdict"]] for i, c in enumerate(codes)}
@@ -227,12 +267,11 @@ def scan() -> Response:
             return response
         return jsonify(
             {
-                "verdict": verdict,
-                "codes": codes,
+                **answer,
                 "annotated_jpeg": base64.b64encode(image).decode(),
             }
         )
-    return jsonify({"verdict": verdict, "codes": codes})
+    return jsonify(answer)
 
 
 def warm_up(svc: Services) -> None:

@@ -322,7 +322,23 @@ def test_a_photo_without_a_code_is_never_clear(
     buffer = io.BytesIO()
     Image.new("L", (200, 200), 255).save(buffer, format="PNG")
     body = client.post("/v1/scans", data=buffer.getvalue(), headers=auth(key)).get_json()
-    assert body == {"verdict": "hold", "codes": []}
+    assert body["verdict"] == "hold"
+    assert body["codes"] == []
+    # the person at the dock is told how to take the photo again
+    assert body["retake"]["code"] == "no_barcode"
+    assert body["retake"]["message"]
+    zh = client.post("/v1/scans?lang=zh", data=buffer.getvalue(), headers=auth(key)).get_json()
+    assert zh["retake"]["message"] != body["retake"]["message"]
+
+
+def test_a_scanned_gs1_code_comes_back_in_bracket_form_beside_its_text(
+    client: FlaskClient, tenant: tuple[str, str]
+) -> None:
+    _, key = tenant
+    data = _qr_png("https://id.gs1.org/01/09506000134352/21/SN1")
+    (entry,) = client.post("/v1/scans", data=data, headers=auth(key)).get_json()["codes"]
+    assert entry["code"].endswith("https://id.gs1.org/01/09506000134352/21/SN1")
+    assert entry["bracketed"] == "(01)09506000134352(21)SN1"
 
 
 @pytest.mark.parametrize(
