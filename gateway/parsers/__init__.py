@@ -29,6 +29,7 @@ from gateway.parsers.limits import (
     harden_libraries,
     library_message,
 )
+from gateway.parsers.naming import with_name_check
 from gateway.parsers.sniff import CSV, IMAGES, PDF, TSV, XLS, XLSM, XLSX, sniff
 from gateway.parsers.table import Grid, read_grid
 
@@ -64,7 +65,7 @@ def extract(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _extract(data, media_type, filename, document_id, limits)
+        return with_name_check(_extract(data, media_type, filename, document_id, limits))
     finally:
         if collecting:
             gc.enable()

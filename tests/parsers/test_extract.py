@@ -446,3 +446,16 @@ def test_csv_rows_are_numbered_as_a_spreadsheet_shows_them():
     data = b"PACKING LIST\n\nNo.,Battery Code,Qty\n\n1,(01)06901234567892(21)SN1,1\n"
     (line,) = extract(data, filename="l.csv").lines
     assert line.codes[0].source.cell == "B5"
+
+
+def test_a_file_whose_type_differs_from_its_name_is_read_by_content_and_said_so():
+    data, _ = build_pdf(seed=13)
+    ex = extract(data, filename="packing list.xlsx")
+    assert ex.document.media_type == "application/pdf"
+    assert ex.lines
+    (problem,) = [p for p in ex.problems if p.kind == "type_differs_from_name"]
+    assert "'packing list.xlsx'" in problem.message
+    assert "PDF" in problem.message
+    assert not [
+        p for p in extract(data, filename="list.pdf").problems if p.kind == "type_differs_from_name"
+    ]
