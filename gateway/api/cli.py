@@ -432,19 +432,33 @@ def _demo_samples(svc: Any, folder: Path) -> list[str]:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(item.data)
             records.extend(sample.records)
+        # label photos of registered units of the clear shipment: what a warehouse uploads
+        # with its packing list, or a scanner posts to /v1/scans
+        labels = samples_dir / "labels"
+        labels.mkdir(parents=True, exist_ok=True)
+        clean = shipments.clean_to_germany()
+        for record in clean.records[:3]:
+            hri = record.gs1_element_string
+            photo = shipments.label_photo([("gs1-128", hri), ("gs1-datamatrix", hri)])
+            (labels / f"label_{record.serial}.png").write_bytes(photo)
         registry_file = samples_dir / "registry" / "demo-shipments.csv"
         registry_file.parent.mkdir(parents=True, exist_ok=True)
         registry_file.write_bytes(shipments.registry_csv(records))
         result = import_registry_file(registry_file, svc.engine)
         notes.append(
-            f"sample shipments: {samples_dir / 'shipments'} ({result.inserted} new registrations)"
+            f"sample shipments: {samples_dir / 'shipments'} ({result.inserted} new registrations);"
+            f" label photos of their units: {labels}"
         )
     except ImportError:
         notes.append("sample shipments: generator not installed")
     try:
         manifests = importlib.import_module("samples.manifests")
-        written = manifests.write_samples(samples_dir)
-        notes.append(f"sample documents: {len(written)} in {samples_dir}")
+        # how each format is read; their units are of no registry, so they show "not registered"
+        written = manifests.write_samples(samples_dir / "formats")
+        notes.append(
+            f"format samples (their units are not registered): {len(written)} in "
+            f"{samples_dir / 'formats'}"
+        )
     except ImportError:
         notes.append("sample documents: generator not installed")
     return notes

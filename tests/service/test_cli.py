@@ -97,6 +97,36 @@ def test_demo_prepares_the_data_folder_once(env: dict[str, str], tmp_path: Path)
     assert list((tmp_path / "samples").rglob("*.xlsx"))
 
 
+def test_the_demos_shipment_and_label_photos_are_units_of_its_registry(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    import json
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["demo", "--no-serve"], env=env).exit_code == 0
+    samples = tmp_path / "samples"
+    photos = sorted(str(p) for p in (samples / "labels").glob("*.png"))
+    assert len(photos) == 3
+    result = runner.invoke(
+        main,
+        [
+            "check",
+            str(samples / "shipments" / "clean_to_germany.xlsx"),
+            *photos,
+            "--registry",
+            str(samples / "registry" / "demo-shipments.csv"),
+            "--destination",
+            "DE",
+            "--transport-mode",
+            "sea",
+        ],
+        env=env,
+    )
+    report = json.loads(result.stdout)
+    assert (result.exit_code, report["verdict"]) == (0, "clear"), report["findings"]
+    assert report["counts"]["units"] == report["counts"]["verified"] == 3
+
+
 def test_db_purge_reports_what_it_removed(env: dict[str, str]) -> None:
     result = CliRunner().invoke(main, ["db", "purge"], env=env)
     assert result.exit_code == 0, result.output
