@@ -83,10 +83,39 @@ def per_code(report: Report, raws: Sequence[str], lang: str) -> list[dict[str, A
         verdict = _VERDICT[rank]
         if verdict == "clear" and unit_status.get(raw) != "found":
             verdict = "hold"
-        out.append(
-            {"code": raw, "verdict": verdict, "findings": [_finding(f, lang) for f in findings]}
-        )
+        entry: dict[str, Any] = {
+            "code": raw,
+            "verdict": verdict,
+            "findings": [_finding(f, lang) for f in findings],
+        }
+        if verdict != "clear" and not findings:
+            # an amber answer always says why
+            entry["reason"] = _hold_reason(unit_status.get(raw), lang)
+        out.append(entry)
     return out
+
+
+_HOLD_REASONS = {
+    "unverified": (
+        "The platform gave no answer for this code (unreachable, rate limited or a malformed "
+        "answer): it is not verified. Scan it again later.",
+        "平台未对该编码作出应答（无法连接、限流或应答格式错误）：未能核验。请稍后重新扫描。",
+    ),
+    "not_found": (
+        "This code is not registered.",
+        "该编码未登记。",
+    ),
+    None: (
+        "A logistic unit's code (pallet or carton), not a battery's: it is not checked against "
+        "the registrations. Scan the battery labels.",
+        "这是物流单元（托盘或箱）的编码，不是电池编码：不与登记信息核对。请扫描电池标签。",
+    ),
+}
+
+
+def _hold_reason(status: str | None, lang: str) -> str:
+    en, zh = _HOLD_REASONS.get(status, _HOLD_REASONS["unverified"])
+    return zh if lang == "zh" else en
 
 
 def _check(codes: list[CodeOccurrence], label: str) -> Report:

@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
+from gateway.domain import CodeOccurrence, ExtractionMethod, SourceRef
 from gateway.services import Services
 
 
@@ -464,3 +465,20 @@ def test_history_pages_through_older_shipments(
     assert second.count('href="/shipments/') == 1
     assert "R-00" in second
     assert 'id="older"' not in second
+
+
+def test_an_amber_scan_always_says_why() -> None:
+    from gateway.api.codes import per_code
+    from gateway.pipeline import ShipmentFacts, check_codes
+    from gateway.platform_client.local import InMemoryRegistry
+
+    raw = "]C100350123450000042429"  # a pallet's SSCC, in no registration
+    code = CodeOccurrence(raw, SourceRef("scan", page=1), ExtractionMethod.BARCODE_IMAGE)
+    report = check_codes(
+        [code], platform=InMemoryRegistry([]), facts=ShipmentFacts(shipment_id="s")
+    )
+    for lang, words in (("en", "logistic unit"), ("zh", "物流单元")):
+        (entry,) = per_code(report, [raw], lang)
+        assert entry["verdict"] == "hold"
+        assert not entry["findings"]
+        assert words in entry["reason"]
