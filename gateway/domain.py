@@ -23,6 +23,10 @@ class Scheme(StrEnum):
     UNKNOWN = "unknown"
 
 
+# how a shipment travels, as the API, the web form and `gateway check` take it
+TRANSPORT_MODES = ("sea", "air", "road", "rail", "multimodal", "post")
+
+
 class ExtractionMethod(StrEnum):
     """How a code was found in a document."""
 
@@ -75,6 +79,10 @@ class SourceRef:
 
     def describe(self) -> str:
         """A short human-readable location, e.g. "sheet 'CNTR1' cell C12" or "page 3"."""
+        return " ".join(self.place_parts()) or "document"
+
+    def place_parts(self) -> list[str]:
+        """The location's parts in English: sheet, cell (or row), page, line."""
         parts: list[str] = []
         if self.sheet is not None:
             parts.append(f"sheet {self.sheet!r}")
@@ -86,7 +94,7 @@ class SourceRef:
             parts.append(f"page {self.page}")
         if self.line is not None:
             parts.append(f"line {self.line}")
-        return " ".join(parts) or "document"
+        return parts
 
 
 @dataclass(frozen=True, slots=True)

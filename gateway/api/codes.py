@@ -246,12 +246,15 @@ def _bracketed(raw: str) -> str | None:
 def _symbols(codes: Sequence[CodeOccurrence]) -> list[Symbol]:
     """The codes as the annotator draws them."""
     return [
-        Symbol(c.raw, c.raw.startswith(_GS1_IDS), c.symbology or "", None, tuple(c.quad or ()))
+        Symbol(
+            c.raw,
+            (c.symbology or "").startswith("gs1-"),
+            c.symbology or "",
+            None,
+            tuple(c.quad or ()),
+        )
         for c in codes
     ]
-
-
-_GS1_IDS = ("]C1", "]d2", "]Q3", "]e0", "]J1")
 
 
 @bp.post("/v1/scans")

@@ -7,7 +7,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
 
-TRANSPORT_MODES = ("sea", "air", "road", "rail", "multimodal", "post")
+from gateway.domain import TRANSPORT_MODES
+
 STATUSES = ("received", "extracting", "verifying", "done", "rejected")
 VERDICTS = ("clear", "hold", "block")
 

@@ -20,6 +20,7 @@ from gateway.api.formats import MEDIA_TYPES, annotate, render
 from gateway.api.intake import XLSX, display_name, sniff
 from gateway.api.schemas import ListQuerySchema, ShipmentMetaSchema
 from gateway.errors import DocumentTooLarge, InputError
+from gateway.parsers.sniff import XLSM
 from gateway.storage.codec import report_from_data
 from gateway.storage.models import ReportRow, Shipment, ShipmentStatus
 from gateway.storage.repo import ShipmentFilter, TenantRepo, aware
@@ -27,7 +28,7 @@ from gateway.storage.repo import ShipmentFilter, TenantRepo, aware
 log = structlog.get_logger(__name__)
 bp = Blueprint("shipments", __name__)
 
-WORKBOOKS = (XLSX, "application/vnd.ms-excel.sheet.macroEnabled.12")
+WORKBOOKS = (XLSX, XLSM)
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}\Z")
 
 

@@ -5,36 +5,34 @@ from __future__ import annotations
 import dataclasses
 
 from gateway.domain import Extraction, ExtractionProblem, Severity
+from gateway.parsers.sniff import CSV, JPEG, PDF, PNG, TIFF, TSV, XLS, XLSM, XLSX
 
-_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_XLSM = "application/vnd.ms-excel.sheet.macroEnabled.12"
-_XLS = "application/vnd.ms-excel"
-_TEXT = ("text/csv", "text/tab-separated-values")
+_TEXT = (CSV, TSV)
 # what a file name promises: its extension -> the types read from bytes that keep the promise
 _NAMED_TYPES: dict[str, tuple[tuple[str, ...], str]] = {
-    ".xlsx": ((_XLSX,), "an Excel workbook"),
-    ".xlsm": ((_XLSM, _XLSX), "a macro-enabled Excel workbook"),
-    ".xls": ((_XLS,), "an Excel 97-2003 workbook"),
+    ".xlsx": ((XLSX,), "an Excel workbook"),
+    ".xlsm": ((XLSM, XLSX), "a macro-enabled Excel workbook"),
+    ".xls": ((XLS,), "an Excel 97-2003 workbook"),
     ".csv": (_TEXT, "a CSV file"),
     ".tsv": (_TEXT, "a tab-separated file"),
     ".txt": (_TEXT, "a text file"),
-    ".pdf": (("application/pdf",), "a PDF"),
-    ".png": (("image/png",), "a PNG image"),
-    ".jpg": (("image/jpeg",), "a JPEG image"),
-    ".jpeg": (("image/jpeg",), "a JPEG image"),
-    ".tif": (("image/tiff",), "a TIFF image"),
-    ".tiff": (("image/tiff",), "a TIFF image"),
+    ".pdf": ((PDF,), "a PDF"),
+    ".png": ((PNG,), "a PNG image"),
+    ".jpg": ((JPEG,), "a JPEG image"),
+    ".jpeg": ((JPEG,), "a JPEG image"),
+    ".tif": ((TIFF,), "a TIFF image"),
+    ".tiff": ((TIFF,), "a TIFF image"),
 }
 _CONTENT_NAMES = {
-    "application/pdf": "a PDF",
-    _XLS: "an Excel 97-2003 workbook",
-    _XLSM: "a macro-enabled Excel workbook",
-    _XLSX: "an Excel workbook",
-    "text/csv": "CSV text",
-    "text/tab-separated-values": "tab-separated text",
-    "image/png": "a PNG image",
-    "image/jpeg": "a JPEG image",
-    "image/tiff": "a TIFF image",
+    PDF: "a PDF",
+    XLS: "an Excel 97-2003 workbook",
+    XLSM: "a macro-enabled Excel workbook",
+    XLSX: "an Excel workbook",
+    CSV: "CSV text",
+    TSV: "tab-separated text",
+    PNG: "a PNG image",
+    JPEG: "a JPEG image",
+    TIFF: "a TIFF image",
 }
 
 

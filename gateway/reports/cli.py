@@ -19,19 +19,13 @@ from typing import Any, TextIO
 
 import click
 
-from gateway.domain import Document, Extraction, Report, Verdict
+from gateway.domain import TRANSPORT_MODES, Document, Extraction, Report, Verdict
+from gateway.parsers.sniff import XLSM, XLSX
 from gateway.pipeline import DocumentInput
 
 EXIT = {Verdict.CLEAR: 0, Verdict.HOLD: 1, Verdict.BLOCK: 2}
 EXIT_UNUSABLE = 3  # no document could be read, or a file named cannot be opened
 EXIT_USAGE = 4  # the command's words are wrong: never a verdict's code
-TRANSPORT_MODES = ("sea", "air", "road", "rail", "multimodal", "post")  # as the API takes them
-_WORKBOOKS = frozenset(
-    {
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "application/vnd.ms-excel.sheet.macroEnabled.12",
-    }
-)
 _MAGIC = (
     (b"%PDF", "application/pdf"),
     (b"PK\x03\x04", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -170,7 +164,7 @@ def _render(report: Report, fmt: str, lang: str, documents: Sequence[DocumentInp
     from gateway import reports
 
     if fmt == "annotated":
-        workbook = next((d for d in documents if d.document.media_type in _WORKBOOKS), None)
+        workbook = next((d for d in documents if d.document.media_type in (XLSX, XLSM)), None)
         if workbook is None:
             msg = "--format annotated marks up an Excel (.xlsx) document: none was given."
             raise _Usage(msg)

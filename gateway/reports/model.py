@@ -61,16 +61,7 @@ def describe_ref(ref: SourceRef, documents: Mapping[str, Document], lang: str) -
         if ref.line is not None:
             parts.append(f"序号 {ref.line}")
     else:
-        if ref.sheet is not None:
-            parts.append(f"sheet {ref.sheet!r}")
-        if ref.cell is not None:
-            parts.append(f"cell {ref.cell}")
-        elif ref.row is not None:
-            parts.append(f"row {ref.row}")
-        if ref.page is not None:
-            parts.append(f"page {ref.page}")
-        if ref.line is not None:
-            parts.append(f"line {ref.line}")
+        parts = ref.place_parts()
     # The box on the page (`ref.bbox`) stays in JSON for tools; people read page and line.
     return f"{name}, {(' ' if lang == 'zh' else ', ').join(parts)}" if parts else name
 
