@@ -71,6 +71,11 @@ _MAX_DECONVOLVED_SIDE = 320.0
 _MAX_MATRIX_VIEW_SIDE = 640.0  # longest side of any other view of a matrix region, px
 _FIT_KERNELS = 2  # best-ranked blur kernels a Code 128 model fit is tried with
 _RESTORED_KERNELS = 4  # best-ranked blur kernels the bands are deconvolved by
+# A small photo left with unexplained regions is read whole once more, enlarged (cubic):
+# at most 3x, to at most 3 MP, and only when that enlarges it at least 2x.
+_UPSCALE = 3.0
+_MIN_UPSCALE = 2.0
+_MAX_UPSCALED_PIXELS = 3_000_000
 _IDENTITY = np.array([[1, 0, 0], [0, 1, 0]], np.float32)
 
 
@@ -134,6 +139,12 @@ def read_labels(image: np.ndarray, *, budget_s: float | None = READ_BUDGET_S) ->
 
     regions = find_regions(gray)
     pending = [region for region in regions if not _covered(region, accepted)]
+    if (pending or not accepted) and (upscaled := _upscaled(original)) is not None:
+        # A low-resolution photo: modules of a pixel or less, which the whole-image read
+        # misses and a region may not even show. Read once more at three times the size.
+        _add(clusters, _zxing(upscaled, _FORMATS, whole=True))
+        accepted = _accepted(clusters)
+        pending = [region for region in pending if not _covered(region, accepted)]
     # Round robin over the regions: every region gets its cheap views before any region gets
     # the deblurring banks, so the step budget goes where reads are likeliest. When the cheap
     # reads explain every region, nothing escalates.
@@ -182,6 +193,21 @@ def read_labels(image: np.ndarray, *, budget_s: float | None = READ_BUDGET_S) ->
     conflicts = _conflicts(clusters, linear_regions)
     elapsed_ms = (time.perf_counter() - start) * 1000
     return LabelRead(symbols, conflicts, unread, round(elapsed_ms, 1), out_of_time)
+
+
+def _upscaled(view: _View) -> _View | None:
+    """The photo enlarged up to three times when it is small (0.75 MP at most), else None."""
+    height, width = view.image.shape[:2]
+    factor = min(_UPSCALE, math.sqrt(_MAX_UPSCALED_PIXELS / max(height * width, 1)))
+    if factor < _MIN_UPSCALE:
+        return None
+    image = cv2.resize(view.image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+    # Pixel centres: source x = (x + 0.5) / factor - 0.5.
+    shift = 0.5 / factor - 0.5
+    back = np.array([[1 / factor, 0, shift], [0, 1 / factor, shift]], np.float32)
+    # Named as the original: the same photo seen whole again is no second view of a symbol
+    # (an engine-invalid read needs two views to pass as a misprint).
+    return _View(view.name, image, back, trusted=True)
 
 
 def _quad(points: np.ndarray) -> Quad:
@@ -599,7 +625,13 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _covered(region: Region, clusters: list[_Cluster]) -> bool:
-    corners = region.corners()
+    # Across the bars a linear region may stop short of the symbol's edge (a scratch, a
+    # washed-out end of the bars), where a decoder's scan line can lie: a margin there.
+    corners = (
+        cv2.boxPoints((region.center, (region.size[0], region.size[1] * 1.5), region.angle))
+        if region.linear
+        else region.corners()
+    ).astype(np.float32)
     axis_len = max(region.size)
     for cluster in clusters:
         quad = cluster.first.quad
