@@ -160,6 +160,7 @@ def _detect(image: Any) -> list[Any]:
                 placed = box.astype(np.float32)
                 placed[:, 1] += start
                 boxes.append(placed * scale)
+    _trim()
     return boxes
 
 
@@ -280,6 +281,22 @@ def _upright(image: Any) -> tuple[int, list[OcrItem]]:
     return k, _ocr(np.ascontiguousarray(np.rot90(image, k)))
 
 
+def _trim() -> None:
+    """Give the heap the models' freed working memory back to the system.
+
+    onnxruntime frees a call's tensors into the C heap, which keeps them: without this, the
+    recognizer's and the barcode reader's buffers could come on top of the detector's
+    high-water mark.
+    """
+    import contextlib
+    import ctypes
+    import sys
+
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # not glibc
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def _symbols(image: Any) -> list[Any]:
     try:
         from gateway.barcodes import read
@@ -333,6 +350,7 @@ def ocr_array(image: Any, number: int, *, scale: float) -> PageText:
     turns, items = _upright(_load(small))
     if turns:
         image = np.ascontiguousarray(np.rot90(image, turns))
+    _trim()
     symbols = _symbols(image)
     angles = []
     for box, _txt, _score in items:
