@@ -8,10 +8,18 @@ reused. Each OCR pass costs seconds and hundreds of MB, so a page gets as few as
   detector loses lone digits such as a quantity of `1`; `OCR_DPI` scales the OCR image down
   when set lower); text detection looks at most at `DETECT_SIDE` pixels with a low box
   threshold, so that narrow glyphs are kept, instead of upscaling the page to 2000 pixels;
-* one OCR pass on the page as rendered; only when its text boxes stand on end (a page laid
-  sideways) or read poorly is the page turned, and the direction is chosen by recognising a
-  handful of sample boxes both ways, not by OCR-ing the whole page four times;
-* onnxruntime runs with one intra-op thread and no memory arena.
+* the page is detected once as it lies, without recognising anything: when its text boxes
+  stand on end (a page laid sideways), or the upright reading is poor, the direction is
+  chosen by recognising a handful of sample boxes both ways, and only the turned page is
+  detected again and recognised; a sideways page is never recognised as it lies;
+* the detector takes the page in overlapping bands of `DETECT_BAND` rows, not in one call:
+  its working memory grows with the pixels of a call (~450 MB for a whole page, ~180 MB
+  for a band), and with this overlap it finds the boxes one whole-page call finds;
+* the recognizer is called with the detector's boxes itself, in batches of crops sorted by
+  width and bounded in padded width (`REC_BATCH_WIDTH`): a batch of six table-wide crops
+  took ~500 MB;
+* onnxruntime runs with one intra-op thread and no memory arena (two threads were twice as
+  slow on a loaded 2-core machine).
 
 Skew is measured from the text boxes and removed, and the OCR boxes become the phrases a
 text PDF gives, so the same table reader applies. Barcodes (read by `gateway.barcodes` when
@@ -34,6 +42,12 @@ from gateway.parsers.pdf import PageSymbol, PageText, Phrase, VisualLine
 RENDER_DPI = 200.0  # barcodes
 OCR_DPI = 200  # printed text
 DETECT_SIDE = 1600  # longest side, in pixels, the text detector looks at
+DETECT_BAND = 448  # rows of that image the detector takes in one call
+DETECT_OVERLAP = 160  # rows two neighbouring bands share (both multiples of 32)
+REC_MIN_WIDTH = 320.0  # the recognizer pads every crop to at least this width (48 high)
+REC_BATCH_WIDTH = 1920.0  # padded pixels of width in one recognizer call: 6 short crops
+TEXT_SCORE = 0.5  # readings under this confidence are dropped, as the OCR engine does
+VOTE_BOXES = 8  # sample boxes recognised both ways to choose a page's direction
 # one intra-op thread: on a shared machine (or several workers) a second thread bought
 # little wall-clock time here and cost CPU and ~35 MB
 OCR_THREADS = 1
@@ -102,75 +116,185 @@ def repair_ocr_text(text: str) -> str:
     return _KEY_IN_OCR.sub(fix, text)
 
 
-def _ocr(image: Any) -> list[OcrItem]:
-    with warnings.catch_warnings():
-        # the OCR package's own deprecation notices are not ours to act on
-        warnings.simplefilter("ignore", DeprecationWarning)
-        # the engine remembers the steps of the last call, so they are always named
-        result = _engine()(image, use_det=True, use_cls=False, use_rec=True)
-    if result is None or getattr(result, "boxes", None) is None or result.txts is None:
+def _load(image: Any) -> Any:
+    """The image as the OCR models take it (three channels, contiguous)."""
+    import numpy as np
+
+    return np.ascontiguousarray(_engine().load_img(image))
+
+
+def _detect(image: Any) -> list[Any]:
+    """Text boxes (4 corners, float32, image pixels) found on the page.
+
+    The detector sees the page at most `DETECT_SIDE` pixels long, in horizontal bands of
+    `DETECT_BAND` rows that overlap by `DETECT_OVERLAP`: its working memory grows with the
+    pixels of one call (a whole page at 1600 pixels took ~450 MB), and a text line, a few
+    dozen rows high there, always lies whole in one band. A box belongs to the band whose
+    core (the band less half the overlap at each inner edge) holds its middle, so a line
+    in an overlap is kept once.
+    """
+    import cv2
+    import numpy as np
+
+    detector = _engine()._load_det_model()
+    height, width = image.shape[:2]
+    # the size the detector would give the whole page: longest side DETECT_SIDE, both
+    # sides multiples of 32; the bands below are cut from it and are multiples of 32 too,
+    # so the detector scales none of them again
+    ratio = min(1.0, DETECT_SIDE / max(height, width))
+    rows = max(32, round(int(height * ratio) / 32) * 32)
+    cols = max(32, round(int(width * ratio) / 32) * 32)
+    small = cv2.resize(image, (cols, rows))
+    step = DETECT_BAND - DETECT_OVERLAP
+    starts = [0] if rows <= DETECT_BAND else list(range(0, rows - DETECT_OVERLAP, step))
+    scale = np.array([width / cols, height / rows], dtype=np.float32)
+    boxes: list[Any] = []
+    for index, start in enumerate(starts):
+        end = min(start + DETECT_BAND, rows)
+        core_top = start + DETECT_OVERLAP / 2 if index else -math.inf
+        core_bottom = end - DETECT_OVERLAP / 2 if end < rows else math.inf
+        found = detector(np.ascontiguousarray(small[start:end])).boxes
+        for box in [] if found is None else found:
+            middle = start + float(box[:, 1].mean())
+            if core_top <= middle < core_bottom:
+                placed = box.astype(np.float32)
+                placed[:, 1] += start
+                boxes.append(placed * scale)
+    _trim()
+    return boxes
+
+
+def _crop(image: Any, box: Any) -> Any:
+    from rapidocr.utils.process_img import get_rotate_crop_image
+
+    return get_rotate_crop_image(image, box.copy())
+
+
+def _read(crops: list[Any]) -> list[tuple[str, float]]:
+    """(text, confidence) of each crop, recognised in batches of bounded width.
+
+    The recognizer pads every crop of a batch to the widest one (at 48 pixels high), and
+    its memory grows with that width times the batch size: six crops as wide as a table
+    row took ~500 MB. Batches are formed over crops sorted by width and hold at most
+    `REC_BATCH_WIDTH` padded pixels (one wide crop goes alone).
+    """
+    from rapidocr.ch_ppocr_rec.typings import TextRecInput
+
+    if not crops:
         return []
-    return [
-        ([list(map(float, p)) for p in box], str(txt), float(score))
-        for box, txt, score in zip(result.boxes, result.txts, result.scores, strict=False)
-    ]
+    recognizer = _engine()._load_rec_model()
+    widths = [max(REC_MIN_WIDTH, 48.0 * c.shape[1] / max(c.shape[0], 1)) for c in crops]
+    order = sorted(range(len(crops)), key=lambda i: widths[i])
+    out: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+    batch: list[int] = []
+
+    def run() -> None:
+        result = recognizer(TextRecInput(img=[crops[i] for i in batch]))
+        for i, txt, score in zip(batch, result.txts, result.scores, strict=True):
+            out[i] = (str(txt), float(score))
+
+    for i in order:
+        if batch and (len(batch) + 1) * widths[i] > REC_BATCH_WIDTH:
+            run()
+            batch = []
+        batch.append(i)
+    if batch:
+        run()
+    return out
 
 
-def _recognise(crop: Any) -> float:
-    """Confidence of reading one text crop as it stands (no detection)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        result = _engine()(crop, use_det=False, use_cls=False, use_rec=True)
-    scores = getattr(result, "scores", None)
-    return float(scores[0]) if scores else 0.0
+def _ocr(image: Any, boxes: list[Any] | None = None) -> list[OcrItem]:
+    """Detect (unless `boxes` are given) and recognise the text of an upright image."""
+    if boxes is None:
+        boxes = _detect(image)
+    items: list[OcrItem] = []
+    for box, (txt, score) in zip(boxes, _read([_crop(image, b) for b in boxes]), strict=True):
+        # the OCR engine's own rule: no empty reading, none below its text score
+        if txt.strip() and score >= TEXT_SCORE:
+            items.append(([list(map(float, p)) for p in box], txt, score))
+    return items
 
 
-def _extent(box: list[list[float]]) -> tuple[float, float, float, float]:
-    xs, ys = [p[0] for p in box], [p[1] for p in box]
+def _extent(box: Any) -> tuple[float, float, float, float]:
+    xs, ys = [float(p[0]) for p in box], [float(p[1]) for p in box]
     return min(xs), min(ys), max(xs), max(ys)
 
 
-def _standing(items: list[OcrItem]) -> bool:
-    """True when most text boxes are taller than wide: the page lies on its side."""
+def _standing(boxes: list[Any]) -> bool:
+    """True when most elongated text boxes are taller than wide: the page lies on its side.
+
+    Only boxes at least twice as long one way as the other vote (a word or more; a lone
+    digit is about square and says nothing about the page's direction).
+    """
     tall = 0
-    for box, txt, _ in items:
+    for box in boxes:
         x0, y0, x1, y1 = _extent(box)
-        if len(txt) >= 3:
-            tall += 1 if (y1 - y0) > 1.5 * (x1 - x0) else -1
+        w, h = x1 - x0, y1 - y0
+        if h > 2 * w:
+            tall += 1
+        elif w > 2 * h:
+            tall -= 1
     return tall > 0
 
 
-def _vote(image: Any, items: list[OcrItem], turns: tuple[int, int]) -> int:
+def _vote(image: Any, boxes: list[Any], turns: tuple[int, int]) -> int:
     """Of two quarter-turn counts, the one under which sample boxes read best."""
     import numpy as np
 
-    boxes = sorted(items, key=lambda it: -len(it[1]))[:8]
-    totals = dict.fromkeys(turns, 0.0)
-    for box, _, _ in boxes:
+    def length(box: Any) -> float:
+        x0, y0, x1, y1 = _extent(box)
+        return max(x1 - x0, y1 - y0)
+
+    crops: list[Any] = []
+    for box in sorted(boxes, key=lambda b: -length(b))[:VOTE_BOXES]:
         x0, y0, x1, y1 = (int(v) for v in _extent(box))
         crop = image[max(y0, 0) : y1 + 1, max(x0, 0) : x1 + 1]
-        if crop.size == 0:
-            continue
-        for k in turns:
-            totals[k] += _recognise(np.ascontiguousarray(np.rot90(crop, k)))
+        if crop.size:
+            crops += [np.ascontiguousarray(np.rot90(crop, k)) for k in turns]
+    scores = [score for _, score in _read(crops)]
+    totals = {k: sum(scores[j] for j in range(i, len(scores), 2)) for i, k in enumerate(turns)}
     return max(turns, key=lambda k: totals[k])
 
 
 def _upright(image: Any) -> tuple[int, list[OcrItem]]:
-    """(quarter turns that make the page upright, the OCR reading of the upright page)."""
+    """(quarter turns that make the page upright, the OCR reading of the upright page).
+
+    The page is detected once as it lies. Boxes standing on end mean a page laid sideways:
+    sample boxes are recognised both ways, the page is turned, detected and recognised
+    once. Otherwise the page is recognised as it lies, and only a poor reading (under five
+    boxes, or a low mean confidence) makes it try the half turn the same way.
+    """
     import numpy as np
 
-    items = _ocr(image)
-    standing = _standing(items)
-    if not standing and len(items) >= 5 and statistics.mean(s for _, _, s in items) >= 0.6:
-        return 0, items
-    if not items:
-        return 0, items
-    turns = (1, 3) if standing else (0, 2)
-    k = _vote(image, items, turns)
-    if k == 0:
-        return 0, items
+    boxes = _detect(image)
+    if not boxes:
+        return 0, []
+    if _standing(boxes):
+        k = _vote(image, boxes, (1, 3))
+    else:
+        items = _ocr(image, boxes)
+        if len(items) >= 5 and statistics.mean(s for _, _, s in items) >= 0.6:
+            return 0, items
+        k = _vote(image, boxes, (0, 2))
+        if k == 0:
+            return 0, items
     return k, _ocr(np.ascontiguousarray(np.rot90(image, k)))
+
+
+def _trim() -> None:
+    """Give the heap the models' freed working memory back to the system.
+
+    onnxruntime frees a call's tensors into the C heap, which keeps them: without this, the
+    recognizer's and the barcode reader's buffers could come on top of the detector's
+    high-water mark.
+    """
+    import contextlib
+    import ctypes
+    import sys
+
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # not glibc
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _symbols(image: Any) -> list[Any]:
@@ -223,9 +347,10 @@ def ocr_array(image: Any, number: int, *, scale: float) -> PageText:
         return PageText(number, [], symbols=[])
     factor = min(1.0, OCR_DPI / (scale * 72.0))
     small = _resize(image, factor)
-    turns, items = _upright(small)
+    turns, items = _upright(_load(small))
     if turns:
         image = np.ascontiguousarray(np.rot90(image, turns))
+    _trim()
     symbols = _symbols(image)
     angles = []
     for box, _txt, _score in items:

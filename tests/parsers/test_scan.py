@@ -1,0 +1,158 @@
+"""Scanned pages: the OCR road (detection in bands, bounded recognizer batches, orientation)."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+
+from gateway.parsers import extract, scan
+from gateway.parsers.cli import to_records
+from samples.manifests import Expected, build_pdf
+
+
+def _key(code: str | dict[str, str]) -> str:
+    return code if isinstance(code, str) else json.dumps(code, sort_keys=True)
+
+
+def _scanned(seed: int) -> tuple[bytes, Expected]:
+    return build_pdf(seed=seed, rotated_page=False, scanned_page=True)
+
+
+def _scan_png(pdf: bytes) -> bytes:
+    """The scanned (last) page of `pdf` as a grey PNG at 200 dpi: a scanner's image file."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    out = io.BytesIO()
+    doc[len(doc) - 1].render(scale=200 / 72).to_pil().convert("L").save(out, format="PNG")
+    doc.close()
+    return out.getvalue()
+
+
+def _assert_scanned_lines(records: list[dict[str, Any]], exp: Expected) -> None:
+    scanned = [r for r in exp.records if r.get("source") == "scan"]
+    by_code = {_key(r["code"]): r for r in records}
+    assert sorted(by_code) == sorted(_key(r["code"]) for r in scanned)
+    for rec in scanned:
+        read = by_code[_key(rec["code"])]
+        for name in ("line", "lot", "qty", "destination", "hs_code", "un_number"):
+            assert read[name] == rec[name], (rec["code"], name)
+
+
+# ----------------------------------------------------------------------------- whole road
+
+
+@pytest.mark.slow
+def test_an_upright_scan_without_barcodes_is_read_with_every_code_and_field():
+    data, exp = _scanned(seed=31)
+    out = to_records(extract(data, filename="scan.pdf"))
+    _assert_scanned_lines([r for r in out["records"] if r["where"].startswith("page 3")], exp)
+
+
+@pytest.mark.slow
+def test_a_scanned_packing_list_image_without_barcodes_takes_the_same_road():
+    data, exp = _scanned(seed=32)
+    out = to_records(extract(_scan_png(data), filename="scan.png"))
+    _assert_scanned_lines(out["records"], exp)
+
+
+@pytest.mark.slow
+def test_detection_in_bands_finds_the_boxes_of_one_pass_over_the_whole_page(monkeypatch):
+    import pypdfium2 as pdfium
+
+    from gateway.parsers.limits import Limits
+
+    data, _ = _scanned(seed=33)
+    doc = pdfium.PdfDocument(data)
+    image, _scale = scan.render_page(doc[2], Limits())
+    image = scan._load(image)
+    banded = scan._detect(image)
+    monkeypatch.setattr(scan, "DETECT_BAND", 1 << 20)
+    whole = scan._detect(image)
+    assert len(whole) > 40  # a table of six lines and its header
+    ours = np.array([b.reshape(-1) for b in banded])
+    ref = np.array([b.reshape(-1) for b in whole])
+    gap = np.abs(ref[:, None, :] - ours[None, :, :]).max(axis=2)  # pixels, corner by corner
+    assert len(banded) == len(whole)
+    assert (gap.min(axis=1) <= 6).all()  # every box of the whole page is found in a band
+    assert (gap.min(axis=0) <= 6).all()  # and no band invents one
+
+
+# ----------------------------------------------------------------------------- the parts
+
+
+class _Engine:
+    """Stands in for the OCR engine: a detector that boxes dark rows, a recording recognizer."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int]] = []  # (rows, cols) of each detector call
+        self.batches: list[list[int]] = []  # widths of the crops of each recognizer call
+
+    def _load_det_model(self) -> Any:
+        def detect(band: Any) -> Any:
+            self.calls.append(band.shape[:2])
+            dark = np.flatnonzero((band.min(axis=2) < 128).any(axis=1))
+            if not len(dark):
+                return type("Out", (), {"boxes": None})()
+            top, bottom = float(dark[0]), float(dark[-1] + 1)
+            box = np.array([[10, top], [200, top], [200, bottom], [10, bottom]], np.float32)
+            return type("Out", (), {"boxes": np.array([box])})()
+
+        return detect
+
+    def _load_rec_model(self) -> Any:
+        def recognise(args: Any) -> Any:
+            self.batches.append([img.shape[1] for img in args.img])
+            txts = tuple(f"w{img.shape[1]}" for img in args.img)
+            return type("Out", (), {"txts": txts, "scores": tuple(0.9 for _ in txts)})()
+
+        return recognise
+
+
+def test_a_line_where_two_bands_overlap_is_detected_once_in_page_pixels(monkeypatch):
+    engine = _Engine()
+    monkeypatch.setattr(scan, "_engine", lambda: engine)
+    monkeypatch.setattr(scan, "DETECT_SIDE", 800)
+    page = np.full((1600, 1200, 3), 255, np.uint8)  # the detector sees it at 800 x 600
+    # a line at rows 300-340 of the detector's image: inside bands 0 (0-448) and 1 (288-736)
+    page[600:680, 100:900] = 0
+    boxes = scan._detect(page)
+    # 800 rows: bands at 0, 288 and 576, each a multiple of 32 rows, none rescaled
+    assert engine.calls == [(448, 608), (448, 608), (224, 608)]
+    assert len(boxes) == 1
+    (x0, y0), (_, _), (_, y1), _ = boxes[0].tolist()
+    assert abs(y0 - 600) <= 2  # back in the page's own pixels
+    assert abs(y1 - 680) <= 2
+    assert abs(x0 - 10 * 1200 / 608) < 1e-3
+
+
+def test_recognizer_batches_stay_within_their_width_and_answers_keep_the_crops_order(
+    monkeypatch,
+):
+    engine = _Engine()
+    monkeypatch.setattr(scan, "_engine", lambda: engine)
+    widths = [40, 2400, 90, 300, 48, 1200, 60, 700, 3000, 150, 90, 90, 90]
+    crops = [np.zeros((48, w, 3), np.uint8) for w in widths]
+    out = scan._read(crops)
+    assert [txt for txt, _ in out] == [f"w{w}" for w in widths]
+    assert sorted(w for batch in engine.batches for w in batch) == sorted(widths)
+    for batch in engine.batches:
+        padded = max(scan.REC_MIN_WIDTH, float(max(batch)))
+        assert len(batch) == 1 or len(batch) * padded <= scan.REC_BATCH_WIDTH, batch
+    assert len(engine.batches) < len(widths)  # short crops still share a call
+
+
+def test_a_page_stands_on_its_side_when_its_long_boxes_stand_on_end():
+    def box(w: float, h: float) -> Any:
+        return np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+
+    upright = [box(200, 20), box(120, 20), box(20, 20), box(18, 22)]
+    sideways = [box(20, 200), box(20, 120), box(20, 20), box(22, 18), box(30, 40)]
+    assert not scan._standing(upright)
+    assert scan._standing(sideways)
+    # lone digits (about square) say nothing: a page of them is not taken for sideways
+    assert not scan._standing([box(20, 24), box(18, 26), box(200, 20)])
