@@ -117,6 +117,7 @@ class Problem:
     message: str  # for humans
     span: tuple[int, int] = (0, 0)  # [start, end) in the raw input
     severity: str = "error"  # "error" makes the code invalid; "warning" is a repair or remark
+    params: tuple[tuple[str, str], ...] = ()  # e.g. (("ai", "01"), ("value", "...")), to word it
 
 
 @dataclass(frozen=True, slots=True)
