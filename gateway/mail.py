@@ -1,6 +1,6 @@
 """Report-ready notifications: email (SMTP or `.eml` files) and signed webhooks.
 
-Both are delivered from the outbox (`gateway.jobs.deliver_outbox`), never directly by the job.
+Both are delivered from the outbox (`gateway.jobs.outbox.deliver_outbox`), never by the job.
 Emails are built with `EmailMessage` and `policy.SMTP`; user data stays out of headers: the
 subject is a fixed template plus the shipment reference stripped of control characters, and
 recipients come only from the shipment's validated notify list. The Message-ID is derived from

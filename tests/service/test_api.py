@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from gateway.jobs import run_shipment
+from gateway.jobs.run import run_shipment
 from gateway.services import Services
 from gateway.storage.models import Shipment, ShipmentDocument
 

@@ -20,12 +20,12 @@ COMMANDS: dict[str, str] = {
     "check": "gateway.reports.cli:check",
     "registry": "gateway.platform_client.cli:registry",
     "platform-sim": "gateway.platform_client.cli:platform_sim",
-    "serve": "gateway.api.cli:serve",
-    "worker": "gateway.api.cli:worker",
-    "demo": "gateway.api.cli:demo",
-    "tenants": "gateway.api.cli:tenants",
-    "keys": "gateway.api.cli:keys",
-    "db": "gateway.api.cli:db",
+    "serve": "gateway.cli.serve:serve",
+    "worker": "gateway.workers.command:worker",
+    "demo": "gateway.cli.demo:demo",
+    "tenants": "gateway.cli.tenants:tenants",
+    "keys": "gateway.cli.keys:keys",
+    "db": "gateway.cli.db:db",
     "samples": "samples.cli:samples",
 }
 
