@@ -14,7 +14,6 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from gateway.api.auth import current_principal, current_repo, services
 from gateway.api.errors import ApiError
-from gateway.api.formats import MEDIA_TYPES, annotate, render
 from gateway.api.schemas import ListQuerySchema, ShipmentMetaSchema
 from gateway.errors import DocumentTooLarge, InputError
 from gateway.intake import (
@@ -26,6 +25,7 @@ from gateway.intake import (
     sniff,
 )
 from gateway.parsers.sniff import XLSM
+from gateway.reports.formats import FORMATS, NAMES, annotate, render
 from gateway.storage.codec import report_from_data
 from gateway.storage.models import ReportRow, Shipment, ShipmentStatus
 from gateway.storage.repo import ShipmentFilter, TenantRepo, aware
@@ -190,17 +190,16 @@ def get_shipment(shipment_id: str) -> Response:
 def _wanted_format() -> str:
     fmt = request.args.get("format")
     if fmt:
-        if fmt not in MEDIA_TYPES:
-            msg = f"Unknown report format {fmt!r}: expected one of {', '.join(MEDIA_TYPES)}."
+        if fmt not in FORMATS:
+            msg = f"Unknown report format {fmt!r}: expected one of {', '.join(NAMES)}."
             raise InputError(msg)
         return fmt
-    best = request.accept_mimetypes.best_match(
-        ["application/json", "text/html", "text/csv", XLSX, "application/pdf"],
-        default="application/json",
-    )
-    return {"text/html": "html", "text/csv": "csv", XLSX: "xlsx", "application/pdf": "pdf"}.get(
-        best or "", "json"
-    )
+    # the first format of each media type: "annotated" is asked for by name only
+    offered: dict[str, str] = {}
+    for each in FORMATS.values():
+        offered.setdefault(each.essence, each.name)
+    best = request.accept_mimetypes.best_match(list(offered), default="application/json")
+    return offered.get(best or "", "json")
 
 
 def _style_hashes(html: bytes) -> list[str]:
@@ -251,11 +250,10 @@ def report_response(
             )
         data = annotate(report, services().blobs.get(workbook.blob_key), workbook.doc_id, lang)
         stem = f"{stem}-annotated"
-        ext = "xlsx"
     else:
         data = render(report, fmt, lang)
-        ext = fmt
-    response = Response(data, content_type=MEDIA_TYPES[fmt])  # the charset is in the type
+    ext = FORMATS[fmt].extension
+    response = Response(data, content_type=FORMATS[fmt].media_type)  # the charset is in it
     if fmt == "html":
         styles = " ".join(_style_hashes(data)) or "'none'"
         response.headers["Content-Security-Policy"] = (

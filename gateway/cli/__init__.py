@@ -17,7 +17,7 @@ COMMANDS: dict[str, str] = {
     "codes": "gateway.gs1.cli:codes",
     "extract": "gateway.parsers.cli:extract",
     "decode": "gateway.barcodes.cli:decode",
-    "check": "gateway.reports.cli:check",
+    "check": "gateway.cli.check:check",
     "registry": "gateway.platform_client.cli:registry",
     "platform-sim": "gateway.platform_client.cli:platform_sim",
     "serve": "gateway.cli.serve:serve",
