@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template
 
 from gateway import __version__
+from gateway.reports.formats import NAMES as REPORT_FORMATS
 
 bp = Blueprint("docs", __name__)
 
@@ -166,7 +167,7 @@ def spec() -> dict[str, Any]:
                             "in": "query",
                             "schema": {
                                 "type": "string",
-                                "enum": ["json", "html", "csv", "xlsx", "pdf", "annotated"],
+                                "enum": list(REPORT_FORMATS),
                             },
                         },
                         {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import json
 import re
@@ -12,15 +11,21 @@ from typing import Any
 
 import structlog
 from flask import Blueprint, Response, jsonify, request, url_for
-from sqlalchemy.exc import OperationalError
 
 from gateway.api.auth import current_principal, current_repo, services
-from gateway.api.errors import ApiError, RateLimited
-from gateway.api.formats import MEDIA_TYPES, annotate, render
-from gateway.api.intake import XLSX, display_name, sniff
+from gateway.api.errors import ApiError
 from gateway.api.schemas import ListQuerySchema, ShipmentMetaSchema
 from gateway.errors import DocumentTooLarge, InputError
+from gateway.intake import (
+    XLSX,
+    Upload,
+    accept_shipment,
+    check_idempotency_key,
+    display_name,
+    sniff,
+)
 from gateway.parsers.sniff import XLSM
+from gateway.reports.formats import FORMATS, NAMES, annotate, render
 from gateway.storage.codec import report_from_data
 from gateway.storage.models import ReportRow, Shipment, ShipmentStatus
 from gateway.storage.repo import ShipmentFilter, TenantRepo, aware
@@ -29,7 +34,6 @@ log = structlog.get_logger(__name__)
 bp = Blueprint("shipments", __name__)
 
 WORKBOOKS = (XLSX, XLSM)
-_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}\Z")
 
 
 def shipment_body(shipment: Shipment, repo: TenantRepo) -> dict[str, Any]:
@@ -129,18 +133,10 @@ def _read_documents() -> list[dict[str, Any]]:
     return documents
 
 
-def _request_digest(meta: dict[str, Any], documents: list[dict[str, Any]]) -> str:
-    canonical = json.dumps(
-        {"meta": meta, "documents": [[d["filename"], d["sha256"]] for d in documents]},
-        sort_keys=True,
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _replay(record_response: dict[str, Any]) -> Response:
-    response = jsonify(record_response)
+def _replay(body: dict[str, Any]) -> Response:
+    response = jsonify(body)
     response.status_code = 202
-    response.headers["Location"] = str(record_response.get("status_url", ""))
+    response.headers["Location"] = str(body.get("status_url", ""))
     response.headers["Idempotent-Replayed"] = "true"
     return response
 
@@ -149,95 +145,17 @@ def _replay(record_response: dict[str, Any]) -> Response:
 def create_shipment() -> Response:
     """Accept a shipment: 202 once its documents and its row are durable."""
     repo = current_repo()
-    svc = services()
     key = request.headers.get("Idempotency-Key")
-    if key is not None and not _IDEMPOTENCY_KEY.match(key):
-        msg = f"Idempotency-Key {key[:40]!r} is not valid: use 1 to 255 printable ASCII characters."
-        raise InputError(msg)
+    check_idempotency_key(key)
     meta = _metadata()
     documents = _read_documents()  # sniffed before anything is stored: 415 rejects early
-    digest = _request_digest(meta, documents)
-    if key is not None:
-        existing = repo.idempotency(key)
-        if existing is None and repo.claim_idempotency(key, digest) is None:
-            existing = repo.idempotency(key)  # lost the insert race to a concurrent retry
-        if existing is not None:
-            if existing.request_sha256 != digest:
-                msg = (
-                    f"Idempotency-Key {key!r} was already used for a different upload; "
-                    "use a new key for new content."
-                )
-                raise ApiError(
-                    msg,
-                    status=422,
-                    code="idempotency_key_reused",
-                )
-            if existing.response is None:
-                msg = f"The upload with Idempotency-Key {key!r} is still being stored; retry soon."
-                raise ApiError(
-                    msg,
-                    status=409,
-                    code="idempotency_in_flight",
-                    # storing an upload takes tens of milliseconds: the shortest wait HTTP
-                    # can say is enough for the retry to find the answer
-                    headers={"Retry-After": "1"},
-                )
-            return _replay(existing.response)
-    if repo.count_open() >= svc.options.max_open_shipments:
-        if key is not None:
-            repo.release_idempotency(key)
-        msg = (
-            f"This account has {svc.options.max_open_shipments} shipments waiting or running; "
-            "retry when some have finished."
-        )
-        raise RateLimited(msg, 30)
-    stored: list[str] = []
-    try:
-        for doc in documents:
-            doc["blob_key"] = svc.blobs.put(repo.tenant_id, doc["data"])
-            stored.append(doc["blob_key"])
-        shipment = repo.add_shipment(
-            reference=meta["reference"],
-            destination=meta.get("destination"),
-            transport_mode=meta.get("transport_mode"),
-            notify=meta["notify"],
-            documents=documents,
-        )
-        body = shipment_body(shipment, repo)
-        if key is not None:
-            record = repo.idempotency(key)
-            assert record is not None
-            record.shipment_id = shipment.id
-            record.response = body
-        repo.session.commit()
-    except BaseException as exc:
-        # Nothing was accepted: undo what was stored so a retry with the same key can succeed.
-        with contextlib.suppress(Exception):  # the cleanup must not hide the first error
-            repo.session.rollback()
-            for blob_key in stored:
-                svc.blobs.delete(blob_key)
-            if key is not None:
-                repo.release_idempotency(key)
-        if isinstance(exc, OperationalError | OSError):  # database or disk: transient
-            msg = (
-                "The gateway cannot store the upload right now; retry with the same "
-                "Idempotency-Key."
-            )
-            raise ApiError(
-                msg,
-                status=503,
-                code="storage_unavailable",
-                headers={"Retry-After": "5"},
-            ) from None
-        raise
-    log.info("shipment_received", shipment_id=shipment.id, documents=len(documents))
-    try:
-        svc.executor.submit(shipment.id)
-    except Exception:  # durable already: the start-up pass and the reconciler submit it later
-        log.exception("shipment_enqueue_failed", shipment_id=shipment.id)
-    response = jsonify(body)
+    upload = Upload(meta=meta, documents=documents, idempotency_key=key)
+    accepted = accept_shipment(services(), repo, upload, lambda s: shipment_body(s, repo))
+    if accepted.replayed:
+        return _replay(accepted.body)
+    response = jsonify(accepted.body)
     response.status_code = 202
-    response.headers["Location"] = body["status_url"]
+    response.headers["Location"] = accepted.body["status_url"]
     return response
 
 
@@ -272,17 +190,16 @@ def get_shipment(shipment_id: str) -> Response:
 def _wanted_format() -> str:
     fmt = request.args.get("format")
     if fmt:
-        if fmt not in MEDIA_TYPES:
-            msg = f"Unknown report format {fmt!r}: expected one of {', '.join(MEDIA_TYPES)}."
+        if fmt not in FORMATS:
+            msg = f"Unknown report format {fmt!r}: expected one of {', '.join(NAMES)}."
             raise InputError(msg)
         return fmt
-    best = request.accept_mimetypes.best_match(
-        ["application/json", "text/html", "text/csv", XLSX, "application/pdf"],
-        default="application/json",
-    )
-    return {"text/html": "html", "text/csv": "csv", XLSX: "xlsx", "application/pdf": "pdf"}.get(
-        best or "", "json"
-    )
+    # the first format of each media type: "annotated" is asked for by name only
+    offered: dict[str, str] = {}
+    for each in FORMATS.values():
+        offered.setdefault(each.essence, each.name)
+    best = request.accept_mimetypes.best_match(list(offered), default="application/json")
+    return offered.get(best or "", "json")
 
 
 def _style_hashes(html: bytes) -> list[str]:
@@ -333,11 +250,10 @@ def report_response(
             )
         data = annotate(report, services().blobs.get(workbook.blob_key), workbook.doc_id, lang)
         stem = f"{stem}-annotated"
-        ext = "xlsx"
     else:
         data = render(report, fmt, lang)
-        ext = fmt
-    response = Response(data, content_type=MEDIA_TYPES[fmt])  # the charset is in the type
+    ext = FORMATS[fmt].extension
+    response = Response(data, content_type=FORMATS[fmt].media_type)  # the charset is in it
     if fmt == "html":
         styles = " ".join(_style_hashes(data)) or "'none'"
         response.headers["Content-Security-Policy"] = (

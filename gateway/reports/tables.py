@@ -125,7 +125,7 @@ def finding_rows(report: Report, lang: str) -> Iterator[tuple[str, list[object]]
 
 
 def render_csv(report: Report, lang: str = "en") -> str:
-    """The findings as CSV (UTF-8 text; write it with a BOM for Excel if needed)."""
+    """The findings as CSV (UTF-8 text; `reports.formats` adds the BOM Excel needs to the file)."""
     lang = check_lang(lang)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

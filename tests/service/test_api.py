@@ -12,13 +12,22 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from gateway.jobs import run_shipment
+from gateway.domain import Report
+from gateway.jobs.run import run_shipment
+from gateway.reports.formats import render
 from gateway.services import Services
-from gateway.storage.models import Shipment, ShipmentDocument
+from gateway.storage.codec import report_from_data
+from gateway.storage.models import ReportRow, Shipment, ShipmentDocument
 
 
 def auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def report_of(services: Services, shipment_id: str) -> Report:
+    with services.sessions() as session:
+        row = session.query(ReportRow).filter(ReportRow.shipment_id == shipment_id).one()
+        return report_from_data(row.body)
 
 
 def test_upload_answers_202_after_documents_and_row_are_stored(
@@ -283,6 +292,9 @@ def test_report_formats_by_query_or_accept(
     response = client.get(f"/v1/shipments/{shipment_id}/report{query}", headers=headers)
     assert response.status_code == 200
     assert response.content_type.startswith(media)
+    if media == "text/csv":  # a file for Excel: UTF-8 with its BOM, as every door writes it
+        assert response.data.startswith(b"\xef\xbb\xbf")
+        assert response.data == render(report_of(services, shipment_id), "csv", "en")
     if "openxml" in media:
         book = load_workbook(io.BytesIO(response.data))
         assert book.sheetnames

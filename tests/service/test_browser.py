@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from gateway.api.app import build_app
 from gateway.config import Settings
-from gateway.jobs import InlineExecutor
+from gateway.jobs.executors import InlineExecutor
 from gateway.services import ServiceOptions, build_services
 from gateway.storage.db import upgrade
 from gateway.storage.repo import Admin

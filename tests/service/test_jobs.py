@@ -17,7 +17,10 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from gateway.errors import CorruptDocument
-from gateway.jobs import InlineExecutor, deliver_outbox, reconcile, run_shipment
+from gateway.jobs.executors import InlineExecutor
+from gateway.jobs.maintenance import reconcile
+from gateway.jobs.outbox import deliver_outbox
+from gateway.jobs.run import run_shipment
 from gateway.mail import sign
 from gateway.services import Services
 from gateway.storage.models import OutboxMessage, ReportRow, Shipment
@@ -50,7 +53,7 @@ def test_running_a_job_twice_gives_one_report_and_one_email_per_recipient(
     assert run_shipment(services, shipment_id) == "done"
     assert run_shipment(services, shipment_id) == "done"  # already final: nothing happens
     # a run that raced the first one to the end stores nothing either
-    from gateway.jobs import _finish
+    from gateway.jobs.run import _finish
     from gateway.services import CheckRequest
 
     report = fake_checker(
@@ -288,7 +291,7 @@ def test_purge_removes_expired_documents_but_keeps_reports(
 @pytest.mark.parametrize("fails", [False, True])
 def test_warm_ups_check_one_code_and_never_raise(services: Services, fails: bool) -> None:
     from gateway.api.codes import warm_up as warm_up_web
-    from gateway.jobs import warm_up as warm_up_worker
+    from gateway.workers.jobs import warm_up as warm_up_worker
 
     seen: list[list[str]] = []
 

@@ -113,7 +113,7 @@ def checked_shipment(
     **fields: str,
 ) -> str:
     """Upload one CSV with the given fields and run its job: the id of a checked shipment."""
-    from gateway.jobs import run_shipment
+    from gateway.jobs.run import run_shipment
 
     shipment_id = str(
         client.post(
@@ -393,7 +393,7 @@ def test_history_finds_shipments_by_reference_file_name_unit_code_and_filters(
     any_db_services: Services, make_tenant: Any
 ) -> None:
     from gateway.api.app import build_app
-    from gateway.jobs import run_shipment
+    from gateway.jobs.run import run_shipment
 
     app = build_app(any_db_services.settings, services=any_db_services)
     client = app.test_client()
