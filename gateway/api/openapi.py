@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template
 
 from gateway import __version__
+from gateway.api import apidocs
 from gateway.reports.formats import NAMES as REPORT_FORMATS
 
 bp = Blueprint("docs", __name__)
@@ -37,6 +38,10 @@ ID = {"name": "shipment_id", "in": "path", "required": True, "schema": {"type": 
 
 def spec() -> dict[str, Any]:
     """The document (built per call: cheap, and never shared mutable state)."""
+    return _with_examples(_document())
+
+
+def _document() -> dict[str, Any]:
     return {
         "openapi": "3.0.3",
         "info": {
@@ -385,6 +390,113 @@ def spec() -> dict[str, Any]:
     }
 
 
+_SHIPMENT_EXAMPLE: dict[str, Any] = {
+    "id": "3f2c9a1e0b7d4c55",
+    "reference": "INV-2026-1120",
+    "destination": "DE",
+    "transport_mode": "sea",
+    "status": "done",
+    "progress": 100,
+    "created_at": "2026-11-20T09:29:41+00:00",
+    "updated_at": "2026-11-20T09:30:02+00:00",
+    "declared_at": None,
+    "status_url": "/v1/shipments/3f2c9a1e0b7d4c55",
+    "documents": [
+        {
+            "id": "doc-1",
+            "filename": "packing_list_DE.xlsx",
+            "media_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "size": 7342,
+            "sha256": "5b1c…",
+        }
+    ],
+    "verdict": "block",
+    "counts": {"units": 4, "verified": 3, "not_found": 1, "block": 2, "warn": 0, "info": 3},
+    "report_url": "/v1/shipments/3f2c9a1e0b7d4c55/report",
+}
+_ERROR_EXAMPLE = {
+    "error": {
+        "code": "invalid_input",
+        "message": "Field 'transport_mode' must be one of sea, air, road, rail, multimodal, post.",
+        "details": {"transport_mode": ["Must be one of: sea, air, road, rail, multimodal, post."]},
+    }
+}
+_CODES_EXAMPLE = {
+    "verdict": "block",
+    "counts": {"codes": 2, "block": 1},
+    "codes": [
+        {"code": "(01)06901234567892(21)PK0101", "verdict": "clear", "findings": []},
+        {
+            "code": "(01)06901234567893(21)PK0102",
+            "verdict": "block",
+            "findings": [
+                {
+                    "code": "CHECK_DIGIT_INVALID",
+                    "severity": "block",
+                    "message": "Check digit is wrong: AI (01): the check digit is incorrect: "
+                    "'06901234567893'.",
+                }
+            ],
+        },
+    ],
+}
+# (path, method) -> where an example goes ("request" or a status) -> the example
+_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
+    ("/v1/shipments", "post"): {
+        "request": {
+            "reference": "INV-2026-1120",
+            "destination": "Germany",
+            "transport_mode": "sea",
+            "notify": "broker@example.com",
+            "documents": "(the files: packing_list_DE.xlsx, label photos, ...)",
+        },
+        "202": _SHIPMENT_EXAMPLE,
+        "422": _ERROR_EXAMPLE,
+    },
+    ("/v1/shipments", "get"): {"200": {"items": [_SHIPMENT_EXAMPLE], "next_cursor": None}},
+    ("/v1/shipments/{shipment_id}", "get"): {"200": _SHIPMENT_EXAMPLE},
+    ("/v1/codes/check", "post"): {
+        "request": {"codes": ["(01)06901234567892(21)PK0101", "(01)06901234567893(21)PK0102"]},
+        "200": _CODES_EXAMPLE,
+    },
+}
+_CURL: dict[tuple[str, str], str] = {
+    ("/v1/shipments", "post"): (
+        'curl -sS -X POST "$API/v1/shipments" -H "Authorization: Bearer $KEY" \\\n'
+        "  -H \"Idempotency-Key: $(python3 -c 'import uuid; print(uuid.uuid4())')\" \\\n"
+        "  -F documents=@packing_list_DE.xlsx -F documents=@label_1.jpg \\\n"
+        "  -F reference=INV-2026-1120 -F destination=Germany -F transport_mode=sea"
+    ),
+    ("/v1/shipments/{shipment_id}/report", "get"): (
+        'curl -sS "$API/v1/shipments/$ID/report?format=pdf&lang=zh" '
+        '-H "Authorization: Bearer $KEY" -o report.pdf'
+    ),
+    ("/v1/codes/check", "post"): (
+        'curl -sS -X POST "$API/v1/codes/check" -H "Authorization: Bearer $KEY" \\\n'
+        "  -H 'Content-Type: application/json' "
+        '-d \'{"codes": ["(01)06901234567892(21)PK0101"]}\''
+    ),
+}
+
+
+def _with_examples(doc: dict[str, Any]) -> dict[str, Any]:
+    for (path, method), examples in _EXAMPLES.items():
+        op = doc["paths"][path][method]
+        for where, example in examples.items():
+            if where == "request":
+                content = op["requestBody"]["content"]
+            else:
+                content = op["responses"][where].setdefault("content", {})
+            for media in content.values():
+                media["example"] = example
+    for (path, method), text in _CURL.items():
+        doc["paths"][path][method]["x-examples"] = [{"title": "curl", "text": text}]
+    return doc
+
+
+bp.add_app_template_filter(apidocs.code_spans, "code_spans")
+
+
 @bp.get("/v1/openapi.json")
 def openapi_json() -> Response:
     """The OpenAPI document."""
@@ -393,5 +505,13 @@ def openapi_json() -> Response:
 
 @bp.get("/docs")
 def docs_page() -> str:
-    """A readable page over the OpenAPI document (rendered by static JS, no CDN)."""
-    return render_template("docs.html")
+    """The OpenAPI document as a page: every operation's parameters, bodies, responses and
+    examples, and every schema, rendered on the server (no script, nothing fetched)."""
+    doc = spec()
+    return render_template(
+        "docs.html",
+        info=doc["info"],
+        openapi=doc["openapi"],
+        ops=apidocs.operations(doc),
+        schemas=apidocs.schemas(doc),
+    )

@@ -311,7 +311,7 @@ _KINDS_ZH = {
 }
 
 
-_LEGEND = {
+_LEGEND: dict[str, dict[str, Any]] = {
     "en": {
         "title": "Legend",
         "heading": "What the colours and comments in this workbook mean",
