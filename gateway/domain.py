@@ -346,3 +346,6 @@ class Report:
     timings: Mapping[str, float] = field(default_factory=dict)
     shipment: Mapping[str, str] = field(default_factory=dict)  # reference, destination, mode
     units: tuple[Mapping[str, object], ...] = ()  # one row per unit code: key, status, where
+    version: int = 1  # 1 for the first upload, one more per re-check with corrected documents
+    # against the previous version: fixed, new, still open (gateway.reports.changes)
+    changes: Mapping[str, object] | None = None

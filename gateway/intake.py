@@ -246,3 +246,53 @@ def _store(
             ) from None
         raise
     return shipment, body
+
+
+def accept_recheck(
+    services: Services,
+    repo: TenantRepo,
+    shipment_id: str,
+    documents: list[dict[str, Any]],
+    describe: Callable[[Shipment], dict[str, Any]],
+) -> dict[str, Any]:
+    """Corrected documents for a checked shipment: blobs + rows in one commit, then enqueue.
+
+    The shipment's next check reads them in place of the documents of the same name (the
+    others stay) and its report becomes the next version, with what changed.
+
+    Raises:
+        ServiceError: the shipment is still being checked or was purged (409), or storage
+            is unavailable (503).
+        RateLimited: the tenant has too many shipments waiting or running.
+    """
+    if repo.count_open() >= services.options.max_open_shipments:
+        msg = (
+            f"This account has {services.options.max_open_shipments} shipments waiting or "
+            "running; retry when some have finished."
+        )
+        raise RateLimited(msg, 30)
+    stored: list[str] = []
+    try:
+        for doc in documents:
+            doc["blob_key"] = services.blobs.put(repo.tenant_id, doc["data"])
+            stored.append(doc["blob_key"])
+        shipment = repo.recheck(shipment_id, documents)
+        body = describe(shipment)
+        repo.session.commit()
+    except BaseException as exc:
+        with contextlib.suppress(Exception):
+            repo.session.rollback()
+            for blob_key in stored:
+                services.blobs.delete(blob_key)
+        if isinstance(exc, OperationalError | OSError):
+            msg = "The gateway cannot store the upload right now; retry."
+            raise ServiceError(
+                msg, status=503, code="storage_unavailable", headers={"Retry-After": "5"}
+            ) from None
+        raise
+    log.info("shipment_recheck", shipment_id=shipment_id, documents=len(documents))
+    try:
+        services.executor.submit(shipment_id)
+    except Exception:  # durable already: the reconciler submits it later
+        log.exception("shipment_enqueue_failed", shipment_id=shipment_id)
+    return body

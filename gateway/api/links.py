@@ -99,8 +99,9 @@ def open_report(token: str) -> Response | tuple[str, int]:
             shipment = repo.get(link.shipment_id)
         except NotFound:
             shipment = None
-        row = repo.report(link.shipment_id) if shipment is not None else None
-        if shipment is None or row is None or row.id != link.report_id:
+        # the link opens the version it was sent with, also after a re-check
+        row = repo.report_by_id(link.shipment_id, link.report_id) if shipment else None
+        if shipment is None or row is None:
             return _refused(
                 LinkRefused(
                     "The report of this link is no longer kept.", status=404, code="link_invalid"

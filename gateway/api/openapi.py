@@ -179,6 +179,16 @@ def _document() -> dict[str, Any]:
                             "name": "lang",
                             "in": "query",
                             "schema": {"type": "string", "enum": ["en", "zh"]},
+                            "description": "Default: the account's language.",
+                        },
+                        {
+                            "name": "version",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1},
+                            "description": "A report version (default: the latest). Version "
+                            "2 and later carry `version` and `changes` (fixed, new, "
+                            'still_open) in JSON, and a "What changed" section in HTML '
+                            "and PDF.",
                         },
                     ],
                     "responses": {
@@ -186,6 +196,46 @@ def _document() -> dict[str, Any]:
                         "409": _error("No report yet, or nothing to annotate."),
                         **ERRORS,
                     },
+                }
+            },
+            "/v1/shipments/{shipment_id}/documents": {
+                "post": {
+                    "summary": "Re-check: upload corrected documents to the same shipment",
+                    "description": "A document named like one of the shipment's replaces it; "
+                    "other names are added. The shipment is checked again and its report "
+                    "becomes the next version, with what changed against the previous one.",
+                    "parameters": [ID],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "documents": {
+                                            "type": "array",
+                                            "items": {"type": "string", "format": "binary"},
+                                        }
+                                    },
+                                    "required": ["documents"],
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "202": _json("Shipment", "Stored; the next check is queued."),
+                        "409": _error("Still being checked, or its documents were purged."),
+                        "413": _error("Too large or too many documents."),
+                        "415": _error("A document's type is not read."),
+                        **ERRORS,
+                    },
+                }
+            },
+            "/v1/shipments/{shipment_id}/reports": {
+                "get": {
+                    "summary": "Every version of the shipment's report, oldest first",
+                    "parameters": [ID],
+                    "responses": {"200": _json("ReportVersions", "The versions."), **ERRORS},
                 }
             },
             "/v1/shipments/{shipment_id}/declare": {
@@ -310,6 +360,23 @@ def _document() -> dict[str, Any]:
                             "enum": ["received", "extracting", "verifying", "done", "rejected"],
                         },
                         "progress": {"type": "integer"},
+                        "stage": {
+                            "type": "object",
+                            "nullable": True,
+                            "description": "Where the check stands: `stage` is one of "
+                            "reading_documents, reading_labels, looking_up, checking, report; "
+                            "`done` and `total` count its items (documents, photos, units).",
+                            "properties": {
+                                "stage": {"type": "string"},
+                                "done": {"type": "integer"},
+                                "total": {"type": "integer"},
+                            },
+                        },
+                        "round": {
+                            "type": "integer",
+                            "description": "Uploads so far: 1, plus one per re-check.",
+                        },
+                        "reports_url": {"type": "string"},
                         "verdict": {"type": "string", "enum": ["clear", "hold", "block"]},
                         "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
                         "rejection": {
@@ -343,6 +410,34 @@ def _document() -> dict[str, Any]:
                         "status_url": {"type": "string"},
                         "report_url": {"type": "string"},
                         "documents": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+                "ReportVersions": {
+                    "type": "object",
+                    "properties": {
+                        "items": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "version": {"type": "integer"},
+                                    "verdict": {"type": "string"},
+                                    "created_at": {"type": "string", "format": "date-time"},
+                                    "report_url": {"type": "string"},
+                                    "changes": {
+                                        "type": "object",
+                                        "nullable": True,
+                                        "description": "How many findings were fixed, are "
+                                        "new and are still open against the previous version.",
+                                        "properties": {
+                                            "fixed": {"type": "integer"},
+                                            "new": {"type": "integer"},
+                                            "still_open": {"type": "integer"},
+                                        },
+                                    },
+                                },
+                            },
+                        }
                     },
                 },
                 "ShipmentPage": {
@@ -466,6 +561,10 @@ _CURL: dict[tuple[str, str], str] = {
         "  -H \"Idempotency-Key: $(python3 -c 'import uuid; print(uuid.uuid4())')\" \\\n"
         "  -F documents=@packing_list_DE.xlsx -F documents=@label_1.jpg \\\n"
         "  -F reference=INV-2026-1120 -F destination=Germany -F transport_mode=sea"
+    ),
+    ("/v1/shipments/{shipment_id}/documents", "post"): (
+        'curl -sS -X POST "$API/v1/shipments/$ID/documents" -H "Authorization: Bearer $KEY" '
+        "-F documents=@packing_list_DE.xlsx"
     ),
     ("/v1/shipments/{shipment_id}/report", "get"): (
         'curl -sS "$API/v1/shipments/$ID/report?format=pdf&lang=zh" '

@@ -15,16 +15,18 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from gateway.api.auth import current_principal, current_repo, services
 from gateway.api.errors import ApiError
 from gateway.api.schemas import ListQuerySchema, ShipmentMetaSchema
-from gateway.errors import DocumentTooLarge, InputError
+from gateway.errors import DocumentTooLarge, InputError, NotFound
 from gateway.intake import (
     XLSX,
     Upload,
+    accept_recheck,
     accept_shipment,
     check_idempotency_key,
     display_name,
     sniff,
 )
 from gateway.parsers.sniff import XLSM
+from gateway.reports import changes
 from gateway.reports.formats import FORMATS, NAMES, annotate, render
 from gateway.storage.codec import report_from_data
 from gateway.storage.models import ReportRow, Shipment, ShipmentStatus
@@ -45,6 +47,8 @@ def shipment_body(shipment: Shipment, repo: TenantRepo) -> dict[str, Any]:
         "transport_mode": shipment.transport_mode,
         "status": shipment.status,
         "progress": shipment.progress,
+        "stage": shipment.stage,
+        "round": shipment.rounds,
         "created_at": aware(shipment.created_at).isoformat(),
         "updated_at": aware(shipment.status_changed_at).isoformat(),
         "declared_at": aware(shipment.declared_at).isoformat() if shipment.declared_at else None,
@@ -56,6 +60,7 @@ def shipment_body(shipment: Shipment, repo: TenantRepo) -> dict[str, Any]:
                 "media_type": d.media_type,
                 "size": d.size,
                 "sha256": d.sha256,
+                "round": d.round,
             }
             for d in repo.documents(shipment.id)
         ],
@@ -68,6 +73,8 @@ def shipment_body(shipment: Shipment, repo: TenantRepo) -> dict[str, Any]:
         body["verdict"] = shipment.verdict
         body["counts"] = shipment.counts or {}
         body["report_url"] = url_for("shipments.get_report", shipment_id=shipment.id)
+    if shipment.rounds > 1 or shipment.status == ShipmentStatus.DONE:
+        body["reports_url"] = url_for("shipments.list_reports", shipment_id=shipment.id)
     return body
 
 
@@ -159,6 +166,42 @@ def create_shipment() -> Response:
     return response
 
 
+@bp.post("/v1/shipments/<shipment_id>/documents")
+def recheck_shipment(shipment_id: str) -> Response:
+    """Corrected documents for a checked shipment: 202, and the next report version follows."""
+    repo = current_repo()
+    repo.get(shipment_id)  # 404 before reading the upload
+    documents = _read_documents()
+    body = accept_recheck(
+        services(), repo, shipment_id, documents, lambda s: shipment_body(s, repo)
+    )
+    response = jsonify(body)
+    response.status_code = 202
+    response.headers["Location"] = body["status_url"]
+    return response
+
+
+@bp.get("/v1/shipments/<shipment_id>/reports")
+def list_reports(shipment_id: str) -> Response:
+    """Every version of the shipment's report, oldest first, with what changed in each."""
+    repo = current_repo()
+    repo.get(shipment_id)
+    return jsonify(
+        {"items": [report_version_body(shipment_id, r) for r in repo.reports(shipment_id)]}
+    )
+
+
+def report_version_body(shipment_id: str, row: ReportRow) -> dict[str, Any]:
+    """One version of a report as the API lists it."""
+    return {
+        "version": row.version,
+        "verdict": row.verdict,
+        "created_at": aware(row.created_at).isoformat(),
+        "report_url": url_for("shipments.get_report", shipment_id=shipment_id, version=row.version),
+        "changes": changes.counts(row.changes) if row.changes is not None else None,
+    }
+
+
 @bp.get("/v1/shipments")
 def list_shipments() -> Response:
     """The tenant's shipments, newest first, filtered and paginated by cursor."""
@@ -216,7 +259,14 @@ def get_report(shipment_id: str) -> Response:
     """The report as JSON, HTML, CSV, XLSX, PDF or the annotated workbook."""
     repo = current_repo()
     shipment = repo.get(shipment_id)
-    row = repo.report(shipment_id)
+    version = request.args.get("version")
+    if version is not None and not version.isdigit():
+        msg = f"Unknown report version {version!r}: expected a number."
+        raise InputError(msg)
+    row = repo.report(shipment_id, int(version) if version else None)
+    if row is None and version:
+        msg = f"Shipment {shipment_id!r} has no report version {version}."
+        raise NotFound(msg)
     if row is None:
         msg = f"Shipment {shipment_id!r} has no report yet (status {shipment.status!r})."
         raise ApiError(
@@ -240,7 +290,16 @@ def report_response(
     stem = report_stem(shipment)
     if fmt == "annotated":
         # an .xlsm is annotated too: it comes back as a plain workbook of values
-        workbook = next((d for d in repo.documents(shipment.id) if d.media_type in WORKBOOKS), None)
+        # the workbook this version of the report read (a re-check may have replaced it)
+        read = {d.id for d in report.documents}
+        workbook = next(
+            (
+                d
+                for d in repo.documents(shipment.id, replaced=True)
+                if d.media_type in WORKBOOKS and d.doc_id in read
+            ),
+            None,
+        )
         if workbook is None or workbook.blob_key is None:
             msg = "The shipment has no Excel (.xlsx) document to annotate; download 'xlsx' instead."
             raise ApiError(

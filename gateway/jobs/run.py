@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
@@ -14,7 +15,8 @@ from gateway.domain import Document, Report
 from gateway.errors import InputError
 from gateway.jobs.outbox import deliver_outbox
 from gateway.metrics import METRICS
-from gateway.storage.codec import report_to_data
+from gateway.reports import changes
+from gateway.storage.codec import report_from_data, report_to_data
 from gateway.storage.models import Shipment, ShipmentStatus
 from gateway.storage.repo import Admin, TenantRepo
 
@@ -73,6 +75,7 @@ def run_shipment(services: Services, shipment_id: str) -> str:
         repo.set_status(shipment_id, ShipmentStatus.EXTRACTING, progress=5)
         session.commit()
         tenant = repo.tenant()
+        version = shipment.rounds
         rows = repo.documents(shipment_id)
         request_docs: list[tuple[Document, bytes]] = []
         for row in rows:
@@ -103,7 +106,8 @@ def run_shipment(services: Services, shipment_id: str) -> str:
             declared_on=services.clock().date(),
             tenant_ruleset=tenant.ruleset_override,
         )
-    progress = _ProgressWriter(services, tenant_id, shipment_id)
+    images = {d.filename: d.media_type.startswith("image/") for d, _ in request_docs}
+    progress = _ProgressWriter(services, tenant_id, shipment_id, images)
     try:
         report = services.checker(
             request,
@@ -120,7 +124,8 @@ def run_shipment(services: Services, shipment_id: str) -> str:
             str(exc),
             details=details if isinstance(details, dict) else None,
         )
-    status = _finish(services, tenant_id, shipment_id, report)
+    progress.report()
+    status = _finish(services, tenant_id, shipment_id, report, version)
     elapsed = time.monotonic() - started
     METRICS.observe("gateway_job_seconds", elapsed)
     METRICS.inc("gateway_jobs_total", outcome=status)
@@ -140,36 +145,97 @@ def count_lookups(counts: Mapping[str, int]) -> None:
 
 
 class _ProgressWriter:
-    """Writes the pipeline's progress to the shipment row, at most twice a second."""
+    """Writes the pipeline's progress to the shipment row: the status, a percentage and the
+    stage with its counts (`{"stage": "reading_labels", "done": 2, "total": 5}`), at most
+    twice a second unless the stage changes.
 
-    def __init__(self, services: Services, tenant_id: str, shipment_id: str) -> None:
+    Stages: reading_documents, reading_labels (photos and scans), looking_up (units),
+    checking, report. The pipeline names each document it starts reading; whether it is a
+    label photo is known from the shipment's document rows.
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        tenant_id: str,
+        shipment_id: str,
+        images: Mapping[str, bool] | None = None,
+    ) -> None:
         self.services = services
         self.tenant_id = tenant_id
         self.shipment_id = shipment_id
-        self.stage = ShipmentStatus.EXTRACTING
+        self.status = ShipmentStatus.EXTRACTING
+        self.images = dict(images or {})  # filename -> is a photo or scan
+        totals = {"reading_labels": 0, "reading_documents": 0}
+        for is_image in self.images.values():
+            totals["reading_labels" if is_image else "reading_documents"] += 1
+        self.totals = totals
+        self.read = {"reading_labels": 0, "reading_documents": 0}
+        self.stage: dict[str, object] | None = None
         self.last = 0.0
 
+    def _stage(self, words: str, fraction: float | None) -> dict[str, object] | None:
+        lowered = words.lower()
+        if lowered.startswith("reading "):
+            name = words[len("reading ") :]
+            kind = "reading_labels" if self.images.get(name) else "reading_documents"
+            for other in self.read:  # the previous document is read by now
+                if self.stage is not None and self.stage.get("stage") == other:
+                    self.read[other] = min(self.read[other] + 1, self.totals[other])
+            return {"stage": kind, "done": self.read[kind], "total": self.totals[kind]}
+        if lowered == "read":
+            for other in self.read:
+                self.read[other] = self.totals[other]
+            return None
+        if lowered.startswith("looking up"):
+            number = lowered.split()[2] if len(lowered.split()) > 2 else "0"
+            total = int(number) if number.isdigit() else 0
+            return {"stage": "looking_up", "done": 0, "total": total}
+        if lowered == "looked up" and self.stage and self.stage.get("stage") == "looking_up":
+            total = int(str(self.stage.get("total", 0)))
+            done = round(total * (fraction or 0.0))
+            return {"stage": "looking_up", "done": done, "total": total}
+        if lowered.startswith("checking"):
+            return {"stage": "checking", "done": 0, "total": 0}
+        return None
+
     def __call__(self, stage: str | None, fraction: float | None) -> None:
+        new_status = self.status
         new_stage = self.stage
         if stage in ShipmentStatus.OPEN:
-            new_stage = stage
+            new_status = stage
         elif stage:  # the pipeline's own words: "reading <file>", "read", "looking up", ...
             lowered = stage.lower()
             reading = "read" in lowered or "extract" in lowered
-            new_stage = ShipmentStatus.EXTRACTING if reading else ShipmentStatus.VERIFYING
+            new_status = ShipmentStatus.EXTRACTING if reading else ShipmentStatus.VERIFYING
+            new_stage = self._stage(stage, fraction) or self.stage
         now = time.monotonic()
-        if new_stage == self.stage and now - self.last < 0.5:
+        moved = new_status != self.status or (
+            (new_stage or {}).get("stage") != (self.stage or {}).get("stage")
+        )
+        if not moved and now - self.last < 0.5:
             return
         self.last = now
         # 5..95: 0 means "not started" and 100 is written only with the report
         percent = None if fraction is None else 5 + int(90 * max(0.0, min(1.0, fraction)))
         with self.services.sessions() as session:
             repo = TenantRepo(session, self.tenant_id)
-            if new_stage != self.stage:
-                repo.set_status(self.shipment_id, new_stage, progress=percent)
-                self.stage = new_stage
+            if new_status != self.status:
+                repo.set_status(self.shipment_id, new_status, progress=percent)
+                self.status = new_status
             elif percent is not None:
                 repo.set_progress(self.shipment_id, percent)
+            if new_stage != self.stage and new_stage is not None:
+                repo.set_stage(self.shipment_id, new_stage)
+            self.stage = new_stage
+            session.commit()
+
+    def report(self) -> None:
+        """The last stage: writing the report (the row is written with the report itself)."""
+        with self.services.sessions() as session:
+            TenantRepo(session, self.tenant_id).set_stage(
+                self.shipment_id, {"stage": "report", "done": 0, "total": 0}
+            )
             session.commit()
 
 
@@ -197,8 +263,11 @@ def _reject(
     return ShipmentStatus.REJECTED
 
 
-def _finish(services: Services, tenant_id: str, shipment_id: str, report: Report) -> str:
-    """Store the report, the final status and the outbox rows in ONE transaction."""
+def _finish(
+    services: Services, tenant_id: str, shipment_id: str, report: Report, version: int = 1
+) -> str:
+    """Store the report (as version `version`, with what changed against the previous one),
+    the final status and the outbox rows in ONE transaction."""
     with services.sessions.begin() as session:
         # The conditional update comes first: it takes the row's write lock, so of two runs
         # finishing at once exactly one moves the shipment to `done`.
@@ -218,7 +287,17 @@ def _finish(services: Services, tenant_id: str, shipment_id: str, report: Report
             session.rollback()
             return "skipped"
         repo = TenantRepo(session, tenant_id)
-        row = repo.save_report(shipment_id, str(report.verdict), report_to_data(report))
+        previous = repo.report(shipment_id, version - 1) if version > 1 else None
+        if previous is not None:
+            found = changes.compare(report_from_data(previous.body), report, previous.version)
+            report = dataclasses.replace(report, version=version, changes=found)
+        row = repo.save_report(
+            shipment_id,
+            str(report.verdict),
+            report_to_data(report),
+            version=version,
+            changes=report.changes,
+        )
         shipment = repo.get(shipment_id)
         for recipient in shipment.notify:
             repo.add_outbox(shipment_id, row.id, "email", recipient)

@@ -12,7 +12,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from gateway.domain import Finding, Report
-from gateway.reports import model
+from gateway.reports import changes, model
 from gateway.reports.messages import (
     COUNT_KEYS,
     LANGS,
@@ -60,6 +60,38 @@ def _view(report: Report, lang: str, tz: dt.tzinfo | None = None) -> dict[str, A
         "when": lambda moment: model.local_text(moment, zone),
         "media": lambda media_type: model.media_words(media_type, lang),
         "platform_source": platform_source_text(report.platform_source, lang),
+        "changes": _changes_view(report, lang),
+    }
+
+
+def _changes_view(report: Report, lang: str) -> dict[str, Any] | None:
+    """What changed against the previous version, in `lang`, or None for a first report."""
+    if report.changes is None:
+        return None
+    data = report.changes
+    verdict = data.get("verdict")
+    before = verdict.get("before") if isinstance(verdict, dict) else None
+    return {
+        "title": t("changes_title", lang).format(n=data.get("previous_version", "")),
+        "verdict_before": t("changes_verdict", lang).format(before=t(f"verdict_{before}", lang))
+        if before in ("clear", "hold", "block")
+        else "",
+        "kinds": [
+            (
+                kind,
+                t(f"change_{kind}", lang),
+                [
+                    {
+                        "code": e.get("code", ""),
+                        "severity": e.get("severity", ""),
+                        "message": (e.get("message") or {}).get(lang, ""),
+                        "where": (e.get("where") or {}).get(lang, ""),
+                    }
+                    for e in changes.entries(data, kind)
+                ],
+            )
+            for kind in changes.CHANGE_KINDS
+        ],
     }
 
 
