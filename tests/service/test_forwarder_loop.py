@@ -7,6 +7,7 @@ what changed. Set GATEWAY_SCREENS to a folder to keep a picture of each step.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -108,8 +109,11 @@ def documents(folder: Path) -> tuple[Path, list[Path], Path]:
     return first, photos, corrected
 
 
-def watch_stages(page: Any, selector: str, done: str, timeout: float = 90.0) -> list[str]:
-    """Every text the stage line showed until `done` appears."""
+def watch_stages(
+    page: Any, selector: str, done: str, timeout: float = 90.0, picture: str = ""
+) -> list[str]:
+    """Every text the stage line showed until `done` appears (`picture`: keep a screenshot of
+    the page at the first stage with counts)."""
     seen: list[str] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -122,6 +126,10 @@ def watch_stages(page: Any, selector: str, done: str, timeout: float = 90.0) -> 
             text = ""
         if text and (not seen or seen[-1] != text):
             seen.append(text)
+            if picture and any(ch.isdigit() for ch in text) and "(" in text.replace("（", "("):
+                with contextlib.suppress(PlaywrightError):
+                    screenshot(page, picture)
+                picture = ""
         page.wait_for_timeout(100)
     screenshot(page, "failed-step")
     pytest.fail(f"not done after {timeout} s; stages seen: {seen}; page: {page.url}")
@@ -155,7 +163,7 @@ def test_the_forwarders_loop(
         page.fill("#destination", "德国" if lang == "zh" else "Germany")
         shot("02-upload-chosen")
         page.click("#submit")
-        stages = watch_stages(page, "#stage", "#open-report")
+        stages = watch_stages(page, "#stage", "#open-report", picture=f"{lang}-03a-stages")
         shot("03-checked-on-the-upload-page")
         assert any(any(w in s for w in STAGE_WORDS[lang]) for s in stages), stages
         assert f"LOOP-{lang}" in page.inner_text("#history-rows")
@@ -194,7 +202,9 @@ def test_the_forwarders_loop(
         page.set_input_files("#recheck-files", str(corrected))
         shot("05-corrected-file-chosen")
         page.click("#recheck-submit")
-        rechecked = watch_stages(page, "#stage", "#report .changes", timeout=120)
+        rechecked = watch_stages(
+            page, "#stage", "#report .changes", timeout=120, picture=f"{lang}-05a-recheck-stages"
+        )
         shot("06-recheck-report")
         changes = page.locator("#report .lang.default .changes")
         assert WORDS[lang]["changes"] in changes.inner_text()
