@@ -185,7 +185,7 @@ def near_miss(records: tuple[RegistrationRecord, ...], queries: int = 200) -> No
 
 
 def _sniff(data: bytes, name: str) -> str:
-    from gateway.reports.cli import _media_type
+    from gateway.cli.check import _media_type
 
     return _media_type(data, name)
 

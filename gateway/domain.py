@@ -117,6 +117,7 @@ class Problem:
     message: str  # for humans
     span: tuple[int, int] = (0, 0)  # [start, end) in the raw input
     severity: str = "error"  # "error" makes the code invalid; "warning" is a repair or remark
+    params: tuple[tuple[str, str], ...] = ()  # e.g. (("ai", "01"), ("value", "...")), to word it
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,3 +346,6 @@ class Report:
     timings: Mapping[str, float] = field(default_factory=dict)
     shipment: Mapping[str, str] = field(default_factory=dict)  # reference, destination, mode
     units: tuple[Mapping[str, object], ...] = ()  # one row per unit code: key, status, where
+    version: int = 1  # 1 for the first upload, one more per re-check with corrected documents
+    # against the previous version: fixed, new, still open (gateway.reports.changes)
+    changes: Mapping[str, object] | None = None

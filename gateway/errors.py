@@ -8,6 +8,7 @@ use, and services outside it that do not answer.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 
 class GatewayError(Exception):
@@ -59,6 +60,38 @@ class ResourceLimitExceeded(CorruptDocument):
     """Reading the document exceeded a memory, CPU, time or output limit."""
 
     code = "parse_resource_limit"
+
+
+class ServiceError(GatewayError):
+    """An error with an explicit status, code, details and response headers."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.details = details
+        self.headers = headers or {}
+
+
+class RateLimited(ServiceError):
+    """Too many requests for this key (or too many open shipments for this tenant)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(
+            message,
+            status=429,
+            code="rate_limited",
+            details={"retry_after": retry_after},
+            headers={"Retry-After": str(max(1, retry_after))},
+        )
 
 
 class NotFound(GatewayError):

@@ -1,6 +1,6 @@
 """Report-ready notifications: email (SMTP or `.eml` files) and signed webhooks.
 
-Both are delivered from the outbox (`gateway.jobs.deliver_outbox`), never directly by the job.
+Both are delivered from the outbox (`gateway.jobs.outbox.deliver_outbox`), never by the job.
 Emails are built with `EmailMessage` and `policy.SMTP`; user data stays out of headers: the
 subject is a fixed template plus the shipment reference stripped of control characters, and
 recipients come only from the shipment's validated notify list. The Message-ID is derived from
@@ -36,6 +36,10 @@ from gateway.storage.models import OutboxMessage, ReportRow, Shipment, Tenant
 
 if TYPE_CHECKING:
     from gateway.services import Services
+
+
+# the report's formats attached to the report-ready email, in this order
+ATTACHED_FORMATS = ("pdf", "xlsx", "html")
 
 
 class Mailer(Protocol):
@@ -134,20 +138,19 @@ def build_report_email(
     is given), the counts, every blocker and warning with its place and fix. Attachments,
     named by the reference: the report as PDF, Excel and HTML.
     """
-    from gateway.api.formats import render
     from gateway.api.links import ReportLink, sign_link
     from gateway.api.shipments import report_stem
     from gateway.reports.email_report import EmailLink, render_email
+    from gateway.reports.formats import FORMATS, render
 
     report = report_from_data(report_row.body)
     stem = report_stem(shipment)
     attachments: list[tuple[str, str, str, bytes]] = []
-    for fmt, maintype, subtype in (
-        ("pdf", "application", "pdf"),
-        ("xlsx", "application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        ("html", "text", "html"),
-    ):
-        attachments.append((f"{stem}.{fmt}", maintype, subtype, render(report, fmt, language)))
+    for name in ATTACHED_FORMATS:
+        fmt = FORMATS[name]
+        maintype, _, subtype = fmt.essence.partition("/")
+        data = render(report, name, language)
+        attachments.append((f"{stem}.{fmt.extension}", maintype, subtype, data))
     link = None
     if link_secret:
         expires = int(time.time() if now is None else now) + link_seconds

@@ -29,7 +29,7 @@ from gateway.storage.blobs import BlobStore, DatabaseBlobStore, FileBlobStore
 from gateway.storage.db import make_engine, make_sessionmaker
 
 if TYPE_CHECKING:
-    from gateway.jobs import Executor
+    from gateway.jobs.executors import Executor
     from gateway.mail import Mailer
 
 
@@ -180,7 +180,7 @@ class Services:
         """The job executor: rq when Redis is configured, else an in-process thread pool."""
         with self._lock:
             if self._executor is None:
-                from gateway.jobs import build_executor
+                from gateway.jobs.executors import build_executor
 
                 self._executor = build_executor(self)
             return self._executor

@@ -104,7 +104,7 @@ def doors_server(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Itera
 
     from gateway.api.app import build_app
     from gateway.config import Settings
-    from gateway.jobs import InlineExecutor
+    from gateway.jobs.executors import InlineExecutor
     from gateway.services import ServiceOptions, build_services
     from gateway.storage.db import upgrade
 

@@ -356,7 +356,7 @@ STORED = (
     '"platform_contract": "assumed-v1", "platform_source": "simulator", "crashed_rules": '
     '["eu.passport@1: KeyError"], "timings": {"extract": 0.25}, "shipment": {"reference": '
     '"PL-2026-001", "destination": "DE"}, "units": [{"key": "01:06901234567892/21:PK0101", '
-    '"lookup": "found", "line": "1"}]}'
+    '"lookup": "found", "line": "1"}], "version": 1, "changes": null}'
 )
 STORED_REPORT = Report(
     shipment_id="shp_1",

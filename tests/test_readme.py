@@ -39,7 +39,9 @@ COUNT_LABELS = {
 
 def _answers(text: str) -> str:
     """ "registry (assumed-v1)" and "registry (Platform contract assumed-v1)" alike."""
-    match = re.fullmatch(r"\s*(\S+) \((?:platform contract )?(\S+)\)\s*", text, flags=re.IGNORECASE)
+    match = re.fullmatch(
+        r"\s*(.+?) \((?:platform contract )?(\S+?)\s*\)\s*", text, flags=re.IGNORECASE
+    )
     return f"{match.group(1)} {match.group(2)}" if match else text.strip()
 
 

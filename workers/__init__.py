@@ -1,1 +1,1 @@
-"""rq worker entry points (see `workers/jobs.py`)."""
+"""`python -m workers`: the rq worker (the entry points live in `gateway.workers`)."""

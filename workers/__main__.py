@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.api.cli import worker
+from gateway.workers.command import worker
 
 if __name__ == "__main__":
     worker(prog_name="python -m workers")

@@ -9,8 +9,8 @@ from pathlib import Path
 from flask import Flask, Response, g, request
 
 from gateway.api import auth, errors
-from gateway.api.metrics import METRICS
 from gateway.config import Settings
+from gateway.metrics import METRICS
 from gateway.services import ServiceOptions, Services, build_services
 
 WEB = Path(__file__).resolve().parent.parent / "web"

@@ -22,7 +22,6 @@ from flask import Blueprint, Response, jsonify, request
 from PIL import Image
 
 from gateway.api.auth import current_principal, current_repo, services
-from gateway.api.metrics import METRICS
 from gateway.api.schemas import CodesCheckSchema
 from gateway.domain import (
     CodeOccurrence,
@@ -36,7 +35,8 @@ from gateway.domain import (
 )
 from gateway.errors import DocumentTooLarge, InputError, UnsupportedDocument
 from gateway.gs1 import decode, format_hri
-from gateway.jobs import DeclaredHistoryStore, count_lookups
+from gateway.jobs.run import DeclaredHistoryStore, count_lookups
+from gateway.metrics import METRICS
 from gateway.parsers.image import CONFLICTING_READS, REGIONS_UNREAD
 from gateway.parsers.limits import DEFAULT_LIMITS
 from gateway.parsers.sandbox import shared_fork_server

@@ -14,28 +14,13 @@ from flask import Flask, Response, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from gateway.errors import GatewayError, InputError
+from gateway.errors import GatewayError, InputError, RateLimited, ServiceError
 
 log = structlog.get_logger(__name__)
 
 
-class ApiError(GatewayError):
+class ApiError(ServiceError):
     """An error raised by the HTTP layer with an explicit status, code and details."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int,
-        code: str,
-        details: Any = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.details = details
-        self.headers = headers or {}
 
 
 class Unauthorized(ApiError):
@@ -47,19 +32,6 @@ class Unauthorized(ApiError):
             status=401,
             code="unauthorized",
             headers={"WWW-Authenticate": 'Bearer realm="gateway"'},
-        )
-
-
-class RateLimited(ApiError):
-    """Too many requests for this key (or too many open shipments for this tenant)."""
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(
-            message,
-            status=429,
-            code="rate_limited",
-            details={"retry_after": retry_after},
-            headers={"Retry-After": str(max(1, retry_after))},
         )
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy import func, select, text
 
 from gateway.api.auth import services
-from gateway.api.metrics import METRICS
+from gateway.metrics import METRICS
 from gateway.storage.models import OutboxMessage, Shipment
 
 bp = Blueprint("health", __name__)

@@ -23,7 +23,8 @@ from gateway.storage.repo import TenantRepo
 bp = Blueprint("links", __name__)
 
 _SALT = "report-link-v1"
-_FORMATS = ("html", "pdf", "xlsx", "csv")
+# the formats an emailed link opens (the annotated workbook and JSON need an API key)
+LINK_FORMATS = ("html", "pdf", "xlsx", "csv")
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,8 @@ def open_report(token: str) -> Response | tuple[str, int]:
     except LinkRefused as exc:
         return _refused(exc)
     fmt = request.args.get("format", "html")
-    if fmt not in _FORMATS:
-        msg = f"Unknown report format {fmt!r}: expected one of {', '.join(_FORMATS)}."
+    if fmt not in LINK_FORMATS:
+        msg = f"Unknown report format {fmt!r}: expected one of {', '.join(LINK_FORMATS)}."
         raise InputError(msg)
     lang = request.args.get("lang") or link.lang
     with svc.sessions() as db:
@@ -98,8 +99,9 @@ def open_report(token: str) -> Response | tuple[str, int]:
             shipment = repo.get(link.shipment_id)
         except NotFound:
             shipment = None
-        row = repo.report(link.shipment_id) if shipment is not None else None
-        if shipment is None or row is None or row.id != link.report_id:
+        # the link opens the version it was sent with, also after a re-check
+        row = repo.report_by_id(link.shipment_id, link.report_id) if shipment else None
+        if shipment is None or row is None:
             return _refused(
                 LinkRefused(
                     "The report of this link is no longer kept.", status=404, code="link_invalid"

@@ -26,6 +26,7 @@ from gateway.api.auth import (
 from gateway.api.errors import Unauthorized
 from gateway.countries import COUNTRIES
 from gateway.errors import InputError
+from gateway.reports import changes
 from gateway.storage.repo import ShipmentFilter, aware
 from gateway.web.words import LANGUAGES, script_words, word
 
@@ -194,16 +195,23 @@ def shipment_page(shipment_id: str) -> BaseResponse | str:
         return gone
     repo = current_repo()
     shipment = repo.get(shipment_id)
-    row = repo.report(shipment_id) if shipment.status == "done" else None
+    versions = repo.reports(shipment_id)
+    wanted = request.args.get("version", "")
+    row = None
+    if wanted.isdigit():
+        row = next((r for r in versions if r.version == int(wanted)), None)
+    if row is None and shipment.status == "done" and versions:
+        row = versions[-1]
     lang = page_language()
     report_html = None
     if row is not None:
         from gateway.reports.html_report import render_report_sections
         from gateway.storage.codec import report_from_data
 
-        # the report renderer escapes all document text itself (autoescape, StrictUndefined)
+        # the report renderer escapes all document text itself (autoescape, StrictUndefined);
+        # times are written in UTC and shown in the browser's own zone by localtime.js
         report = report_from_data(row.body)
-        report_html = Markup(render_report_sections(report, lang))  # noqa: S704 (escaped above)
+        report_html = Markup(render_report_sections(report, lang, dt.UTC))  # noqa: S704 (escaped above)
     return render_template(
         "shipment.html",
         tenant=session.get("tenant", ""),
@@ -214,6 +222,9 @@ def shipment_page(shipment_id: str) -> BaseResponse | str:
         ),
         report_html=report_html,
         lang=lang,
+        versions=versions,
+        shown=row,
+        change_counts={r.version: changes.counts(r.changes) for r in versions if r.changes},
     )
 
 

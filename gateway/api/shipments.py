@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import json
 import re
@@ -12,15 +11,23 @@ from typing import Any
 
 import structlog
 from flask import Blueprint, Response, jsonify, request, url_for
-from sqlalchemy.exc import OperationalError
 
 from gateway.api.auth import current_principal, current_repo, services
-from gateway.api.errors import ApiError, RateLimited
-from gateway.api.formats import MEDIA_TYPES, annotate, render
-from gateway.api.intake import XLSX, display_name, sniff
+from gateway.api.errors import ApiError
 from gateway.api.schemas import ListQuerySchema, ShipmentMetaSchema
-from gateway.errors import DocumentTooLarge, InputError
+from gateway.errors import DocumentTooLarge, InputError, NotFound
+from gateway.intake import (
+    XLSX,
+    Upload,
+    accept_recheck,
+    accept_shipment,
+    check_idempotency_key,
+    display_name,
+    sniff,
+)
 from gateway.parsers.sniff import XLSM
+from gateway.reports import changes
+from gateway.reports.formats import FORMATS, NAMES, annotate, render
 from gateway.storage.codec import report_from_data
 from gateway.storage.models import ReportRow, Shipment, ShipmentStatus
 from gateway.storage.repo import ShipmentFilter, TenantRepo, aware
@@ -29,7 +36,6 @@ log = structlog.get_logger(__name__)
 bp = Blueprint("shipments", __name__)
 
 WORKBOOKS = (XLSX, XLSM)
-_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}\Z")
 
 
 def shipment_body(shipment: Shipment, repo: TenantRepo) -> dict[str, Any]:
@@ -41,6 +47,8 @@ def shipment_body(shipment: Shipment, repo: TenantRepo) -> dict[str, Any]:
         "transport_mode": shipment.transport_mode,
         "status": shipment.status,
         "progress": shipment.progress,
+        "stage": shipment.stage,
+        "round": shipment.rounds,
         "created_at": aware(shipment.created_at).isoformat(),
         "updated_at": aware(shipment.status_changed_at).isoformat(),
         "declared_at": aware(shipment.declared_at).isoformat() if shipment.declared_at else None,
@@ -52,6 +60,7 @@ def shipment_body(shipment: Shipment, repo: TenantRepo) -> dict[str, Any]:
                 "media_type": d.media_type,
                 "size": d.size,
                 "sha256": d.sha256,
+                "round": d.round,
             }
             for d in repo.documents(shipment.id)
         ],
@@ -64,6 +73,8 @@ def shipment_body(shipment: Shipment, repo: TenantRepo) -> dict[str, Any]:
         body["verdict"] = shipment.verdict
         body["counts"] = shipment.counts or {}
         body["report_url"] = url_for("shipments.get_report", shipment_id=shipment.id)
+    if shipment.rounds > 1 or shipment.status == ShipmentStatus.DONE:
+        body["reports_url"] = url_for("shipments.list_reports", shipment_id=shipment.id)
     return body
 
 
@@ -129,18 +140,10 @@ def _read_documents() -> list[dict[str, Any]]:
     return documents
 
 
-def _request_digest(meta: dict[str, Any], documents: list[dict[str, Any]]) -> str:
-    canonical = json.dumps(
-        {"meta": meta, "documents": [[d["filename"], d["sha256"]] for d in documents]},
-        sort_keys=True,
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _replay(record_response: dict[str, Any]) -> Response:
-    response = jsonify(record_response)
+def _replay(body: dict[str, Any]) -> Response:
+    response = jsonify(body)
     response.status_code = 202
-    response.headers["Location"] = str(record_response.get("status_url", ""))
+    response.headers["Location"] = str(body.get("status_url", ""))
     response.headers["Idempotent-Replayed"] = "true"
     return response
 
@@ -149,96 +152,54 @@ def _replay(record_response: dict[str, Any]) -> Response:
 def create_shipment() -> Response:
     """Accept a shipment: 202 once its documents and its row are durable."""
     repo = current_repo()
-    svc = services()
     key = request.headers.get("Idempotency-Key")
-    if key is not None and not _IDEMPOTENCY_KEY.match(key):
-        msg = f"Idempotency-Key {key[:40]!r} is not valid: use 1 to 255 printable ASCII characters."
-        raise InputError(msg)
+    check_idempotency_key(key)
     meta = _metadata()
     documents = _read_documents()  # sniffed before anything is stored: 415 rejects early
-    digest = _request_digest(meta, documents)
-    if key is not None:
-        existing = repo.idempotency(key)
-        if existing is None and repo.claim_idempotency(key, digest) is None:
-            existing = repo.idempotency(key)  # lost the insert race to a concurrent retry
-        if existing is not None:
-            if existing.request_sha256 != digest:
-                msg = (
-                    f"Idempotency-Key {key!r} was already used for a different upload; "
-                    "use a new key for new content."
-                )
-                raise ApiError(
-                    msg,
-                    status=422,
-                    code="idempotency_key_reused",
-                )
-            if existing.response is None:
-                msg = f"The upload with Idempotency-Key {key!r} is still being stored; retry soon."
-                raise ApiError(
-                    msg,
-                    status=409,
-                    code="idempotency_in_flight",
-                    # storing an upload takes tens of milliseconds: the shortest wait HTTP
-                    # can say is enough for the retry to find the answer
-                    headers={"Retry-After": "1"},
-                )
-            return _replay(existing.response)
-    if repo.count_open() >= svc.options.max_open_shipments:
-        if key is not None:
-            repo.release_idempotency(key)
-        msg = (
-            f"This account has {svc.options.max_open_shipments} shipments waiting or running; "
-            "retry when some have finished."
-        )
-        raise RateLimited(msg, 30)
-    stored: list[str] = []
-    try:
-        for doc in documents:
-            doc["blob_key"] = svc.blobs.put(repo.tenant_id, doc["data"])
-            stored.append(doc["blob_key"])
-        shipment = repo.add_shipment(
-            reference=meta["reference"],
-            destination=meta.get("destination"),
-            transport_mode=meta.get("transport_mode"),
-            notify=meta["notify"],
-            documents=documents,
-        )
-        body = shipment_body(shipment, repo)
-        if key is not None:
-            record = repo.idempotency(key)
-            assert record is not None
-            record.shipment_id = shipment.id
-            record.response = body
-        repo.session.commit()
-    except BaseException as exc:
-        # Nothing was accepted: undo what was stored so a retry with the same key can succeed.
-        with contextlib.suppress(Exception):  # the cleanup must not hide the first error
-            repo.session.rollback()
-            for blob_key in stored:
-                svc.blobs.delete(blob_key)
-            if key is not None:
-                repo.release_idempotency(key)
-        if isinstance(exc, OperationalError | OSError):  # database or disk: transient
-            msg = (
-                "The gateway cannot store the upload right now; retry with the same "
-                "Idempotency-Key."
-            )
-            raise ApiError(
-                msg,
-                status=503,
-                code="storage_unavailable",
-                headers={"Retry-After": "5"},
-            ) from None
-        raise
-    log.info("shipment_received", shipment_id=shipment.id, documents=len(documents))
-    try:
-        svc.executor.submit(shipment.id)
-    except Exception:  # durable already: the start-up pass and the reconciler submit it later
-        log.exception("shipment_enqueue_failed", shipment_id=shipment.id)
+    upload = Upload(meta=meta, documents=documents, idempotency_key=key)
+    accepted = accept_shipment(services(), repo, upload, lambda s: shipment_body(s, repo))
+    if accepted.replayed:
+        return _replay(accepted.body)
+    response = jsonify(accepted.body)
+    response.status_code = 202
+    response.headers["Location"] = accepted.body["status_url"]
+    return response
+
+
+@bp.post("/v1/shipments/<shipment_id>/documents")
+def recheck_shipment(shipment_id: str) -> Response:
+    """Corrected documents for a checked shipment: 202, and the next report version follows."""
+    repo = current_repo()
+    repo.get(shipment_id)  # 404 before reading the upload
+    documents = _read_documents()
+    body = accept_recheck(
+        services(), repo, shipment_id, documents, lambda s: shipment_body(s, repo)
+    )
     response = jsonify(body)
     response.status_code = 202
     response.headers["Location"] = body["status_url"]
     return response
+
+
+@bp.get("/v1/shipments/<shipment_id>/reports")
+def list_reports(shipment_id: str) -> Response:
+    """Every version of the shipment's report, oldest first, with what changed in each."""
+    repo = current_repo()
+    repo.get(shipment_id)
+    return jsonify(
+        {"items": [report_version_body(shipment_id, r) for r in repo.reports(shipment_id)]}
+    )
+
+
+def report_version_body(shipment_id: str, row: ReportRow) -> dict[str, Any]:
+    """One version of a report as the API lists it."""
+    return {
+        "version": row.version,
+        "verdict": row.verdict,
+        "created_at": aware(row.created_at).isoformat(),
+        "report_url": url_for("shipments.get_report", shipment_id=shipment_id, version=row.version),
+        "changes": changes.counts(row.changes) if row.changes is not None else None,
+    }
 
 
 @bp.get("/v1/shipments")
@@ -272,17 +233,16 @@ def get_shipment(shipment_id: str) -> Response:
 def _wanted_format() -> str:
     fmt = request.args.get("format")
     if fmt:
-        if fmt not in MEDIA_TYPES:
-            msg = f"Unknown report format {fmt!r}: expected one of {', '.join(MEDIA_TYPES)}."
+        if fmt not in FORMATS:
+            msg = f"Unknown report format {fmt!r}: expected one of {', '.join(NAMES)}."
             raise InputError(msg)
         return fmt
-    best = request.accept_mimetypes.best_match(
-        ["application/json", "text/html", "text/csv", XLSX, "application/pdf"],
-        default="application/json",
-    )
-    return {"text/html": "html", "text/csv": "csv", XLSX: "xlsx", "application/pdf": "pdf"}.get(
-        best or "", "json"
-    )
+    # the first format of each media type: "annotated" is asked for by name only
+    offered: dict[str, str] = {}
+    for each in FORMATS.values():
+        offered.setdefault(each.essence, each.name)
+    best = request.accept_mimetypes.best_match(list(offered), default="application/json")
+    return offered.get(best or "", "json")
 
 
 def _style_hashes(html: bytes) -> list[str]:
@@ -299,7 +259,14 @@ def get_report(shipment_id: str) -> Response:
     """The report as JSON, HTML, CSV, XLSX, PDF or the annotated workbook."""
     repo = current_repo()
     shipment = repo.get(shipment_id)
-    row = repo.report(shipment_id)
+    version = request.args.get("version")
+    if version is not None and not version.isdigit():
+        msg = f"Unknown report version {version!r}: expected a number."
+        raise InputError(msg)
+    row = repo.report(shipment_id, int(version) if version else None)
+    if row is None and version:
+        msg = f"Shipment {shipment_id!r} has no report version {version}."
+        raise NotFound(msg)
     if row is None:
         msg = f"Shipment {shipment_id!r} has no report yet (status {shipment.status!r})."
         raise ApiError(
@@ -323,7 +290,16 @@ def report_response(
     stem = report_stem(shipment)
     if fmt == "annotated":
         # an .xlsm is annotated too: it comes back as a plain workbook of values
-        workbook = next((d for d in repo.documents(shipment.id) if d.media_type in WORKBOOKS), None)
+        # the workbook this version of the report read (a re-check may have replaced it)
+        read = {d.id for d in report.documents}
+        workbook = next(
+            (
+                d
+                for d in repo.documents(shipment.id, replaced=True)
+                if d.media_type in WORKBOOKS and d.doc_id in read
+            ),
+            None,
+        )
         if workbook is None or workbook.blob_key is None:
             msg = "The shipment has no Excel (.xlsx) document to annotate; download 'xlsx' instead."
             raise ApiError(
@@ -333,11 +309,10 @@ def report_response(
             )
         data = annotate(report, services().blobs.get(workbook.blob_key), workbook.doc_id, lang)
         stem = f"{stem}-annotated"
-        ext = "xlsx"
     else:
         data = render(report, fmt, lang)
-        ext = fmt
-    response = Response(data, content_type=MEDIA_TYPES[fmt])  # the charset is in the type
+    ext = FORMATS[fmt].extension
+    response = Response(data, content_type=FORMATS[fmt].media_type)  # the charset is in it
     if fmt == "html":
         styles = " ".join(_style_hashes(data)) or "'none'"
         response.headers["Content-Security-Policy"] = (

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from gateway.domain import DecodedCode, Problem
 from gateway.gs1._decode import decode_text, failed
-from gateway.gs1._engine import RawProblem, check_associations, check_signed_serials
+from gateway.gs1._engine import RawProblem, check_associations, check_signed_serials, params_of
 from gateway.gs1.ai_table import DICTIONARY_RELEASE
 from gateway.gs1.bare_keys import bare_key_readings, decode_key
 from gateway.gs1.checksums import check_digit, check_pair, has_valid_check_digit
@@ -85,4 +85,6 @@ def validate_together(codes: Sequence[DecodedCode]) -> tuple[Problem, ...]:
                 )
     check_associations(list(merged), lambda ai: (0, 0), problems)
     check_signed_serials(merged, lambda ai: (0, 0), problems)
-    return tuple(Problem(code, msg, (s, e), sev) for code, msg, s, e, sev in problems)
+    return tuple(
+        Problem(code, msg, (s, e), sev, params_of(msg)) for code, msg, s, e, sev in problems
+    )

@@ -15,6 +15,7 @@ from gateway.gs1._engine import (
     check_associations,
     check_elements,
     check_signed_serials,
+    params_of,
     parse_bracketed,
     parse_raw,
 )
@@ -217,6 +218,7 @@ def _finish(
                 msg,
                 (t.raw_pos(s), max(t.raw_pos(s), t.raw_pos(e - 1) + 1 if e > s else t.raw_pos(e))),
                 sev,
+                params_of(msg),
             )
             for code, msg, s, e, sev in problems
         ),

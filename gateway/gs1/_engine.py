@@ -14,6 +14,25 @@ from gateway.gs1.ai_table import AI_LENGTH_BY_PREFIX, CSET_NAME, ENTRIES, AIEntr
 
 GS: Final = "\x1d"
 RawProblem = tuple[str, str, int, int, str]
+
+
+class Said(str):
+    """A problem's English message that also keeps its parameters (AI, value, character), so
+    that other languages render the problem from its code and parameters, not from the text."""
+
+    params: tuple[tuple[str, str], ...]
+
+    def __new__(cls, text: str, **params: object) -> Said:
+        said = super().__new__(cls, text)
+        said.params = tuple((k, str(v)) for k, v in params.items())
+        return said
+
+
+def params_of(message: str) -> tuple[tuple[str, str], ...]:
+    """The parameters a message was said with (none for a plain string)."""
+    return message.params if isinstance(message, Said) else ()
+
+
 Element = tuple[str, str, int]  # AI, value, offset of the value in the text
 
 
@@ -172,7 +191,9 @@ def parse_bracketed(text: str, pos: int, problems: list[RawProblem]) -> list[Ele
             )
             return elements
         if ai not in ENTRIES:
-            problems.append(("UNKNOWN_AI", f"Unrecognised AI ({ai}).", pos, close + 1, "error"))
+            problems.append(
+                ("UNKNOWN_AI", Said(f"Unrecognised AI ({ai}).", ai=ai), pos, close + 1, "error")
+            )
             return elements
         vstart = close + 1
         nxt = text.find("(", vstart)
@@ -215,13 +236,25 @@ def check_value(ai: str, entry: AIEntry, value: str, vpos: int, problems: list[R
             if err is not None:
                 lcode, lmsg, s, e = err
                 problems.append(
-                    (lcode, f"AI ({ai}): {lmsg}: {value!r}.", vpos + s, vpos + e, "error")
+                    (
+                        lcode,
+                        Said(f"AI ({ai}): {lmsg}: {value!r}.", ai=ai, value=value),
+                        vpos + s,
+                        vpos + e,
+                        "error",
+                    )
                 )
                 return False
         return True
     if n == 0:
         problems.append(
-            ("EMPTY_VALUE", f"AI ({ai}): the value is empty.", vpos - len(ai), vpos, "error")
+            (
+                "EMPTY_VALUE",
+                Said(f"AI ({ai}): the value is empty.", ai=ai),
+                vpos - len(ai),
+                vpos,
+                "error",
+            )
         )
         return False
     if n > entry.max_length:
@@ -234,7 +267,13 @@ def check_value(ai: str, entry: AIEntry, value: str, vpos: int, problems: list[R
         problems.append(
             (
                 code,
-                f"AI ({ai}): value {value!r} is too long: expected {want} characters, got {n}.",
+                Said(
+                    f"AI ({ai}): value {value!r} is too long: expected {want} characters, got {n}.",
+                    ai=ai,
+                    value=value,
+                    most=entry.max_length,
+                    got=n,
+                ),
                 vpos + entry.max_length,
                 vpos + n,
                 "error",
@@ -250,7 +289,14 @@ def check_value(ai: str, entry: AIEntry, value: str, vpos: int, problems: list[R
         problems.append(
             (
                 "WRONG_LENGTH",
-                f"AI ({ai}): value {value!r} is too short: expected {want} characters, got {n}.",
+                Said(
+                    f"AI ({ai}): value {value!r} is too short: expected {want} characters, "
+                    f"got {n}.",
+                    ai=ai,
+                    value=value,
+                    least=entry.min_length,
+                    got=n,
+                ),
                 vpos,
                 vpos + n,
                 "error",
@@ -265,7 +311,7 @@ def check_value(ai: str, entry: AIEntry, value: str, vpos: int, problems: list[R
             problems.append(
                 (
                     "WRONG_LENGTH",
-                    f"AI ({ai}): value {value!r} is too short.",
+                    Said(f"AI ({ai}): value {value!r} is too short.", ai=ai, value=value),
                     vpos,
                     vpos + n,
                     "error",
@@ -277,7 +323,7 @@ def check_value(ai: str, entry: AIEntry, value: str, vpos: int, problems: list[R
             problems.append(
                 (
                     "WRONG_LENGTH",
-                    f"AI ({ai}): value {value!r} is too short.",
+                    Said(f"AI ({ai}): value {value!r} is too short.", ai=ai, value=value),
                     vpos + i,
                     vpos + n,
                     "error",
@@ -294,8 +340,12 @@ def check_value(ai: str, entry: AIEntry, value: str, vpos: int, problems: list[R
                 problems.append(
                     (
                         "INVALID_VALUE",
-                        f"AI ({ai}): expected at most two '=' pad characters making the length a "
-                        f"multiple of 3, got {pads} in {value!r}.",
+                        Said(
+                            f"AI ({ai}): expected at most two '=' pad characters making the "
+                            f"length a multiple of 3, got {pads} in {value!r}.",
+                            ai=ai,
+                            value=value,
+                        ),
                         vpos + i + len(body),
                         vpos + i + len(part),
                         "error",
@@ -313,8 +363,14 @@ def check_value(ai: str, entry: AIEntry, value: str, vpos: int, problems: list[R
             problems.append(
                 (
                     code,
-                    f"AI ({ai}): expected {what}, got {char!r} (U+{ord(char):04X}) at position "
-                    f"{at + 1} of {value!r}.",
+                    Said(
+                        f"AI ({ai}): expected {what}, got {char!r} (U+{ord(char):04X}) at "
+                        f"position {at + 1} of {value!r}.",
+                        ai=ai,
+                        value=value,
+                        char=char,
+                        position=at + 1,
+                    ),
                     vpos + at,
                     vpos + at + 1,
                     "error",
@@ -326,7 +382,13 @@ def check_value(ai: str, entry: AIEntry, value: str, vpos: int, problems: list[R
             if err is not None:
                 lcode, lmsg, s, e = err
                 problems.append(
-                    (lcode, f"AI ({ai}): {lmsg}: {value!r}.", vpos + i + s, vpos + i + e, "error")
+                    (
+                        lcode,
+                        Said(f"AI ({ai}): {lmsg}: {value!r}.", ai=ai, value=value),
+                        vpos + i + s,
+                        vpos + i + e,
+                        "error",
+                    )
                 )
                 return False
         i += len(part)
@@ -345,8 +407,13 @@ def check_elements(
                 problems.append(
                     (
                         "DUPLICATE_AI_CONFLICT",
-                        f"AI ({ai}) appears twice with different values: {ais[ai]!r} and "
-                        f"{value!r}.",
+                        Said(
+                            f"AI ({ai}) appears twice with different values: {ais[ai]!r} and "
+                            f"{value!r}.",
+                            ai=ai,
+                            value=value,
+                            first=ais[ai],
+                        ),
                         vpos - len(ai),
                         vpos + len(value),
                         "error",
@@ -380,9 +447,18 @@ def _association_findings(present: tuple[str, ...]) -> tuple[_AssociationFinding
             continue
         for group in entry.requires:
             if not any(all(_present(p, present) for p in alt) for alt in group):
-                wanted = " or ".join("+".join(f"({p})" for p in alt) for alt in group)
+                alternatives = ["+".join(f"({p})" for p in alt) for alt in group]
+                wanted = " or ".join(alternatives)
                 found.append(
-                    ("MISSING_ASSOCIATION", f"AI ({ai}) requires {wanted}, which is missing.", ai)
+                    (
+                        "MISSING_ASSOCIATION",
+                        Said(
+                            f"AI ({ai}) requires {wanted}, which is missing.",
+                            ai=ai,
+                            wanted="、".join(alternatives),
+                        ),
+                        ai,
+                    )
                 )
         for pattern in entry.excludes:
             for other in present:
@@ -396,7 +472,11 @@ def _association_findings(present: tuple[str, ...]) -> tuple[_AssociationFinding
                 found.append(
                     (
                         "INVALID_PAIR",
-                        f"AI ({ai}) must not appear together with AI ({other}).",
+                        Said(
+                            f"AI ({ai}) must not appear together with AI ({other}).",
+                            ai=ai,
+                            other=other,
+                        ),
                         ai,
                     )
                 )

@@ -39,6 +39,7 @@ def _reading(raw: str, kind: str, digits: str, lead: int, notes: list[Problem]) 
                 f"The check digit of {kind.upper()} {digits!r} is incorrect: expected "
                 f"{check_digit(value[:-1])!r}, got {value[-1]!r}.",
                 (end - 1, end),
+                params=(("value", digits), ("kind", kind.upper())),
             )
         )
     key: str | None

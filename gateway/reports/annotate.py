@@ -4,9 +4,10 @@ The workbook goes to the whole tenant and to e-mail recipients, so nothing activ
 upload survives in it: every formula is replaced by the value it had when the file was last
 saved (or, when it kept none, by its text as plain text); macros (vbaProject), external
 links and DDE links, OLE objects, hyperlinks, defined names, data validations and
-conditional formats are dropped. A sheet at the end says what was removed, and the output
-is checked part by part before it is handed out (`active_content`). Cell values, styles,
-column widths and merged cells stay; an .xlsm comes back as a plain .xlsx.
+conditional formats are dropped. A legend sheet says what the colours mean and what to do,
+in the reader's language (the comments are in it too); a sheet at the end says what was
+removed, and the output is checked part by part before it is handed out (`active_content`).
+Cell values, styles, column widths and merged cells stay; an .xlsm comes back as a plain .xlsx.
 """
 
 from __future__ import annotations
@@ -124,6 +125,7 @@ def annotate_workbook(
         comment.width = 420
         comment.height = 160
         target.comment = comment
+    _add_legend(wb, report, at, lang)
     _add_note(wb, removed, lang)
     out = io.BytesIO()
     wb.save(out)
@@ -309,15 +311,96 @@ _KINDS_ZH = {
 }
 
 
+_LEGEND: dict[str, dict[str, Any]] = {
+    "en": {
+        "title": "Legend",
+        "heading": "What the colours and comments in this workbook mean",
+        "verdict": "Verdict of the check",
+        "columns": ("Colour", "Severity", "What it means", "What to do", "Cells marked"),
+        "block": (
+            "Blocks export: customs or the platform will refuse the shipment.",
+            "Fix the cell (or the registration) before you submit; then upload again.",
+        ),
+        "warn": (
+            "A person must look: the shipment may go, but only after someone decides.",
+            "Check the cell; correct it, or note why it is right.",
+        ),
+        "info": (
+            "For information only; not marked in the cells.",
+            "Nothing; the full report lists these.",
+        ),
+        "comments": (
+            "Each marked cell has a comment: the severity, the finding code, what is wrong "
+            "-> how to fix it. Hover over the cell (or use Review > Show comments) to read it."
+        ),
+        "report": "The full report (PDF, HTML) lists every finding with its place.",
+    },
+    "zh": {
+        "title": "图例",
+        "heading": "本工作簿中颜色和批注的含义",
+        "verdict": "核查结论",
+        "columns": ("颜色", "级别", "含义", "处理方法", "标记的单元格"),
+        "block": (
+            "阻断出口：海关或平台会拒绝本票货物。",
+            "申报前请更正该单元格（或备案信息），然后重新上传。",
+        ),
+        "warn": (
+            "需人工确认：货物可以出口，但需有人确认后方可申报。",
+            "请核对该单元格；予以更正，或注明其正确的理由。",
+        ),
+        "info": (
+            "仅供参考；不在单元格中标记。",
+            "无需处理；完整报告中列出了这些提示。",
+        ),
+        "comments": (
+            "每个标记的单元格都有批注：级别、问题代码、问题内容 -> 处理建议。"
+            "将鼠标悬停在单元格上（或使用“审阅 > 显示批注”）即可查看。"
+        ),
+        "report": "完整报告（PDF、HTML）列出了每个问题及其位置。",
+    },
+}
+
+
+def _unique_title(wb: Workbook, wanted: str) -> str:
+    title, n = wanted, 2
+    while title in wb.sheetnames:
+        title = f"{wanted} {n}"
+        n += 1
+    return title
+
+
+def _add_legend(
+    wb: Workbook, report: Report, at: dict[tuple[str, str], list[Finding]], lang: str
+) -> None:
+    """A sheet that says what each colour means and what to do about it, in `lang`."""
+    text = _LEGEND[lang]
+    ws = wb.create_sheet(_unique_title(wb, text["title"]))
+    for column, width in zip("ABCDE", (10, 12, 60, 60, 14), strict=True):
+        ws.column_dimensions[column].width = width
+    ws.append([text["heading"]])
+    ws.append([text["verdict"], t(f"verdict_{report.verdict}", lang)])
+    ws.append([])
+    ws.append(list(text["columns"]))
+    marked: dict[Severity, int] = defaultdict(int)
+    for findings in at.values():
+        marked[min((f.severity for f in findings), key=lambda s: _RANK[s])] += 1
+    for severity in (Severity.BLOCK, Severity.WARN, Severity.INFO):
+        meaning, todo = text[str(severity)]
+        ws.append(["", t(f"sev_{severity}", lang), meaning, todo, marked.get(severity, 0)])
+        ws.cell(row=ws.max_row, column=1).fill = _FILL[severity]
+    ws.append([])
+    ws.append([text["comments"]])
+    ws.append([text["report"]])
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+
+
 def _add_note(wb: Workbook, removed: dict[str, int], lang: str) -> None:
     """A last sheet saying what was removed (its name never clashes with the user's)."""
     text = _NOTE[lang]
-    title = text["title"]
-    n = 2
-    while title in wb.sheetnames:
-        title = f"{text['title']} {n}"
-        n += 1
-    ws = wb.create_sheet(title)
+    ws = wb.create_sheet(_unique_title(wb, text["title"]))
     ws.column_dimensions["A"].width = 60
     ws.column_dimensions["B"].width = 12
     ws.append([text["intro"]])

@@ -15,7 +15,14 @@ from typing import Any
 from gateway.domain import Finding, Report
 from gateway.reports import model
 from gateway.reports.html_report import email_html
-from gateway.reports.messages import COUNT_KEYS, LANGS, check_lang, t
+from gateway.reports.messages import (
+    COUNT_KEYS,
+    LANGS,
+    check_lang,
+    fact_text,
+    platform_source_text,
+    t,
+)
 
 _MAX_LISTED = 30
 
@@ -69,8 +76,12 @@ def email_view(
     shipment = f"{reference} ({report.shipment_id})" if reference else report.shipment_id
     headline = t("shipment", lang) + " " + shipment
     if destination:
-        headline += " · " + t("email_to", lang).format(destination=destination)
-    headline += " · " + t("email_checked", lang).format(when=model.utc_text(report.generated_at))
+        headline += " · " + t("email_to", lang).format(
+            destination=fact_text("destination", destination, lang)
+        )
+    zone = model.reader_zone(lang)
+    when = model.local_text(report.generated_at, zone)
+    headline += " · " + t("email_checked", lang).format(when=when)
     return {
         "lang": lang,
         "headline": headline,
@@ -86,7 +97,9 @@ def email_view(
         "pdf_link": f"{link.url}?format=pdf" if link else "",
         "open": t("email_open", lang),
         "open_pdf": t("email_open_pdf", lang),
-        "valid": t("email_valid", lang).format(when=model.utc_text(link.expires)) if link else "",
+        "valid": t("email_valid", lang).format(when=model.local_text(link.expires, zone))
+        if link
+        else "",
         "attached": t("email_attached", lang).format(names=", ".join(attachments))
         if attachments
         else "",
@@ -95,7 +108,7 @@ def email_view(
         "other": t("email_other_lang", lang),
         "footer": (
             f"{t('ruleset', lang)}: {report.ruleset} · "
-            f"{t('platform', lang)}: {report.platform_source}"
+            f"{t('platform', lang)}: {platform_source_text(report.platform_source, lang)}"
         ),
     }
 

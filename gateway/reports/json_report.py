@@ -67,6 +67,12 @@ def report_to_dict(report: Report) -> dict[str, object]:
         "crashed_rules": list(report.crashed_rules),
         "units": [dict(u) for u in report.units],
         "timings": dict(report.timings),
+        # a re-check's report: its version and what changed against the previous one
+        **(
+            {"version": report.version, "changes": dict(report.changes)}
+            if report.changes is not None
+            else {}
+        ),
     }
 
 
@@ -117,4 +123,6 @@ def report_from_dict(data: Mapping[str, Any]) -> Report:
         timings=dict(data["timings"]),
         shipment=dict(data["shipment"]),
         units=tuple(dict(u) for u in data["units"]),
+        version=int(data.get("version", 1)),
+        changes=dict(data["changes"]) if data.get("changes") is not None else None,
     )

@@ -81,6 +81,16 @@ UI: dict[str, dict[str, str]] = {
         "zh": "部分编码未能与备案数据核对：结论最多为暂缓。",
     },
     "switch": {"en": "中文", "zh": "English"},
+    "version": {"en": "Report version", "zh": "报告版本"},
+    "changes_title": {
+        "en": "What changed since report version {n}",
+        "zh": "与第 {n} 版报告相比的变化",
+    },
+    "changes_verdict": {"en": "Verdict before: {before}", "zh": "上一版结论：{before}"},
+    "change_fixed": {"en": "Fixed", "zh": "已解决"},
+    "change_new": {"en": "New", "zh": "新问题"},
+    "change_still_open": {"en": "Still open", "zh": "仍未解决"},
+    "change_none": {"en": "none", "zh": "无"},
     "summary_sheet": {"en": "Summary", "zh": "概要"},
     "findings_sheet": {"en": "Findings", "zh": "问题明细"},
     "units_sheet": {"en": "Units", "zh": "电池"},
@@ -153,11 +163,32 @@ def source_text(tag: str, lang: str) -> str:
     return (entry.get(lang) or entry["en"]) if entry else ""
 
 
+PLATFORM_SOURCES: dict[str, dict[str, str]] = {
+    "registry": {"en": "the exporter's registry file", "zh": "出口商备案数据文件"},
+    "platform": {"en": "the registration platform", "zh": "备案平台"},
+    "simulator": {"en": "the platform simulator (test data)", "zh": "平台模拟器（测试数据）"},
+    "cache": {"en": "cached platform answers", "zh": "平台缓存结果"},
+    "none": {"en": "no registry", "zh": "无备案数据"},
+}
+
+
+def platform_source_text(source: str, lang: str) -> str:
+    """Where the registration answers came from, in words."""
+    entry = PLATFORM_SOURCES.get(source)
+    return (entry.get(lang) or entry["en"]) if entry else source
+
+
 def fact_text(key: str, value: object, lang: str) -> str:
-    """A shipment fact as the reader's language writes it (transport modes translated)."""
+    """A shipment fact as the reader's language writes it: transport modes in words, the
+    destination by its name ("德国 (DE)" / "Germany (DE)")."""
     text = str(value)
     if key == "transport_mode" and text in TRANSPORT_MODES:
         return TRANSPORT_MODES[text][lang if lang in ("en", "zh") else "en"]
+    if key == "destination":
+        from gateway.countries import country_name
+
+        name = country_name(text, chinese=lang == "zh")
+        return f"{name} ({text})" if name else text
     return text
 
 

@@ -41,6 +41,57 @@ def utc_text(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+# The reader's time zone when the renderer is not told one: China's time for Chinese readers
+# (one zone for the whole country), UTC otherwise. The web page shows the browser's own zone.
+_DEFAULT_ZONES: dict[str, dt.tzinfo] = {"zh": dt.timezone(dt.timedelta(hours=8)), "en": dt.UTC}
+
+
+def reader_zone(lang: str, tz: dt.tzinfo | None = None) -> dt.tzinfo:
+    """The time zone a report shows times in: `tz`, else the language's default."""
+    return tz or _DEFAULT_ZONES.get(lang, dt.UTC)
+
+
+def local_text(moment: dt.datetime, tz: dt.tzinfo) -> str:
+    """A time in the reader's zone, saying which: "2026-11-20 17:30 (UTC+08:00)"."""
+    local = moment.astimezone(tz)
+    offset = local.utcoffset() or dt.timedelta(0)
+    if not offset:
+        return local.strftime("%Y-%m-%d %H:%M UTC")
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return local.strftime("%Y-%m-%d %H:%M") + f" (UTC{sign}{hours:02d}:{rest:02d})"
+
+
+# What a document is, in words, by its media type.
+_MEDIA_WORDS: dict[str, tuple[str, str]] = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (
+        "Excel workbook",
+        "Excel 工作簿",
+    ),
+    "application/vnd.ms-excel.sheet.macroenabled.12": (
+        "Excel workbook with macros",
+        "Excel 宏工作簿",
+    ),
+    "application/vnd.ms-excel": ("Excel 97-2003 workbook", "Excel 97-2003 工作簿"),
+    "text/csv": ("CSV table", "CSV 表格"),
+    "text/tab-separated-values": ("tab-separated table", "制表符分隔表格"),
+    "application/pdf": ("PDF document", "PDF 文件"),
+    "image/jpeg": ("photo", "照片"),
+    "image/png": ("image", "图片"),
+    "image/tiff": ("scanned image", "扫描图片"),
+    "image/webp": ("image", "图片"),
+}
+
+
+def media_words(media_type: str, lang: str) -> str:
+    """A document's kind in words ("Excel workbook" / "Excel 工作簿")."""
+    entry = _MEDIA_WORDS.get(media_type.lower())
+    if entry is None:
+        return "文件" if lang == "zh" else "file"
+    return entry[1] if lang == "zh" else entry[0]
+
+
 def describe_ref(ref: SourceRef, documents: Mapping[str, Document], lang: str) -> str:
     """A location people can find: "packing.xlsx, sheet 'PL', cell C12", "invoice.pdf,
     page 2, line 14" / "第 3 页 序号 14"."""

@@ -18,7 +18,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from gateway.domain import Finding, Report, SourceRef
 from gateway.reports import model
-from gateway.reports.messages import COUNT_KEYS, check_lang, fact_text, t
+from gateway.reports.messages import (
+    COUNT_KEYS,
+    check_lang,
+    fact_text,
+    platform_source_text,
+    t,
+)
 
 FINDING_COLUMNS: tuple[str, ...] = (
     "severity",
@@ -119,7 +125,7 @@ def finding_rows(report: Report, lang: str) -> Iterator[tuple[str, list[object]]
 
 
 def render_csv(report: Report, lang: str = "en") -> str:
-    """The findings as CSV (UTF-8 text; write it with a BOM for Excel if needed)."""
+    """The findings as CSV (UTF-8 text; `reports.formats` adds the BOM Excel needs to the file)."""
     lang = check_lang(lang)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -152,7 +158,10 @@ def render_xlsx(report: Report, lang: str = "en") -> bytes:
         (t("verdict", lang), t(f"verdict_{report.verdict}", lang)),
         (t("generated_at", lang), report.generated_at),
         (t("ruleset", lang), report.ruleset),
-        (t("platform", lang), f"{report.platform_source} ({report.platform_contract})"),
+        (
+            t("platform", lang),
+            f"{platform_source_text(report.platform_source, lang)} ({report.platform_contract})",
+        ),
     ]
     facts += [
         (t(k, lang), fact_text(k, v, lang))

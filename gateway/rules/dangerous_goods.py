@@ -285,12 +285,12 @@ def check_dg_declaration(run: RuleRun) -> Iterator[Finding]:
                 {n: _fmt(f.packages) for n, f in figures.items() if f.packages is not None},
             ),
         )
-        for name, cell, values in compared:
+        for _, cell, values in compared:
             if len(set(values.values())) > 1:
                 yield run.finding(
                     "DG_DECLARATION_INCONSISTENT",
                     refs=cells(cell),
-                    field=name,
+                    field=cell,
                     values="; ".join(f"{doc}: {v}" for doc, v in values.items()),
                 )
         nets = {n: f.net_kg for n, f in figures.items() if f.net_kg is not None}
@@ -298,7 +298,7 @@ def check_dg_declaration(run: RuleRun) -> Iterator[Finding]:
             yield run.finding(
                 "DG_DECLARATION_INCONSISTENT",
                 refs=cells("net_kg"),
-                field="net quantity / 净重 (kg)",
+                field="net_kg",
                 values="; ".join(f"{doc}: {_fmt(v)}" for doc, v in nets.items()),
             )
     if run.ctx.stated("dg_declaration"):
@@ -307,16 +307,20 @@ def check_dg_declaration(run: RuleRun) -> Iterator[Finding]:
     air = run.ctx.transport_mode() == "air"
     # Figures in a form both languages read: UN numbers, "pkgs", "N.W." as printed on DGDs.
     shown = [", ".join(sorted({u for f in figures.values() for u in f.un_numbers}))]
+    shown_zh = list(shown)
     if first.packages is not None:
         shown.append(f"{_fmt(first.packages)} pkgs")
+        shown_zh.append(f"{_fmt(first.packages)} 件")
     if first.net_kg is not None:
         shown.append(f"N.W. {_fmt(first.net_kg)} kg")
+        shown_zh.append(f"净重 {_fmt(first.net_kg)} kg")
     yield run.finding(
         "DG_DECLARATION_NOT_PROVIDED",
         refs=refs,
         severity=Severity.INFO,
         form="Shipper's Declaration for Dangerous Goods" if air else "IMO dangerous goods form",
         figures=" · ".join(shown),
+        hint_figures_zh=" · ".join(shown_zh),
     )
 
 

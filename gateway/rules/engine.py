@@ -23,6 +23,7 @@ import yaml
 from gateway.domain import Finding, Severity, SourceRef
 from gateway.rules.context import RuleContext
 from gateway.rules.messages import MESSAGES, format_message
+from gateway.rules.words import words
 
 log = structlog.get_logger(__name__)
 
@@ -157,14 +158,15 @@ class RuleRun:
         evidence = {k: v for k, v in values.items() if not k.startswith("hint_")}
         if len(unique_refs) > MAX_REFS:
             evidence["places"] = len(unique_refs)
+        en, zh = words(values, "en"), words(values, "zh")
         return Finding(
             rule_id=self.rule.id,
             code=code,
             severity=final,
-            message_en=format_message(text.en, values),
-            message_zh=format_message(text.zh, values),
-            fix_en=format_message(text.fix_en, values),
-            fix_zh=format_message(text.fix_zh, values),
+            message_en=format_message(text.en, en),
+            message_zh=format_message(text.zh, zh),
+            fix_en=format_message(text.fix_en, en),
+            fix_zh=format_message(text.fix_zh, zh),
             source=self.rule.source,
             refs=unique_refs[:MAX_REFS],
             code_raw=code_raw,

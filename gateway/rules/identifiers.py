@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from gateway.domain import Finding, Scheme, Severity
+from gateway.domain import Finding, Problem, Scheme, Severity
+from gateway.gs1.words import problem_zh
 from gateway.rules.context import CodeItem
 from gateway.rules.engine import Rule, RuleRun
 from gateway.rules.nearmiss import suggest
@@ -19,8 +20,8 @@ _ESS_CATEGORIES = frozenset({"ci_ess", "residential_ess"})
 _GB45565_ESS_TYPES = frozenset({"H", "J", "K"})
 
 
-def _error_problems(item: CodeItem) -> list[tuple[str, str, tuple[int, int]]]:
-    return [(p.code, p.message, p.span) for p in item.decoded.problems if p.severity == "error"]
+def _error_problems(item: CodeItem) -> list[Problem]:
+    return [p for p in item.decoded.problems if p.severity == "error"]
 
 
 def check_syntax(run: RuleRun) -> Iterator[Finding]:
@@ -31,11 +32,11 @@ def check_syntax(run: RuleRun) -> Iterator[Finding]:
         problems = _error_problems(item)
         raw = item.decoded.raw
         if item.decoded.scheme is Scheme.UNKNOWN and not problems:
-            problems = [("UNRECOGNIZED", "not a GS1 or GB/T battery code", (0, len(raw)))]
+            problems = [Problem("UNRECOGNIZED", "not a GS1 or GB/T battery code", (0, len(raw)))]
         if not problems:
             continue
-        code_id, message, span = problems[0]
-        is_check_digit = any(p[0] in _CHECK_DIGIT_PROBLEMS for p in problems)
+        problem = problems[0]
+        is_check_digit = any(p.code in _CHECK_DIGIT_PROBLEMS for p in problems)
         # A malformed GB code blocks an NEV traction unit; elsewhere a person decides.
         severity = None
         if item.is_gb and not is_check_digit:
@@ -44,15 +45,17 @@ def check_syntax(run: RuleRun) -> Iterator[Finding]:
         suggestion = suggest(run.ctx, item)
         code = "CHECK_DIGIT_INVALID" if is_check_digit else "CODE_SYNTAX_INVALID"
         if is_check_digit:
-            code_id, message, span = next(p for p in problems if p[0] in _CHECK_DIGIT_PROBLEMS)
+            problem = next(p for p in problems if p.code in _CHECK_DIGIT_PROBLEMS)
+        span = problem.span
         yield run.finding(
             code,
             refs=[item.ref],
             severity=severity,
             code_raw=raw,
             span=span if span != (0, 0) else None,
-            problem=code_id,
-            detail=message.rstrip("."),
+            problem=problem.code,
+            detail=problem.message.rstrip("."),
+            hint_detail_zh=problem_zh(problem, raw),
             scheme=str(item.decoded.scheme),
             suggestion=suggestion or "",
             hint_en=f" Did you mean {suggestion}?" if suggestion else "",
@@ -220,6 +223,10 @@ def check_read_quality(run: RuleRun) -> Iterator[Finding]:
                 severity=Severity.INFO,
                 code_raw=item.decoded.raw,
                 detail="; ".join(p.message for p in item.decoded.problems) or "repaired",
+                hint_detail_zh="；".join(
+                    problem_zh(p, item.decoded.raw) for p in item.decoded.problems
+                )
+                or "已修复",
             )
 
 

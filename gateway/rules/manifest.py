@@ -24,6 +24,7 @@ from gateway.rules.context import CodeItem
 from gateway.rules.engine import PLATFORM_POLICY, Rule, RuleRun
 from gateway.rules.nearmiss import key_to_hri
 from gateway.rules.reference import ISO_COUNTRIES, looks_like_unlocode, text_key
+from gateway.rules.words import word
 
 
 def check_documents(run: RuleRun) -> Iterator[Finding]:
@@ -35,6 +36,7 @@ def check_documents(run: RuleRun) -> Iterator[Finding]:
             document=rejected.document.filename,
             reason=rejected.reason,
             detail=rejected.message,
+            hint_detail_zh=word("reason", rejected.reason, "zh"),
         )
     for extraction in run.ctx.extractions:
         by_kind: dict[tuple[str, Severity], list[SourceRef]] = defaultdict(list)
@@ -62,6 +64,7 @@ def check_documents(run: RuleRun) -> Iterator[Finding]:
                 severity=severity,
                 kind=kind,
                 detail=messages[(kind, severity)],
+                hint_detail_zh=word("kind", kind, "zh"),
                 count=len(refs),
                 document=extraction.document.filename,
             )

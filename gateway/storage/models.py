@@ -96,6 +96,10 @@ class Shipment(Base):
     # per refused document: id, filename, reason code, the limit hit (name, value), message
     rejection_details: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
     progress: Mapped[int] = mapped_column(Integer, default=0)  # 0..100
+    # where the check stands: {"stage": "lookup", "done": 3, "total": 12}
+    stage: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
+    # uploads so far: 1, then one more per re-check with corrected documents
+    rounds: Mapped[int] = mapped_column(Integer, default=1)
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # job starts so far
     verdict: Mapped[str | None] = mapped_column(String(16), default=None, index=True)
     counts: Mapped[dict[str, int] | None] = mapped_column(JSON, default=None)
@@ -121,6 +125,9 @@ class ShipmentDocument(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     blob_key: Mapped[str | None] = mapped_column(String(200))  # None once purged
+    round: Mapped[int] = mapped_column(Integer, default=1)  # the upload it came with
+    # the re-check whose corrected document replaced it (None: still part of the shipment)
+    replaced_in: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class IdempotencyRecord(Base):
@@ -139,15 +146,22 @@ class IdempotencyRecord(Base):
 
 
 class ReportRow(Base):
-    """The one current report of a shipment (unique per shipment: a re-run upserts it)."""
+    """One version of a shipment's report: version 1 for the first upload, one more per
+    re-check (a re-run of the same round upserts its version). Every version is kept."""
 
     __tablename__ = "reports"
+    __table_args__ = (
+        UniqueConstraint("shipment_id", "version", name="uq_reports_shipment_version"),
+    )
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), unique=True)
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), index=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
     verdict: Mapped[str] = mapped_column(String(16))
     body: Mapped[dict[str, object]] = mapped_column(JSON)  # gateway.storage.codec form
+    # what changed against the previous version (gateway.reports.changes form); None for v1
+    changes: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

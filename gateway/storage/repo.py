@@ -21,7 +21,7 @@ from sqlalchemy import String, and_, cast, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.errors import InputError, NotFound
+from gateway.errors import InputError, NotFound, ServiceError
 from gateway.storage.models import (
     ApiKey,
     DeclaredCode,
@@ -315,8 +315,9 @@ class TenantRepo:
         self.session.flush()
         return shipment
 
-    def documents(self, shipment_id: str) -> list[ShipmentDocument]:
-        """The shipment's documents in upload order."""
+    def documents(self, shipment_id: str, *, replaced: bool = False) -> list[ShipmentDocument]:
+        """The shipment's documents in upload order: those the next check reads, or with
+        `replaced` also those a re-check's corrected documents replaced."""
         query = (
             select(ShipmentDocument)
             .where(
@@ -325,7 +326,58 @@ class TenantRepo:
             )
             .order_by(ShipmentDocument.position)
         )
+        if not replaced:
+            query = query.where(ShipmentDocument.replaced_in.is_(None))
         return list(self.session.scalars(query))
+
+    def recheck(self, shipment_id: str, documents: Sequence[Mapping[str, Any]]) -> Shipment:
+        """Add corrected documents to a checked shipment and open it for the next check.
+
+        A document named like one already in the shipment replaces it (the old one is kept,
+        marked `replaced_in`); other names are added. The shipment's round goes up by one, and
+        its next report is the next version. Raises Conflict while the shipment is open.
+        """
+        shipment = self.get(shipment_id, lock=True)
+        if shipment.status in ShipmentStatus.OPEN:
+            msg = "The shipment is still being checked; upload the corrections when it is done."
+            raise ServiceError(msg, status=409, code="shipment_open")
+        if shipment.purged_at is not None:
+            msg = "The shipment's documents were removed by the retention policy."
+            raise ServiceError(msg, status=409, code="shipment_purged")
+        round_no = shipment.rounds + 1
+        every = self.documents(shipment_id, replaced=True)
+        names = {d["filename"] for d in documents}
+        for row in every:
+            if row.replaced_in is None and row.filename in names:
+                row.replaced_in = round_no
+        position = max((d.position for d in every), default=-1) + 1
+        for offset, doc in enumerate(documents):
+            self.session.add(
+                ShipmentDocument(
+                    id=new_id(),
+                    doc_id=f"d{position + offset + 1}",
+                    shipment_id=shipment_id,
+                    tenant_id=self.tenant_id,
+                    position=position + offset,
+                    filename=doc["filename"],
+                    media_type=doc["media_type"],
+                    sha256=doc["sha256"],
+                    size=doc["size"],
+                    blob_key=doc["blob_key"],
+                    round=round_no,
+                )
+            )
+        shipment.rounds = round_no
+        shipment.status = ShipmentStatus.RECEIVED
+        shipment.progress = 0
+        shipment.attempts = 0
+        shipment.stage = None
+        shipment.reason = None
+        shipment.reason_code = None
+        shipment.rejection_details = None
+        shipment.status_changed_at = utcnow()
+        self.session.flush()
+        return shipment
 
     def page(
         self, filters: ShipmentFilter, *, limit: int = 50, cursor: str | None = None
@@ -411,6 +463,15 @@ class TenantRepo:
             .values(progress=max(0, min(100, progress)), status_changed_at=utcnow())
         )
 
+    def set_stage(self, shipment_id: str, stage: Mapping[str, object]) -> None:
+        """Record where the check of an open shipment stands (stage name and counts)."""
+        self.session.execute(
+            update(Shipment)
+            .where(Shipment.id == shipment_id, Shipment.tenant_id == self.tenant_id)
+            .where(Shipment.status.in_(ShipmentStatus.OPEN))
+            .values(stage=dict(stage))
+        )
+
     def count_open(self) -> int:
         """Shipments of this tenant still waiting or running (caps queue use per tenant)."""
         query = select(func.count()).where(
@@ -419,29 +480,61 @@ class TenantRepo:
         return int(self.session.scalar(query) or 0)
 
     # -- reports ----------------------------------------------------------------------------
-    def report(self, shipment_id: str) -> ReportRow | None:
-        """The shipment's current report, if it has one."""
+    def report(self, shipment_id: str, version: int | None = None) -> ReportRow | None:
+        """The shipment's latest report (or the given version), if it has one."""
+        query = select(ReportRow).where(
+            ReportRow.shipment_id == shipment_id, ReportRow.tenant_id == self.tenant_id
+        )
+        if version is not None:
+            query = query.where(ReportRow.version == version)
+        return self.session.scalar(query.order_by(ReportRow.version.desc()).limit(1))
+
+    def report_by_id(self, shipment_id: str, report_id: str) -> ReportRow | None:
+        """One version of the shipment's report by its id."""
         return self.session.scalar(
             select(ReportRow).where(
-                ReportRow.shipment_id == shipment_id, ReportRow.tenant_id == self.tenant_id
+                ReportRow.id == report_id,
+                ReportRow.shipment_id == shipment_id,
+                ReportRow.tenant_id == self.tenant_id,
             )
         )
 
-    def save_report(self, shipment_id: str, verdict: str, body: Mapping[str, Any]) -> ReportRow:
-        """Upsert the shipment's one report (the report id is derived from the shipment id)."""
-        row = self.report(shipment_id)
+    def reports(self, shipment_id: str) -> list[ReportRow]:
+        """Every version of the shipment's report, oldest first."""
+        query = (
+            select(ReportRow)
+            .where(ReportRow.shipment_id == shipment_id, ReportRow.tenant_id == self.tenant_id)
+            .order_by(ReportRow.version)
+        )
+        return list(self.session.scalars(query))
+
+    def save_report(
+        self,
+        shipment_id: str,
+        verdict: str,
+        body: Mapping[str, Any],
+        *,
+        version: int = 1,
+        changes: Mapping[str, Any] | None = None,
+    ) -> ReportRow:
+        """Upsert one version of the shipment's report (a re-run of a round rewrites its
+        version; earlier versions stay). The id is derived from the shipment id and version."""
+        row = self.report(shipment_id, version)
         if row is None:
             row = ReportRow(
-                id=f"rpt_{shipment_id}",
+                id=f"rpt_{shipment_id}" if version == 1 else f"rpt_{shipment_id}_v{version}",
                 shipment_id=shipment_id,
                 tenant_id=self.tenant_id,
+                version=version,
                 verdict=verdict,
                 body=dict(body),
+                changes=dict(changes) if changes is not None else None,
             )
             self.session.add(row)
         else:
             row.verdict = verdict
             row.body = dict(body)
+            row.changes = dict(changes) if changes is not None else None
             row.created_at = utcnow()
         self.session.flush()
         return row

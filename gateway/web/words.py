@@ -67,7 +67,40 @@ WORDS: dict[str, dict[str, str]] = {
     "verdict_clear": {"en": "clear", "zh": "通过"},
     "verdict_hold": {"en": "hold", "zh": "暂缓"},
     "verdict_block": {"en": "block", "zh": "阻断"},
+    "recheck_title": {"en": "Upload corrected documents", "zh": "上传更正后的文件"},
+    "recheck_help": {
+        "en": "A file with the same name replaces the one checked before; other files are "
+        "added. The shipment is checked again and the new report shows what changed.",
+        "zh": "同名文件将替换之前核查的文件，其他文件将被添加。系统将重新核查本票货物，"
+        "新报告会列出变化。",
+    },
+    "recheck": {"en": "Upload and check again", "zh": "上传并重新核查"},
+    "versions": {"en": "Report versions", "zh": "报告版本"},
+    "version_n": {"en": "version {n}", "zh": "第 {n} 版"},
+    "showing_version": {
+        "en": "You are looking at version {n}; the latest is version {latest}.",
+        "zh": "您正在查看第 {n} 版；最新为第 {latest} 版。",
+    },
+    "changes_short": {
+        "en": "{fixed} fixed, {new} new, {still_open} still open",
+        "zh": "已解决 {fixed}，新问题 {new}，仍未解决 {still_open}",
+    },
     # page scripts
+    "js_stage_reading_documents": {
+        "en": "Reading documents ({done} of {total})",
+        "zh": "正在读取文件（{done}/{total}）",
+    },
+    "js_stage_reading_labels": {
+        "en": "Reading label photos ({done} of {total})",
+        "zh": "正在读取标签照片（{done}/{total}）",
+    },
+    "js_stage_looking_up": {
+        "en": "Looking up {total} units ({done} answered)",
+        "zh": "正在核验 {total} 个电池（已返回 {done} 个）",
+    },
+    "js_stage_checking": {"en": "Checking the rules", "zh": "正在按规则核查"},
+    "js_stage_report": {"en": "Writing the report", "zh": "正在生成报告"},
+    "js_waiting": {"en": "Waiting to start", "zh": "等待开始"},
     "js_uploading": {"en": "Uploading…", "zh": "正在上传…"},
     "js_checking": {"en": "Uploaded. Checking…", "zh": "已上传，正在核查…"},
     "js_status": {"en": "Status", "zh": "状态"},

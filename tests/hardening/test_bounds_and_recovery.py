@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from gateway.jobs import queue_name
+from gateway.jobs.executors import queue_name
 from gateway.storage.models import ShipmentStatus
 from samples.hostile import HostileFile, noise_photo
 
@@ -79,7 +79,7 @@ def test_the_reconciler_requeues_a_shipment_whose_worker_was_killed(rig: Rig) ->
     # the worker that started the job is gone
     from rq import Queue
 
-    from gateway import jobs
+    from gateway.jobs import maintenance
 
     ids = rig.upload(1)
     proc = rig.start_worker()
@@ -87,7 +87,7 @@ def test_the_reconciler_requeues_a_shipment_whose_worker_was_killed(rig: Rig) ->
     assert rig.wait(ids, lambda s: any(v in busy for v in s.values()), 30)
     rig.kill(proc)
     time.sleep(rig.svc.options.reconcile_after + 0.5)
-    assert jobs.reconcile(rig.svc) == ids  # the reconciler sees the shipment stuck ...
+    assert maintenance.reconcile(rig.svc) == ids  # the reconciler sees the shipment stuck ...
     connection = Redis.from_url(rig.env["GATEWAY_REDIS_URL"])
     try:
         queue = Queue(queue_name(rig.env["GATEWAY_QUEUE_PREFIX"]), connection=connection)

@@ -31,7 +31,7 @@ def _abandon_started_jobs(rig: Rig) -> None:
     from rq import Queue
     from rq.registry import StartedJobRegistry
 
-    from gateway.jobs import queue_name
+    from gateway.jobs.executors import queue_name
 
     connection = Redis.from_url(rig.env["GATEWAY_REDIS_URL"])
     try:
@@ -123,7 +123,7 @@ def test_a_job_started_on_a_host_that_died_is_replaced_after_its_records_expired
     from rq import Queue, Worker
     from rq.job import Job
 
-    from gateway.jobs import queue_name
+    from gateway.jobs.executors import queue_name
 
     (shipment_id,) = rig.upload(1, documents=1)
     connection = Redis.from_url(rig.env["GATEWAY_REDIS_URL"])

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import requests
 
-from gateway import jobs
 from gateway.domain import CodeOccurrence, ExtractionMethod, RegistrationStatus, SourceRef
+from gateway.jobs import outbox, run
 from gateway.pipeline import ShipmentFacts, check_codes, check_shipment
 from gateway.platform_client.http import HttpPlatformClient, HttpSettings
 from gateway.platform_client.simdata import SimData, generate
@@ -240,10 +240,10 @@ def test_smtp_down_then_up_delivers_every_email_exactly_once(tmp_path: Path) -> 
             assert response.status_code == 202, response.data
             ids.append(response.get_json()["id"])
         for shipment_id in ids:
-            assert jobs.run_shipment(svc, shipment_id) == "done"  # delivery fails: SMTP is down
+            assert run.run_shipment(svc, shipment_id) == "done"  # delivery fails: SMTP is down
         for _ in range(3):  # a few rounds while the server is still down
             clock.now += dt.timedelta(minutes=30)
-            outcome = jobs.deliver_outbox(svc)
+            outcome = outbox.deliver_outbox(svc)
             assert outcome.get("pending") == len(ids) * len(recipients), outcome
 
         received: list[Any] = []
@@ -258,7 +258,7 @@ def test_smtp_down_then_up_delivers_every_email_exactly_once(tmp_path: Path) -> 
         try:
             for _ in range(4):  # the outbox loop keeps running; nothing goes out twice
                 clock.now += dt.timedelta(hours=1)
-                jobs.deliver_outbox(svc)
+                outbox.deliver_outbox(svc)
         finally:
             controller.stop()
         delivered = sorted((tuple(e.rcpt_tos), e.content) for e in received)

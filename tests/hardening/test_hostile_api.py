@@ -16,7 +16,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from gateway import jobs
+from gateway.jobs import outbox, run
 from gateway.services import ServiceOptions, Services
 from samples.hostile import PAYLOADS, Expect, manifest_csv
 
@@ -41,7 +41,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, An
 
 def _finish(svc: Services, shipment_id: str) -> str:
     """Run the job inline, as a worker would; any exception but an input error is a crash."""
-    return jobs.run_shipment(svc, shipment_id)
+    return run.run_shipment(svc, shipment_id)
 
 
 def test_every_hostile_upload_is_answered_without_5xx(api: tuple[Services, Any, str]) -> None:
@@ -157,7 +157,7 @@ def test_reports_and_emails_neutralise_payloads(tmp_path: Path) -> None:
         assert all(c.data_type == "s" for c in xmarked)
         assert not [c.value for c in xmarked if c.value.startswith(_FORMULA_START)]
 
-        jobs.deliver_outbox(svc)
+        outbox.deliver_outbox(svc)
         sent = sorted((tmp_path / "outbox").rglob("*.eml"))
         assert len(sent) == 1, sent
         raw = sent[0].read_bytes()

@@ -18,7 +18,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from gateway import jobs
+from gateway.jobs import run
 from gateway.parsers.limits import DEFAULT_LIMITS
 from gateway.reports.annotate import active_content
 from gateway.services import ServiceOptions, Services
@@ -47,7 +47,7 @@ def _run(api: tuple[Services, Any, str], files: list[tuple[str, bytes]]) -> dict
     response = post_shipment(client, key, files, reference="outcome")
     assert response.status_code == 202, response.data[:300]
     shipment_id = response.get_json()["id"]
-    jobs.run_shipment(svc, shipment_id)
+    run.run_shipment(svc, shipment_id)
     answer = client.get(f"/v1/shipments/{shipment_id}", headers=bearer(key))
     body: dict[str, Any] = answer.get_json()
     return body

@@ -22,7 +22,7 @@ import requests
 from redis import Redis
 from sqlalchemy import func, select
 
-from gateway.jobs import queue_name
+from gateway.jobs.executors import queue_name
 from gateway.services import ServiceOptions, Services
 from gateway.storage.models import ReportRow, Shipment, ShipmentStatus
 from gateway.storage.repo import Admin, TenantRepo

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from gateway import jobs
+from gateway.jobs import run
 from gateway.services import ServiceOptions, Services
 from samples.hostile import manifest_csv, manifest_xlsx
 
@@ -57,7 +57,7 @@ def _fill(svc: Services, client: Any, tenant: Tenant, count: int) -> None:
         tenant.secrets |= {body["id"], reference, unit}
         tenant.secrets |= {d["sha256"] for d in body["documents"]}
         if i < count - 1:  # the last one stays `received`: no report yet
-            assert jobs.run_shipment(svc, body["id"]) == "done"
+            assert run.run_shipment(svc, body["id"]) == "done"
     declared = client.post(f"/v1/shipments/{tenant.ids[0]}/declare", headers=bearer(tenant.key))
     assert declared.status_code == 200, declared.data
 
@@ -228,12 +228,12 @@ def test_idempotency_keys_and_declared_history_are_per_tenant(
     response = post_shipment(client, a.key, [("dup.csv", f"code\nKEY:{unit}\n".encode())])
     assert response.status_code == 202
     shipment_id = response.get_json()["id"]
-    assert jobs.run_shipment(svc, shipment_id) == "done"
+    assert run.run_shipment(svc, shipment_id) == "done"
     checker = svc.checker
     assert isinstance(checker, TextChecker)
     assert checker.histories[shipment_id] == {}
     # while B shipping it again does see its own declaration
     again = post_shipment(client, b.key, [("dup.csv", f"code\nKEY:{unit}\n".encode())])
     again_id = again.get_json()["id"]
-    assert jobs.run_shipment(svc, again_id) == "done"
+    assert run.run_shipment(svc, again_id) == "done"
     assert checker.histories[again_id] == {unit: b.ids[0]}

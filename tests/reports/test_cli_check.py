@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from gateway.cli import main
-from gateway.reports.cli import TerminalProgress
+from gateway.cli.check import TerminalProgress
 from samples.shipments import SAMPLES, registry_csv
 
 

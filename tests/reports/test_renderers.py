@@ -104,8 +104,8 @@ def test_annotation_keeps_values_and_sheets_and_drops_nothing_else():
     sample, report = sample_report("problems_to_germany")
     original = load_workbook(io.BytesIO(sample.documents[0].data))
     annotated = load_workbook(io.BytesIO(annotate_workbook(sample.documents[0].data, report)))
-    # the user's sheets, and a last one saying what the copy holds
-    assert annotated.sheetnames == [*original.sheetnames, "Gateway note"]
+    # the user's sheets, the legend, and a last one saying what the copy holds
+    assert annotated.sheetnames == [*original.sheetnames, "Legend", "Gateway note"]
     for ws in original.worksheets:
         for row in ws.iter_rows():
             for cell in row:
@@ -114,6 +114,41 @@ def test_annotation_keeps_values_and_sheets_and_drops_nothing_else():
         c.coordinate for row in annotated["Packing List"].iter_rows() for c in row if c.comment
     }
     assert {"E11", "H11", "J9", "J10"} <= commented
+
+
+@pytest.mark.parametrize(
+    ("lang", "legend", "block_word", "comment_word"),
+    [("en", "Legend", "block", "What"), ("zh", "图例", "阻断", "批注")],
+)
+def test_annotation_legend_and_comments_speak_the_readers_language(
+    lang: str, legend: str, block_word: str, comment_word: str
+) -> None:
+    sample, report = sample_report("problems_to_germany")
+    data = annotate_workbook(sample.documents[0].data, report, lang)
+    book = load_workbook(io.BytesIO(data))
+    sheet = book[legend]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    text = " ".join(str(v) for row in rows for v in row if v is not None)
+    assert comment_word in text
+    # one row per severity: its colour is the fill the marked cells carry, with a count
+    by_word = {
+        row[1]: row for row in rows if row[1] in ("block", "warn", "info", "阻断", "警告", "提示")
+    }
+    assert len(by_word) == 3
+    block_row = next(r for r in sheet.iter_rows() if r[1].value == block_word)
+    marked = book["Packing List"]
+    blocked = [
+        c
+        for row in marked.iter_rows()
+        for c in row
+        if c.comment and c.fill.fgColor.rgb.endswith("F4C7C3")
+    ]
+    assert block_row[0].fill.fgColor.rgb == blocked[0].fill.fgColor.rgb
+    assert by_word[block_word][4] == len(blocked) > 0
+    # the comments are in the same language as the legend
+    comment = marked["J10"].comment.text
+    assert ("校验位" in comment) == (lang == "zh")
+    assert ("Check digit" in comment) == (lang == "en")
 
 
 def test_annotation_refuses_a_workbook_that_is_not_in_the_report():

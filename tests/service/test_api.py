@@ -12,13 +12,22 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from gateway.jobs import run_shipment
+from gateway.domain import Report
+from gateway.jobs.run import run_shipment
+from gateway.reports.formats import render
 from gateway.services import Services
-from gateway.storage.models import Shipment, ShipmentDocument
+from gateway.storage.codec import report_from_data
+from gateway.storage.models import ReportRow, Shipment, ShipmentDocument
 
 
 def auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def report_of(services: Services, shipment_id: str) -> Report:
+    with services.sessions() as session:
+        row = session.query(ReportRow).filter(ReportRow.shipment_id == shipment_id).one()
+        return report_from_data(row.body)
 
 
 def test_upload_answers_202_after_documents_and_row_are_stored(
@@ -283,6 +292,9 @@ def test_report_formats_by_query_or_accept(
     response = client.get(f"/v1/shipments/{shipment_id}/report{query}", headers=headers)
     assert response.status_code == 200
     assert response.content_type.startswith(media)
+    if media == "text/csv":  # a file for Excel: UTF-8 with its BOM, as every door writes it
+        assert response.data.startswith(b"\xef\xbb\xbf")
+        assert response.data == render(report_of(services, shipment_id), "csv", "en")
     if "openxml" in media:
         book = load_workbook(io.BytesIO(response.data))
         assert book.sheetnames
@@ -459,3 +471,61 @@ def test_readiness_fails_when_the_platform_does_not_answer(tmp_path: Path) -> No
     checks = ready.get_json()["checks"]
     assert checks["database"] == "ok"
     assert checks["platform"] != "ok"
+
+
+def test_a_recheck_keeps_every_report_version_and_says_what_changed(
+    services: Services, client: FlaskClient, tenant: tuple[str, str], upload: Callable[..., Any]
+) -> None:
+    _tenant_id, key = tenant
+    files = [("manifest.csv", b"code\nKEY:a1\nBLOCK\n"), ("labels.csv", b"code\nKEY:a2\n")]
+    first = upload(key, files=files, reference="PO-9").get_json()
+    sid = first["id"]
+    # corrections are refused while the first check runs
+
+    def correct() -> Any:
+        return client.post(
+            f"/v1/shipments/{sid}/documents",
+            data={"documents": [(io.BytesIO(b"code\nKEY:a1\n"), "manifest.csv")]},
+            headers=auth(key),
+            content_type="multipart/form-data",
+        )
+
+    early = correct()
+    assert early.status_code == 409
+    assert early.get_json()["error"]["code"] == "shipment_open"
+    run_shipment(services, sid)
+    v1 = client.get(f"/v1/shipments/{sid}/report?format=json", headers=auth(key)).get_json()
+    assert v1["verdict"] == "block"
+    assert "changes" not in v1
+
+    corrected = correct()
+    assert corrected.status_code == 202
+    body = corrected.get_json()
+    assert body["status"] == "received"
+    assert body["round"] == 2
+    # the corrected manifest replaced the first; the label file stays
+    assert sorted((d["filename"], d["round"]) for d in body["documents"]) == [
+        ("labels.csv", 1),
+        ("manifest.csv", 2),
+    ]
+    run_shipment(services, sid)
+
+    v2 = client.get(f"/v1/shipments/{sid}/report?format=json", headers=auth(key)).get_json()
+    assert v2["verdict"] == "clear"
+    assert v2["version"] == 2
+    assert [f["code"] for f in v2["changes"]["fixed"]] == ["FAKE_BLOCK"]
+    assert v2["changes"]["new"] == []
+    assert v2["changes"]["verdict"] == {"before": "block", "after": "clear"}
+    assert {u["key"] for u in v2["units"]} == {"a1", "a2"}
+    # every version is kept and listed
+    listed = client.get(f"/v1/shipments/{sid}/reports", headers=auth(key)).get_json()["items"]
+    assert [(r["version"], r["verdict"]) for r in listed] == [(1, "block"), (2, "clear")]
+    assert listed[1]["changes"] == {"fixed": 1, "new": 0, "still_open": 0}
+    old = client.get(listed[0]["report_url"] + "&format=json", headers=auth(key)).get_json()
+    assert old["verdict"] == "block"
+    html = client.get(f"/v1/shipments/{sid}/report?format=html&lang=en", headers=auth(key))
+    text = html.get_data(as_text=True)
+    assert "What changed since report version 1" in text
+    assert "与第 1 版报告相比的变化" in text
+    missing = client.get(f"/v1/shipments/{sid}/report?version=7", headers=auth(key))
+    assert missing.status_code == 404

@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from gateway.api.app import build_app
 from gateway.config import Settings
-from gateway.jobs import InlineExecutor
+from gateway.jobs.executors import InlineExecutor
 from gateway.services import ServiceOptions, build_services
 from gateway.storage.db import upgrade
 from gateway.storage.repo import Admin
@@ -273,3 +273,36 @@ def test_sign_in_upload_wait_and_download_the_excel_report(
         assert not [e for e in errors if "Content Security Policy" in e]
     finally:
         page.close()
+
+
+def test_api_docs_read_in_chromium_offline(browser: Any, server: tuple[str, str]) -> None:
+    """The /docs page shows parameters, bodies and examples with the network cut off."""
+    base, _ = server
+    asked: list[str] = []
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+
+    def only_local(route: Any) -> None:
+        url = route.request.url
+        if url.startswith(base):
+            route.continue_()
+        else:
+            asked.append(url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    try:
+        page.goto(f"{base}/docs")
+        assert page.locator("section.operation").count() >= 10
+        upload = page.locator("#post--v1-shipments")
+        assert "Idempotency-Key" in upload.inner_text()
+        assert "transport_mode" in upload.inner_text()
+        assert upload.locator("pre.example").first.is_visible()
+        assert "INV-2026-1120" in upload.inner_text()
+        page.click("a[href='#schema-Shipment']")
+        assert page.locator("#schema-Shipment").is_visible()
+        screenshot(page, "docs-api")
+        assert asked == []
+        assert page.evaluate("document.styleSheets.length") >= 1
+    finally:
+        context.close()

@@ -138,8 +138,8 @@ def test_the_worker_restarts_a_dead_parser_fork_server_before_each_job() -> None
     import signal
     from typing import Any
 
-    from gateway.api.cli import _forking_worker_class
     from gateway.parsers import sandbox
+    from gateway.workers.command import _forking_worker_class
 
     ran: list[str] = []
 
@@ -167,7 +167,7 @@ def test_the_worker_restarts_a_dead_parser_fork_server_before_each_job() -> None
 def test_serve_lets_a_process_accept_only_what_its_threads_can_take() -> None:
     from gunicorn.config import Config
 
-    from gateway.api.cli import gunicorn_options
+    from gateway.cli.serve import gunicorn_options
 
     fair = gunicorn_options("127.0.0.1:0", workers=2, timeout=60, threads=2)
     assert (fair["worker_connections"], fair["keepalive"]) == (2, 0)

@@ -21,11 +21,15 @@ from rq import Queue, SimpleWorker
 
 from gateway.api.app import build_app
 from gateway.config import Settings
-from gateway.jobs import bind_process_services, deliver_outbox, queue_name, reconcile, run_shipment
+from gateway.jobs.executors import queue_name
+from gateway.jobs.maintenance import reconcile
+from gateway.jobs.outbox import deliver_outbox
+from gateway.jobs.run import run_shipment
 from gateway.services import ServiceOptions, Services, build_services
 from gateway.storage.db import upgrade
 from gateway.storage.models import OutboxMessage, ReportRow, Shipment
 from gateway.storage.repo import Admin
+from gateway.workers.jobs import bind_process_services
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,10 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from gateway.errors import CorruptDocument
-from gateway.jobs import InlineExecutor, deliver_outbox, reconcile, run_shipment
+from gateway.jobs.executors import InlineExecutor
+from gateway.jobs.maintenance import reconcile
+from gateway.jobs.outbox import deliver_outbox
+from gateway.jobs.run import run_shipment
 from gateway.mail import sign
 from gateway.services import Services
 from gateway.storage.models import OutboxMessage, ReportRow, Shipment
@@ -50,7 +53,7 @@ def test_running_a_job_twice_gives_one_report_and_one_email_per_recipient(
     assert run_shipment(services, shipment_id) == "done"
     assert run_shipment(services, shipment_id) == "done"  # already final: nothing happens
     # a run that raced the first one to the end stores nothing either
-    from gateway.jobs import _finish
+    from gateway.jobs.run import _finish
     from gateway.services import CheckRequest
 
     report = fake_checker(
@@ -288,7 +291,7 @@ def test_purge_removes_expired_documents_but_keeps_reports(
 @pytest.mark.parametrize("fails", [False, True])
 def test_warm_ups_check_one_code_and_never_raise(services: Services, fails: bool) -> None:
     from gateway.api.codes import warm_up as warm_up_web
-    from gateway.jobs import warm_up as warm_up_worker
+    from gateway.workers.jobs import warm_up as warm_up_worker
 
     seen: list[list[str]] = []
 
@@ -302,3 +305,47 @@ def test_warm_ups_check_one_code_and_never_raise(services: Services, fails: bool
     warm_up_worker(services)
     warm_up_web(services)
     assert seen == [["(01)09506000134352(21)WARMUP"]] * 2
+
+
+def test_progress_names_the_stage_with_its_counts(
+    services: Services, tenant: tuple[str, str], upload: Callable[..., Any]
+) -> None:
+    """Reading documents, reading labels, looking up N units, checking, report: each stage is
+    on the shipment row with its counts while the check runs."""
+    from gateway.jobs.run import _ProgressWriter
+    from gateway.storage.models import Shipment
+
+    tenant_id, key = tenant
+    sid = upload(key).get_json()["id"]
+    images = {"packing.xlsx": False, "label_1.jpg": True, "label_2.jpg": True}
+    writer = _ProgressWriter(services, tenant_id, sid, images)
+    seen: list[dict[str, object] | None] = []
+
+    def stage() -> dict[str, object] | None:
+        with services.sessions() as session:
+            row = session.get(Shipment, sid)
+            assert row is not None
+            return row.stage
+
+    for words, fraction in [
+        ("reading packing.xlsx", 0.0),
+        ("reading label_1.jpg", 0.33),
+        ("reading label_2.jpg", 0.66),
+        ("read", 1.0),
+        ("looking up 12 keys", 0.0),
+        ("checking rules", 0.0),
+    ]:
+        writer(words, fraction)
+        seen.append(stage())
+    writer.report()
+    seen.append(stage())
+    assert seen[0] == {"stage": "reading_documents", "done": 0, "total": 1}
+    assert seen[1] == {"stage": "reading_labels", "done": 0, "total": 2}
+    assert seen[4] == {"stage": "looking_up", "done": 0, "total": 12}
+    assert seen[5] == {"stage": "checking", "done": 0, "total": 0}
+    assert seen[6] == {"stage": "report", "done": 0, "total": 0}
+    writer.last = 0.0  # the writer throttles repeats of one stage to twice a second
+    writer("looking up 12 keys", 0.0)
+    writer.last = 0.0
+    writer("looked up", 0.5)
+    assert stage() == {"stage": "looking_up", "done": 6, "total": 12}

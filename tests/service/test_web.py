@@ -113,7 +113,7 @@ def checked_shipment(
     **fields: str,
 ) -> str:
     """Upload one CSV with the given fields and run its job: the id of a checked shipment."""
-    from gateway.jobs import run_shipment
+    from gateway.jobs.run import run_shipment
 
     shipment_id = str(
         client.post(
@@ -393,7 +393,7 @@ def test_history_finds_shipments_by_reference_file_name_unit_code_and_filters(
     any_db_services: Services, make_tenant: Any
 ) -> None:
     from gateway.api.app import build_app
-    from gateway.jobs import run_shipment
+    from gateway.jobs.run import run_shipment
 
     app = build_app(any_db_services.settings, services=any_db_services)
     client = app.test_client()
@@ -482,3 +482,30 @@ def test_an_amber_scan_always_says_why() -> None:
         assert entry["verdict"] == "hold"
         assert not entry["findings"]
         assert words in entry["reason"]
+
+
+def test_docs_page_renders_the_whole_openapi_document(client: FlaskClient) -> None:
+    """Every operation with its parameters, bodies, responses and examples, every schema."""
+    from gateway.api.openapi import spec
+
+    page = client.get("/docs").get_data(as_text=True)
+    doc = spec()
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            anchor = f"{method}-{path}".replace("/", "-").replace("{", "").replace("}", "")
+            assert f'id="{anchor}"' in page, (method, path)
+            for parameter in op.get("parameters", ()):
+                assert f"<code>{parameter['name']}</code>" in page
+            for status in op.get("responses", {}):
+                assert f"<code>{status}</code>" in page
+    for name in doc["components"]["schemas"]:
+        assert f'id="schema-{name}"' in page
+    # the request fields of an upload, an enum, and the examples
+    assert "<code>transport_mode</code>" in page
+    assert "<code>multimodal</code>" in page
+    assert "INV-2026-1120" in page
+    assert "curl -sS -X POST" in page
+    assert "CHECK_DIGIT_INVALID" in page
+    # nothing is loaded from elsewhere, and no script is needed
+    assert "<script" not in page
+    assert "https://" not in page.replace("https://id.gs1.org", "")

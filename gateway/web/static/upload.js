@@ -58,10 +58,13 @@
   const historyRows = document.getElementById("history-rows");
   function addHistoryRow(body) {
     if (!historyRows) { return null; }
+    const known = document.getElementById("row-" + body.id);
+    if (known) { return known; }
     const empty = historyRows.querySelector("td[colspan]");
     if (empty) { empty.parentNode.remove(); }
     const tr = document.createElement("tr");
     tr.id = "row-" + body.id;
+    tr.dataset.id = body.id;
     const cells = [];
     for (let i = 0; i < 5; i += 1) { cells.push(document.createElement("td")); tr.appendChild(cells[i]); }
     const a = document.createElement("a");
@@ -79,7 +82,7 @@
   }
   function showInHistory(row, body) {
     if (!row) { return; }
-    row.cells[2].textContent = words["status_" + body.status] || body.status;
+    row.cells[2].textContent = window.gatewayStage(body, words);
     if (body.verdict) {
       row.cells[3].textContent = words["verdict_" + body.verdict] || body.verdict;
       row.cells[3].className = "verdict-" + body.verdict;
@@ -94,8 +97,8 @@
         const body = pair[1];
         if (pair[0] !== 200) { fail(body.error ? body.error.message : "HTTP " + pair[0]); return; }
         jobBar.value = body.progress || 0;
-        stage.textContent = words.status + ": " + (words["status_" + body.status] || body.status) +
-          (body.status === "done" || body.status === "rejected" ? "" : " (" + (body.progress || 0) + " %)");
+        stage.textContent = words.status + ": " + window.gatewayStage(body, words) +
+          (body.status === "done" || body.status === "rejected" ? "" : " · " + (body.progress || 0) + " %");
         showInHistory(historyRow, body);
         if (body.status === "done" || body.status === "rejected") {
           const a = document.createElement("a");
@@ -148,4 +151,27 @@
     xhr.addEventListener("error", function () { fail(words.interrupted); });
     xhr.send(data);
   });
+
+  // "Latest shipments" follows every shipment of the account without a reload (uploads from
+  // other pages, the API or colleagues too): the first page of an unfiltered history is
+  // fetched again every few seconds, new shipments are added and the others updated.
+  const history = document.getElementById("history");
+  if (historyRows && history && history.dataset.live === "1") {
+    const latest = history.dataset.latestUrl;
+    const refresh = function () {
+      fetch(latest, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (page) {
+          if (!page) { return; }
+          page.items.slice().reverse().forEach(function (body) {
+            let row = document.getElementById("row-" + body.id);
+            if (!row) { row = addHistoryRow(body); }
+            showInHistory(row, body);
+          });
+        })
+        .catch(function () { return null; })
+        .then(function () { setTimeout(refresh, 3000); });
+    };
+    setTimeout(refresh, 3000);
+  }
 })();

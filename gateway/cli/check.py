@@ -22,6 +22,7 @@ import click
 from gateway.domain import TRANSPORT_MODES, Document, Extraction, Report, Verdict
 from gateway.parsers.sniff import XLSM, XLSX
 from gateway.pipeline import DocumentInput
+from gateway.reports.formats import FORMATS, NAMES, annotate, render
 
 EXIT = {Verdict.CLEAR: 0, Verdict.HOLD: 1, Verdict.BLOCK: 2}
 EXIT_UNUSABLE = 3  # no document could be read, or a file named cannot be opened
@@ -161,27 +162,13 @@ def _load_registry(path: Path) -> Any:
 
 
 def _render(report: Report, fmt: str, lang: str, documents: Sequence[DocumentInput]) -> bytes:
-    from gateway import reports
-
     if fmt == "annotated":
         workbook = next((d for d in documents if d.document.media_type in (XLSX, XLSM)), None)
         if workbook is None:
             msg = "--format annotated marks up an Excel (.xlsx) document: none was given."
             raise _Usage(msg)
-        return reports.annotate_workbook(
-            workbook.data, report, lang, document_id=workbook.document.id
-        )
-    if fmt == "pdf":
-        from gateway.reports.pdf_report import render_pdf
-
-        return render_pdf(report, lang)
-    if fmt == "json":
-        return reports.render_json(report).encode()
-    if fmt == "html":
-        return reports.render_html(report, lang).encode()
-    if fmt == "csv":
-        return ("\ufeff" + reports.render_csv(report, lang)).encode()  # BOM: Excel reads UTF-8
-    return reports.render_xlsx(report, lang)
+        return annotate(report, workbook.data, workbook.document.id, lang)
+    return render(report, fmt, lang)
 
 
 @click.command("check", cls=_CheckCommand)
@@ -202,7 +189,7 @@ def _render(report: Report, fmt: str, lang: str, documents: Sequence[DocumentInp
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["json", "html", "csv", "xlsx", "pdf", "annotated"]),
+    type=click.Choice(NAMES),
     default="json",
     show_default=True,
 )
@@ -327,7 +314,7 @@ def check(
             progress.close()
     if out is not None:
         out.write_bytes(payload)
-    elif fmt in ("xlsx", "pdf", "annotated") and sys.stdout.isatty():
+    elif FORMATS[fmt].binary and sys.stdout.isatty():
         msg = f"--format {fmt} writes binary data: pass --out FILE."
         raise _Usage(msg)
     else:
