@@ -263,6 +263,7 @@ class Poller(threading.Thread):
         self.stack = stack
         self.pending: dict[str, float] = {}
         self.done: dict[str, tuple[str, float]] = {}
+        self.finished_at: dict[str, float] = {}  # monotonic time the final status was seen
         self.lock = threading.Lock()
         self.stopping = threading.Event()
 
@@ -286,6 +287,7 @@ class Poller(threading.Thread):
                     with self.lock:
                         self.pending.pop(sid, None)
                         self.done[sid] = (body["status"], time.monotonic() - sent_at)
+                        self.finished_at[sid] = time.monotonic()
             self.stopping.wait(0.1)
 
     def wait(self, timeout: float) -> dict[str, tuple[str, float]]:
@@ -474,6 +476,7 @@ def main() -> None:
     parser.add_argument("--scans", type=int, default=100)
     parser.add_argument("--scanners", type=int, default=10, help="concurrent scanners")
     parser.add_argument("--web-workers", type=int, default=2, help="gateway serve --workers")
+    parser.add_argument("--workers", type=int, default=2, help="rq workers (gateway worker)")
     parser.add_argument("--web-threads", type=int, default=2, help="gateway serve --threads")
     parser.add_argument("--scans-only", action="store_true", help="skip the upload phase")
     parser.add_argument(
@@ -503,7 +506,12 @@ def main() -> None:
     history: dict[str, int] = {"lost": 0, "duplicated": 0, "unfinished": 0}
     health: list[float] = []
     with tempfile.TemporaryDirectory(prefix="gw-bench-") as tmp:
-        stack = start_stack(Path(tmp), web_workers=args.web_workers, web_threads=args.web_threads)
+        stack = start_stack(
+            Path(tmp),
+            workers=args.workers,
+            web_workers=args.web_workers,
+            web_threads=args.web_threads,
+        )
         try:
             for _ in range(50):
                 started = time.monotonic()
@@ -512,6 +520,7 @@ def main() -> None:
             if not args.scans_only:
                 poller = Poller(stack)
                 poller.start()
+                load_started = time.monotonic()
                 uploads, retries = run_uploads(stack, args.rate, args.seconds, poller)
                 upload_load = load_average()
                 # wait for the backlog: at N/s the workers may fall behind, which is not a loss
@@ -538,6 +547,15 @@ def main() -> None:
             f"waited Retry-After; p95 of the other {len(clean)}: {p95(clean) * 1000:.0f} ms"
         )
         print(f"upload-to-report p95 {report_p95:.2f} s")
+        if poller.finished_at:
+            span = max(poller.finished_at.values()) - load_started
+            offered = len(uploads) / args.seconds
+            print(
+                f"throughput with {args.workers} rq worker(s): {len(poller.finished_at)} reports "
+                f"in {span:.1f} s = {len(poller.finished_at) / span:.2f} reports/s (offered "
+                f"{offered:.2f} uploads/s; below the offered rate the workers are the limit); "
+                f"cpu count {os.cpu_count()}"
+            )
     scan_p95 = p95(scans)
     print(
         f"scans: {len(scans)} by {args.scanners} scanners, p95 {scan_p95 * 1000:.0f} ms, "

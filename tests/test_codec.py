@@ -34,7 +34,7 @@ from gateway.domain import (
     SourceRef,
     Verdict,
 )
-from gateway.parsers.serialize import dumps, loads
+from gateway.parsers.serialize import dumps, extraction_from_dict, extraction_to_dict, loads
 from gateway.storage.codec import report_from_data, report_to_data
 
 GS = "\x1d"
@@ -415,8 +415,8 @@ def test_a_stored_report_loads():
     assert back == dataclasses.replace(STORED_REPORT, findings=(expected,))
 
 
-# The sandbox child's answer for a scanned page, as the parent reads it.
-WIRE = (
+# A scanned page's extraction in the codec's dict form (what `gateway extract` shows).
+DICT_FORM = (
     '{"document":{"id":"doc-1","filename":"scan.pdf","media_type":"application/pdf","sha256":'
     '"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd","size":1234},"header":'
     '{"shipper":"深圳电池有限公司"},"lines":[{"source":{"document_id":"doc-1","page":3,"sheet":'
@@ -480,9 +480,96 @@ WIRE_EXTRACTION = Extraction(
 )
 
 
+# The same extraction as the sandbox child sends it: lines positionally, each distinct
+# location once in `refs`, a line's locations as indexes (or the bare cell text for "the
+# line's row, another cell"), everything else in the dict form under `rest`.
+WIRE = (
+    '{"wire":1,"refs":[["doc-1",3,null,null,null,null,null],["doc-1",3,null,null,null,'
+    '[23.76,45.72,679.32,57.96],"13"],["doc-1",3,null,null,null,null,"13"]],"lines":[[1,"13",'
+    'null,null,2.0,null,null,null,null,null,494.0,null,null,null,"NL",{"remark":"易碎"},'
+    '[["]Q3010690123456789221PK\\u001d10L1",0,"barcode_pdf","gs1-qrcode",[[2030.0,145.0],'
+    '[2137.0,145.0],[2137.0,252.0],[2030.0,252.0]],null]],{"quantity":2}]],"rest":{"document":'
+    '{"id":"doc-1","filename":"scan.pdf","media_type":"application/pdf","sha256":'
+    '"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd","size":1234},"header":'
+    '{"shipper":"深圳电池有限公司"},"loose_codes":[{"raw":"(01)06901234567892","source":'
+    '{"document_id":"doc-1","page":1,"sheet":null,"row":null,"cell":null,"bbox":null,"line":'
+    'null},"method":"ocr","symbology":null,"quad":null,"confidence":0.93}],"problems":[{"kind":'
+    '"ocr_low_confidence","message":"Low confidence","source":{"document_id":"doc-1","page":1,'
+    '"sheet":null,"row":null,"cell":null,"bbox":null,"line":null},"line_no":"2","severity":'
+    '"warn"}],"pages":3,"method":"pdf_scan"}}'
+)
+
+
+def test_the_dict_form_of_an_extraction_is_unchanged():
+    text = json.dumps(
+        extraction_to_dict(WIRE_EXTRACTION), ensure_ascii=False, separators=(",", ":")
+    )
+    assert text == DICT_FORM
+    assert extraction_from_dict(json.loads(DICT_FORM)) == WIRE_EXTRACTION
+
+
 def test_the_sandbox_wire_form_is_unchanged():
     assert dumps(WIRE_EXTRACTION) == WIRE
     assert loads(WIRE) == WIRE_EXTRACTION
+
+
+def test_a_spreadsheet_line_sends_its_field_cells_as_bare_cell_text():
+    row = SourceRef("doc-1", sheet="PL", row=8, cell="A8", line="1")
+    line = ManifestLine(
+        source=row,
+        line_no="1",
+        codes=(CodeOccurrence("X", dataclasses.replace(row, cell="J8"), ExtractionMethod.CELL),),
+        field_sources={
+            "lot": dataclasses.replace(row, cell="E8"),
+            "carton": SourceRef("doc-1", sheet="PL", row=7, cell="E7"),  # another row
+        },
+    )
+    ex = Extraction(Document("doc-1", "a.xlsx", "x", "0" * 64), lines=(line,))
+    wire = json.loads(dumps(ex))
+    assert wire["refs"] == [["doc-1", None, "PL", 8, "A8", None, "1"],
+                            ["doc-1", None, "PL", 7, "E7", None, None]]  # fmt: skip
+    assert wire["lines"][0][16][0][1] == "J8"
+    assert wire["lines"][0][17] == {"lot": "E8", "carton": 1}
+    back = loads(json.dumps(wire))
+    assert back == ex
+    assert back.lines[0].field_sources["lot"] == dataclasses.replace(row, cell="E8")
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda w: w.update(wire=2), "wire"),
+        (lambda w: w["refs"][0].__setitem__(3, "8"), "row"),
+        (lambda w: w["refs"][0].__setitem__(5, [1.0, 2.0]), "bbox"),
+        (lambda w: w["lines"][0][17].__setitem__("lot", 5), "lot"),
+        (lambda w: w["lines"][0][17].__setitem__("lot", -1), "lot"),
+        (lambda w: w["lines"][0][17].__setitem__("lot", True), "lot"),
+        (lambda w: w["lines"][0][16][0].__setitem__(2, "telepathy"), "method"),
+        (lambda w: w["lines"][0].__setitem__(4, "2"), "quantity"),
+        (lambda w: w["lines"][0].__setitem__(0, "A8"), "source"),
+        (lambda w: w["lines"][0].pop(), "lines"),
+        (lambda w: w["lines"][0][15].__setitem__("remark", 3), "extra"),
+    ],
+)
+def test_the_parent_refuses_a_wire_form_that_does_not_fit(change, where):
+    ex = Extraction(
+        Document("doc-1", "a.xlsx", "x", "0" * 64),
+        lines=(
+            ManifestLine(
+                source=SourceRef("doc-1", sheet="PL", row=8, cell="A8"),
+                line_no="1",
+                quantity=2.0,
+                extra={"remark": "ok"},
+                codes=(CodeOccurrence("X", SourceRef("doc-1"), ExtractionMethod.CELL),),
+                field_sources={"lot": SourceRef("doc-1", sheet="PL", row=8, cell="E8")},
+            ),
+        ),
+    )
+    wire = json.loads(dumps(ex))
+    change(wire)
+    with pytest.raises(CodecError) as caught:
+        loads(json.dumps(wire))
+    assert where in str(caught.value)
 
 
 TEXT = st.text(alphabet=st.characters(codec="utf-8") | st.just(GS), max_size=20)

@@ -154,7 +154,7 @@ class TerminalProgress:
 def _load_registry(path: Path) -> Any:
     """The local registry read from a CSV/XLSX export; unusable files are bad arguments."""
     try:
-        local: Any = importlib.import_module("gateway.platform_client.local")
+        local: Any = importlib.import_module("gateway.platform_client.memory")
         return local.InMemoryRegistry.from_file(path)
     except Exception as exc:
         msg = f"Cannot use registry {str(path)!r}: {exc}"
@@ -255,6 +255,12 @@ def check(
         msg = f"--ruleset {ruleset!r}: expected one of {list(available_rulesets())}."
         raise _Usage(msg)
 
+    if sandbox:
+        # the parser's fork server imports the readers in a process of its own: started now,
+        # that runs beside this process's reading of the files and the registry
+        from gateway.parsers.sandbox import shared_fork_server
+
+        shared_fork_server()
     documents: list[DocumentInput] = []
     for index, path in enumerate(files, start=1):
         try:

@@ -1,8 +1,9 @@
 """The parser sandbox's children: one document per process, in one of two ways.
 
 * `python -m gateway.parsers.child JOB` (cold start): reads the document from stdin, the job
-  (JSON) from argv, prints one JSON object on stdout: `{"ok": true, "extraction": {...}}` or
-  `{"ok": false, "error": ..., ...}`. The parent has set the resource limits before exec.
+  (JSON) from argv, prints one JSON object on stdout: `{"ok": true, "extraction": {...}}` (in
+  `gateway.parsers.serialize`'s wire form) or `{"ok": false, "error": ..., ...}`. The parent
+  has set the resource limits before exec.
 * `python -m gateway.parsers.child --serve FD` (fork server): a long-lived process that has
   imported the parsing modules once and forks one child per document it is sent on the
   control socket FD. Each forked child starts its own session, applies the resource limits
@@ -21,6 +22,7 @@ every holder of the client end has closed it.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import resource
@@ -65,7 +67,7 @@ def parse(job: dict[str, Any], data: bytes) -> dict[str, object]:
     from gateway.errors import InputError
     from gateway.parsers import Limits, extract
     from gateway.parsers.limits import library_message
-    from gateway.parsers.serialize import extraction_to_dict
+    from gateway.parsers.serialize import to_wire
 
     try:
         limits = Limits(**job.get("limits", {}))
@@ -75,7 +77,10 @@ def parse(job: dict[str, Any], data: bytes) -> dict[str, object]:
             document_id=job.get("document_id", "doc-1"),
             limits=limits,
         )
-        return {"ok": True, "extraction": extraction_to_dict(extraction)}
+        # the process ends once the result is written: no collector passes over the
+        # wire form's containers (see `gateway.parsers.serialize.gc_paused`)
+        gc.disable()
+        return {"ok": True, "extraction": to_wire(extraction)}
     except MemoryError:
         return {"ok": False, "error": "MemoryError", "stage": "parse", "message": "out of memory"}
     except InputError as exc:
@@ -124,7 +129,6 @@ def main() -> int:
 
 def serve(control_fd: int) -> int:
     """Run the fork server on the control socket `control_fd` until every client has gone."""
-    import gc
     import importlib
     import selectors
     import signal

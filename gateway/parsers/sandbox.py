@@ -52,7 +52,7 @@ from gateway.errors import (
 )
 from gateway.parsers.child import apply_limits
 from gateway.parsers.limits import DEFAULT_LIMITS, Limits, check_size
-from gateway.parsers.serialize import extraction_from_dict
+from gateway.parsers.serialize import from_wire, gc_paused
 
 _ERRORS: dict[str, type[InputError]] = {
     "UnsupportedDocument": UnsupportedDocument,
@@ -454,7 +454,8 @@ def _outcome(
             )
         raise ResourceLimitExceeded(msg, limit=limit)
     try:
-        result: dict[str, Any] = json.loads(output)
+        with gc_paused():
+            result: dict[str, Any] = json.loads(output)
     except ValueError as exc:
         msg = (
             f"The parser process exited with status {returncode} without a result "
@@ -462,7 +463,8 @@ def _outcome(
         )
         raise ResourceLimitExceeded(msg, limit="memory_bytes") from exc
     if result.get("ok"):
-        return extraction_from_dict(result["extraction"])
+        with gc_paused():
+            return from_wire(result["extraction"])
     error = str(result.get("error", "CorruptDocument"))
     message = str(result.get("message", ""))
     if error == "MemoryError":

@@ -113,6 +113,23 @@ class FieldSources(Mapping[str, SourceRef]):
         box = (bbox[0], bbox[1], bbox[2], bbox[3]) if bbox is not None else None
         return SourceRef(doc, page, sheet, row, cell, box, line_no)
 
+    def cells_at(self, base: SourceRef) -> dict[str, str] | None:
+        """field -> cell text, when every reference is `base` but for the cell; else None."""
+        doc, page, sheet, row, bbox, line_no = self._row
+        if (
+            page is not None
+            or row is None
+            or base.page is not None
+            or base.row != row
+            or base.sheet != sheet
+            or base.line != line_no
+            or base.bbox != (None if bbox is None else tuple(bbox))
+            or base.document_id != doc
+        ):
+            return None
+        suffix = str(row)
+        return {name: column_letter(col) + suffix for name, col in self._columns.items()}
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._columns)
 

@@ -7,12 +7,20 @@ row number and the reason, and never half-imported.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import functools
+import gc
 import hashlib
 import io
 import json
+import os
+import pickle
 import re
+import stat
+import sys
+import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -281,8 +289,136 @@ def read_registry_file(path: Path | str) -> ReadResult:
     if len(data) > MAX_FILE_BYTES:
         msg = f"{path.name!r} is {len(data)} bytes; expected at most {MAX_FILE_BYTES}."
         raise RegistryFileError(msg)
+    key = _cache_key(data)
+    cached = _cache_load(key)
+    if cached is not None:
+        return cached
     rows = _xlsx_rows(data, path.name) if data[:4] == b"PK\x03\x04" else _csv_rows(data)
-    return read_rows(rows)
+    result = read_rows(rows)
+    _cache_store(key, result)
+    return result
+
+
+# -- the parsed-registry cache ------------------------------------------------------------------
+#
+# A broker checks shipment after shipment against the same registry export: reading 20,000
+# rows costs about a second, loading what that read gave about a tenth of it. The cache holds
+# one file per export content, named by the SHA-256 of the file's bytes together with the
+# source of the code that reads it (this module, the contract, the key rules, the country
+# table), so a changed file or a changed reader never meets an old entry. Entries are pickles:
+# the folder must belong to this user and be writable by nobody else, as for Python's own
+# bytecode cache; a folder or file that is not is ignored. Any failure to read or write the
+# cache falls back to reading the file. GATEWAY_CACHE_DIR names the folder (empty: no cache);
+# by default it is $XDG_CACHE_HOME/battery-gateway/registry (~/.cache/...).
+
+CACHE_ENTRIES = 8  # exports kept; the oldest go first
+_CACHE_FORMAT = b"registry-cache-1"
+
+
+def cache_dir() -> Path | None:
+    """The folder of the parsed-registry cache, None when it is switched off."""
+    configured = os.environ.get("GATEWAY_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) / "registry" if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "battery-gateway" / "registry"
+
+
+@functools.cache
+def _reader_digest() -> bytes:
+    from gateway import countries
+    from gateway.platform_client import countries as platform_countries
+    from gateway.platform_client import keys
+
+    digest = hashlib.sha256(_CACHE_FORMAT)
+    digest.update(sys.version.encode())
+    for module in (sys.modules[__name__], contract, keys, platform_countries, countries):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.digest()
+
+
+def _cache_key(data: bytes) -> str:
+    return hashlib.sha256(_reader_digest() + hashlib.sha256(data).digest()).hexdigest()
+
+
+def _private(st: os.stat_result) -> bool:
+    return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _cache_load(key: str) -> ReadResult | None:
+    folder = cache_dir()
+    if folder is None:
+        return None
+    try:
+        if not _private(folder.stat()):
+            return None
+        fd = os.open(folder / f"{key}.pickle", os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            if not _private(os.fstat(handle.fileno())):
+                return None
+            enabled = gc.isenabled()
+            gc.disable()  # 20,000 records, no cycles among them: no collector passes
+            try:
+                entry = pickle.load(handle)  # noqa: S301 - a private folder, see above
+                names, rows, rejected, columns = entry
+                if tuple(names) != _record_fields():
+                    return None
+                return ReadResult(
+                    tuple(
+                        ParsedRow(row, RegistrationRecord(*values), explicit, keys)
+                        for row, explicit, keys, values in rows
+                    ),
+                    rejected,
+                    columns,
+                )
+            finally:
+                if enabled:
+                    gc.enable()
+    except Exception:  # a truncated or foreign entry: read the file instead
+        return None
+
+
+@functools.cache
+def _record_fields() -> tuple[str, ...]:
+    return tuple(f.name for f in fields(RegistrationRecord))
+
+
+def _cache_entry(result: ReadResult) -> tuple[Any, ...]:
+    """What the cache keeps: the records' field values positionally (pickling the frozen
+    records themselves costs more to load than reading the file)."""
+    names = _record_fields()
+    rows = [
+        (r.row, r.explicit_id, r.keys, tuple(getattr(r.record, n) for n in names))
+        for r in result.rows
+    ]
+    return names, rows, result.rejected, dict(result.columns)
+
+
+def _cache_store(key: str, result: ReadResult) -> None:
+    folder = cache_dir()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private(folder.stat()):
+            return
+        fd, temp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump(_cache_entry(result), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temp, folder / f"{key}.pickle")
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+        entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[CACHE_ENTRIES:]:
+            old.unlink(missing_ok=True)
+    except (OSError, pickle.PicklingError):
+        return
 
 
 def read_rows(rows: Iterator[tuple[int, Sequence[object]]]) -> ReadResult:
@@ -368,9 +504,21 @@ def _find_header(cells: Sequence[object]) -> dict[int, tuple[str, str, str]] | N
 def _text(cell: object) -> str:
     if cell is None:
         return ""
+    if cell.__class__ is str:
+        # a registry repeats the same texts (statuses, countries, lots) row after row
+        known = _TEXTS.get(cell)
+        if known is None:
+            known = unicodedata.normalize("NFKC", cell).strip()
+            if len(_TEXTS) < _MEMO_SIZE:
+                _TEXTS[cell] = known
+        return known
     if isinstance(cell, float) and cell.is_integer() and abs(cell) < 2**53:
         return str(int(cell))
     return unicodedata.normalize("NFKC", str(cell)).strip()
+
+
+_MEMO_SIZE = 50_000
+_TEXTS: dict[str, str] = {}
 
 
 def _row_to_record(
@@ -493,7 +641,28 @@ def _word(text: str) -> str:
 
 
 def _convert(name: str, cell: object, unit: str) -> Any:
-    """One non-code cell to its record value; raises RowRejected with the value on failure."""
+    """One non-code cell to its record value; raises RowRejected with the value on failure.
+
+    Remembered per (field, cell, unit): most columns of an export hold a few values many
+    times. The cell's type is part of the key (1, 1.0 and True are equal keys otherwise).
+    """
+    key = (name, cell.__class__, cell, unit)
+    try:
+        known = _CONVERTED.get(key, _ABSENT)
+    except TypeError:  # an unhashable cell
+        return _convert_cell(name, cell, unit)
+    if known is _ABSENT:
+        known = _convert_cell(name, cell, unit)
+        if len(_CONVERTED) < _MEMO_SIZE:
+            _CONVERTED[key] = known
+    return known
+
+
+_ABSENT = object()
+_CONVERTED: dict[tuple[str, type, object, str], Any] = {}
+
+
+def _convert_cell(name: str, cell: object, unit: str) -> Any:
     text = _text(cell)
     if name == "status":
         word = _word(text)

@@ -301,3 +301,54 @@ def test_any_cells_become_records_or_rejects_never_exceptions(rows):
     )
     for parsed in result.rows:
         assert parsed.keys
+
+
+def test_a_read_export_is_kept_by_content_and_loads_the_same(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("GATEWAY_CACHE_DIR", str(cache))
+    records = sample_records(seed=5, size=30)
+    path = write_registry(tmp_path / "r.xlsx", records, language="bilingual")
+    first = read_registry_file(path)
+    entries = list((cache / "registry").glob("*.pickle"))
+    assert len(entries) == 1
+    assert (cache / "registry").stat().st_mode & 0o077 == 0
+    again = read_registry_file(path)
+    assert again == first
+    # the same content under another name is the same entry; changed content another
+    copy = tmp_path / "copy.xlsx"
+    copy.write_bytes(path.read_bytes())
+    assert read_registry_file(copy) == first
+    write_registry(path, records[:10], language="bilingual")
+    assert len(read_registry_file(path).rows) == 10
+    assert len(list((cache / "registry").glob("*.pickle"))) == 2
+
+
+def test_a_cache_entry_others_can_write_is_not_loaded(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("GATEWAY_CACHE_DIR", str(cache))
+    path = write_registry(tmp_path / "r.csv", sample_records(seed=6, size=5), language="en")
+    truth = read_registry_file(path)
+    (entry,) = (cache / "registry").glob("*.pickle")
+    # an entry someone else could have written: another export's answer under this name
+    other = write_registry(tmp_path / "o.csv", sample_records(seed=7, size=3), language="en")
+    monkeypatch.setenv("GATEWAY_CACHE_DIR", str(tmp_path / "other-cache"))
+    read_registry_file(other)
+    (foreign,) = (tmp_path / "other-cache" / "registry").glob("*.pickle")
+    entry.write_bytes(foreign.read_bytes())
+    monkeypatch.setenv("GATEWAY_CACHE_DIR", str(cache))
+    entry.chmod(0o662)
+    assert read_registry_file(path) == truth  # group-writable: ignored, the file is read
+    entry.write_bytes(foreign.read_bytes())
+    entry.chmod(0o600)
+    (cache / "registry").chmod(0o777)
+    assert read_registry_file(path) == truth  # a folder others can write to: ignored too
+    (cache / "registry").chmod(0o700)
+    assert read_registry_file(path) != truth  # (the entry itself would have been taken)
+
+
+def test_no_cache_when_switched_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("GATEWAY_CACHE_DIR", "")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    path = write_registry(tmp_path / "r.csv", sample_records(seed=8, size=5), language="en")
+    read_registry_file(path)
+    assert not (tmp_path / "xdg").exists()

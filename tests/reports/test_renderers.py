@@ -87,6 +87,29 @@ def test_csv_and_xlsx_neutralize_formulas():
     assert not any(isinstance(v, str) and v.startswith(("=", "+", "@")) for v in values)
 
 
+def test_xlsx_units_sheet_holds_every_unit_as_written_and_neutralised():
+    _, report = sample_report("problems_to_germany")
+    hostile = {
+        "key": "=cmd|' /C calc'!A0",
+        "lookup": "not_found",
+        "reason": "  padded <b>&  ",
+        "registration": "",
+        "where": "sheet 'PL'\x1dcell C3",
+        "line": "14",
+    }
+    report = dataclasses.replace(report, units=(*report.units, hostile, {"key": "K", "line": "3a"}))
+    wb = load_workbook(io.BytesIO(render_xlsx(report, "en")))
+    units = wb.worksheets[-1]
+    rows = [[c.value for c in row] for row in units.iter_rows()]
+    assert len(rows) == 1 + len(report.units)
+    assert rows[-2] == ["'=cmd|' /C calc'!A0", "not_found", "  padded <b>&  ", None,
+                        "sheet 'PL'\u241dcell C3", 14]  # fmt: skip
+    assert rows[-1] == ["K", None, None, None, None, "3a"]
+    assert all(c.data_type != "f" for row in units.iter_rows() for c in row)
+    first = report.units[0]
+    assert rows[1][0] == first["key"]
+
+
 def test_json_round_trips_and_is_stable():
     _, report = sample_report("problems_to_germany")
     text = render_json(report)
