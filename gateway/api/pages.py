@@ -48,12 +48,16 @@ def _inject() -> dict[str, object]:
 
 @bp.post("/language")
 def set_language() -> BaseResponse:
-    """Switch the app's language; remembered in this browser for a year."""
+    """Switch the app's language: kept with the signed-in user's key, and in this browser."""
     check_csrf()
     lang = request.form.get("lang", "")
     if lang not in LANGUAGES:
         msg = f"Unknown language {lang!r}: expected 'en' or 'zh'."
         raise InputError(msg)
+    if _signed_in():
+        repo = current_repo()
+        repo.choose_language(current_principal().key_id, lang)
+        repo.session.commit()
     target = request.form.get("next", "")
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
         target = url_for("pages.index")
@@ -239,16 +243,21 @@ def report_css() -> Response:
 
 
 def page_language() -> str:
-    """The language of the app's pages: the user's choice, else the tenant's language."""
+    """The language of the app's pages.
+
+    A signed-in user's own choice (kept with the key, so it follows the user to another
+    browser), else this browser's last choice, else the tenant's language; English before
+    sign-in.
+    """
     chosen = request.cookies.get(LANG_COOKIE)
-    if chosen in LANGUAGES:
-        return chosen
+    browser = chosen if chosen in LANGUAGES else None
     if "key_id" not in session and not request.headers.get("Authorization"):
-        return "en"
+        return browser or "en"
     try:
-        return current_principal().language
+        principal = current_principal()
     except Unauthorized:
-        return "en"
+        return browser or "en"
+    return principal.chosen_language or browser or principal.language
 
 
 @functools.cache

@@ -76,6 +76,8 @@ class ApiKey(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # the language its user chose on the web page; None: the tenant's language
+    language: Mapped[str | None] = mapped_column(String(8), default=None)
 
 
 class Shipment(Base):

@@ -63,7 +63,8 @@ class Principal:
     tenant_id: str
     key_id: str
     tenant_name: str
-    language: str
+    language: str  # the tenant's language: reports, emails and API answers
+    chosen_language: str | None = None  # the user's choice on the web page, kept with the key
 
 
 class Admin:
@@ -155,7 +156,7 @@ class Admin:
         tenant = self.session.get(Tenant, row.tenant_id)
         if tenant is None:
             return None
-        return Principal(tenant.id, key_id, tenant.name, tenant.language)
+        return Principal(tenant.id, key_id, tenant.name, tenant.language, row.language)
 
     def principal_for_key_id(self, key_id: str, tenant_id: str) -> Principal | None:
         """The principal of a web session, while its key is still valid for that tenant."""
@@ -165,7 +166,7 @@ class Admin:
         tenant = self.session.get(Tenant, tenant_id)
         if tenant is None:
             return None
-        return Principal(tenant.id, key_id, tenant.name, tenant.language)
+        return Principal(tenant.id, key_id, tenant.name, tenant.language, row.language)
 
     def shipment_tenant(self, shipment_id: str) -> str | None:
         """The tenant owning a shipment: used only by jobs, which receive bare ids."""
@@ -260,6 +261,14 @@ class TenantRepo:
             msg = f"No tenant with id {self.tenant_id!r}."
             raise NotFound(msg)
         return tenant
+
+    def choose_language(self, key_id: str, language: str) -> None:
+        """Keep the language a user chose on the web page with the user's key."""
+        row = self.session.get(ApiKey, key_id)
+        if row is None or row.tenant_id != self.tenant_id:
+            msg = f"No API key with id {key_id!r}."
+            raise NotFound(msg)
+        row.language = language
 
     # -- shipments --------------------------------------------------------------------------
     def get(self, shipment_id: str, *, lock: bool = False) -> Shipment:

@@ -270,6 +270,24 @@ def test_the_page_language_defaults_to_the_tenant_and_the_choice_is_remembered(
     assert client.post("/language", data={"lang": "zh"}).status_code == 401  # CSRF
 
 
+def test_the_language_choice_follows_the_user_to_another_browser(
+    services: Services, client: FlaskClient, make_tenant: Any
+) -> None:
+    from gateway.storage.repo import Admin
+
+    tenant_id, key = make_tenant(services, language="zh")
+    with services.sessions.begin() as session:
+        _row, colleague = Admin(session, services.pepper).create_key(tenant_id)
+    token = _login(client, key)
+    client.post("/language", data={"lang": "en", "next": "/upload", "csrf_token": token})
+    elsewhere = services_client(client)  # the same user signs in on another computer
+    _login(elsewhere, key)
+    assert "Check a shipment" in elsewhere.get("/upload").get_data(as_text=True)
+    other = services_client(client)  # a colleague of the same forwarder keeps the tenant's
+    _login(other, colleague)
+    assert "核查一票货物" in other.get("/upload").get_data(as_text=True)
+
+
 def test_every_page_has_an_icon(client: FlaskClient) -> None:
     from PIL import Image
 
