@@ -9,7 +9,6 @@ timeouts, rate limits) are read from `GATEWAY_*` variables by `ServiceOptions.fr
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import os
 import secrets
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.config import Settings
 from gateway.domain import CodeOccurrence, Document, Extraction, Report
 from gateway.errors import InputError
+from gateway.platform_client import PlatformClient, build_platform_client
 from gateway.storage.blobs import BlobStore, DatabaseBlobStore, FileBlobStore
 from gateway.storage.db import make_engine, make_sessionmaker
 
@@ -172,7 +172,7 @@ class Services:
     clock: Callable[[], dt.datetime] = _utcnow
     _executor: Executor | None = None
     _mailer: Mailer | None = None
-    _platform: Any = None
+    _platform: PlatformClient | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -196,13 +196,11 @@ class Services:
             return self._mailer
 
     @property
-    def platform(self) -> Any:
+    def platform(self) -> PlatformClient:
         """The registration platform client (built on first use)."""
         with self._lock:
             if self._platform is None:
-                # imported by name: the platform package is optional for storage-only tools
-                module = importlib.import_module("gateway.platform_client")
-                self._platform = module.build_platform_client(self.settings)
+                self._platform = build_platform_client(self.settings)
             return self._platform
 
     def close(self) -> None:

@@ -61,11 +61,8 @@ class DoorServer:
         """Make the local registry hold exactly this export (none: an empty registry)."""
         from sqlalchemy import delete
 
-        from gateway.platform_client.local import (
-            RegistryKeyRow,
-            RegistryRecordRow,
-            import_registry_file,
-        )
+        from gateway.platform_client.local import import_registry_file
+        from gateway.storage.models import RegistryKeyRow, RegistryRecordRow
 
         with self.services.sessions.begin() as session:
             session.execute(delete(RegistryKeyRow))

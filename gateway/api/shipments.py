@@ -17,7 +17,6 @@ from gateway.api.errors import ApiError
 from gateway.api.schemas import ListQuerySchema, ShipmentMetaSchema
 from gateway.errors import DocumentTooLarge, InputError, NotFound
 from gateway.intake import (
-    XLSX,
     Upload,
     accept_recheck,
     accept_shipment,
@@ -25,7 +24,7 @@ from gateway.intake import (
     display_name,
     sniff,
 )
-from gateway.parsers.sniff import XLSM
+from gateway.parsers.sniff import XLSM, XLSX
 from gateway.reports import changes
 from gateway.reports.formats import FORMATS, NAMES, annotate, render
 from gateway.storage.codec import report_from_data
