@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Final
 
 from gateway.domain import DecodedCode, Problem, Scheme
-from gateway.gs1._decode import _normalise, failed
+from gateway.gs1._decode import _normalise, decode, failed
 from gateway.gs1.checksums import check_digit, has_valid_check_digit
 
 # kind -> (AI, the lengths a bare key of that kind may have, its name for messages)
@@ -92,8 +92,6 @@ def _decode_key(text: str, kind: str, strict: bool) -> DecodedCode:
     >>> decode_key("5901234123457", "gtin").ais
     {'01': '05901234123457'}
     """
-    from gateway.gs1 import decode
-
     if not isinstance(text, str):
         return failed(text, "INVALID_INPUT", f"Expected a str, got {type(text).__name__}.")
     if kind not in KEY_KINDS:
