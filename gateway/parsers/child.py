@@ -46,12 +46,7 @@ def preload() -> None:
     import xlrd  # noqa: F401
 
     import gateway.barcodes
-    import gateway.parsers
-    import gateway.parsers.codes
-    import gateway.parsers.columns
-    import gateway.parsers.excel
-    import gateway.parsers.image
-    import gateway.parsers.pdf
+    import gateway.parsers  # and with it every reader of its PARSERS map
     import gateway.parsers.serialize  # noqa: F401
 
 
