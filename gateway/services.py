@@ -1,11 +1,11 @@
 """The service's collaborators as one record: database, blobs, queue, platform, mailer, clock,
 and the pipeline seams, with the protocols each of them answers to.
 
-Intake, the jobs, the mail and storage's purge take a `Services`; only the composition roots
-(the web app, the workers, the CLI) build one, with `gateway.wiring.build_services`, and
-tests build one over a temporary folder and may swap `checker` for a fake. Knobs that belong
-only to the service (queue names, job timeouts, rate limits) are read from `GATEWAY_*`
-variables by `ServiceOptions.from_env`.
+Intake, the jobs (the retention purge included) and the mail take a `Services`; only the
+composition roots (the web app, the workers, the CLI) build one, with
+`gateway.wiring.build_services`, and tests build one over a temporary folder and may swap
+`checker` for a fake. Knobs that belong only to the service (queue names, job timeouts, rate
+limits) are read from `GATEWAY_*` variables by `ServiceOptions.from_env`.
 """
 
 from __future__ import annotations
@@ -218,7 +218,9 @@ class Services:
     pepper: str
     checker: ShipmentChecker
     code_checker: CodeChecker
-    platforms: OnFirstUse[PlatformClient]
+    platforms: OnFirstUse[PlatformClient]  # shared with the pipeline checkers
+    # the executor and the mailer are built on first use by these (the executor runs jobs
+    # with these very services); tests may set `_executor` or `_mailer` instead
     build_executor: Callable[[Services], Executor]
     build_mailer: Callable[[Settings], Mailer]
     clock: Callable[[], dt.datetime] = _utcnow
