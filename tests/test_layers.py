@@ -12,6 +12,7 @@ points at the submodule when `name` is one. Then:
   `gateway.wiring`, which builds the services;
 * no module imports one of the project's modules through `importlib.import_module` or
   `__import__`, which hides the dependency from readers and from mypy;
+* no module imports another module's private names (`from a import _b`);
 * the pure core (`gs1`, `rules`, `reports`, `domain`, `parsers`, `barcodes`, `pipeline`)
   imports nothing of the service shell (storage, API, jobs, workers, services, wiring,
   intake, mail) and no web, database or queue library.
@@ -353,6 +354,33 @@ def test_the_pure_core_imports_nothing_of_the_service_shell(graph: list[Import])
     assert not offending, (
         "The pure core (gs1, rules, reports, domain, parsers, barcodes, pipeline) imports "
         "the service shell or a server library:\n  " + "\n  ".join(offending)
+    )
+
+
+def private_imports(root: Path, packages: Sequence[str]) -> list[str]:
+    """`module:line imports name from other` for every private name imported from a module.
+
+    A private module inside its own package (`gateway.barcodes._zbar`) may be imported; a
+    name with a leading underscore is its module's own business.
+    """
+    found: list[str] = []
+    known = project_modules(root, packages)
+    for name, path in known.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if not isinstance(node, ast.ImportFrom) or node.module == "__future__":
+                continue
+            for alias in node.names:
+                private = alias.name.startswith("_") and not alias.name.startswith("__")
+                if private and f"{node.module}.{alias.name}" not in known:
+                    found.append(f"{name}:{node.lineno} imports {alias.name} from {node.module}")
+    return found
+
+
+def test_no_module_uses_another_modules_private_names() -> None:
+    found = private_imports(ROOT, PACKAGES)
+    assert not found, (
+        "A name two modules share is public: name it without the underscore.\n  "
+        + "\n  ".join(found)
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Final
 
 from gateway.domain import DecodedCode, Problem, Scheme
-from gateway.gs1._decode import _normalise, decode, failed
+from gateway.gs1._decode import decode, failed, normalise
 from gateway.gs1.checksums import check_digit, has_valid_check_digit
 
 # kind -> (AI, the lengths a bare key of that kind may have, its name for messages)
@@ -64,7 +64,7 @@ def _reading(raw: str, kind: str, digits: str, lead: int, notes: list[Problem]) 
 def _digits(raw: str) -> tuple[str, int, list[Problem]]:
     """The text with the repairs `decode` makes to every form (full-width characters, whitespace
     around it); the offset of its first character in `raw`; those repairs, as warnings."""
-    t = _normalise(raw)
+    t = normalise(raw)
     return t.text, t.shift, t.notes
 
 
