@@ -1,15 +1,13 @@
 """Intake: uploaded bytes sniffed and named safely, and a shipment accepted durably.
 
-The document parsers own the authoritative sniffing (`gateway.parsers.sniff`); until that
-module is present a minimal magic-byte check with the same allowlist is used, so intake
-never accepts a type the pipeline cannot read.
+The type of a document comes from the document parsers' one sniffer
+(`gateway.parsers.sniff`), so intake never accepts a type the pipeline cannot read.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
 import json
 import re
 import unicodedata
@@ -22,6 +20,7 @@ import structlog
 from sqlalchemy.exc import OperationalError
 
 from gateway.errors import InputError, RateLimited, ServiceError, UnsupportedDocument
+from gateway.parsers.sniff import sniff as sniff_bytes
 
 if TYPE_CHECKING:
     from gateway.services import Services
@@ -30,53 +29,14 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-_MAGIC = (
-    (b"%PDF-", "application/pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"II*\x00", "image/tiff"),
-    (b"MM\x00*", "image/tiff"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/vnd.ms-excel"),
-)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _fallback_sniff(data: bytes, filename: str) -> str:
-    for magic, media_type in _MAGIC:
-        if data.startswith(magic):
-            return media_type
-    if data.startswith(b"PK\x03\x04"):
-        if b"[Content_Types].xml" in data[:65536] or b"xl/" in data[:65536]:
-            return XLSX
-    elif filename.lower().endswith((".csv", ".txt")):
-        try:
-            data[:65536].decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        else:
-            if b"\x00" not in data[:65536]:
-                return "text/csv"
-    msg = (
-        f"Document {filename!r} is not a supported type: expected PDF, XLSX, XLS, CSV, "
-        f"PNG, JPEG or TIFF, got bytes starting {data[:8]!r}."
-    )
-    raise UnsupportedDocument(msg)
-
 
 def sniff(data: bytes, filename: str) -> str:
     """The media type of `data`, from its bytes; UnsupportedDocument when not readable."""
     try:
-        parsers = importlib.import_module("gateway.parsers")
-    except ImportError:
-        parsers = None
-    if parsers is not None and hasattr(parsers, "sniff"):
-        try:
-            media_type: str = parsers.sniff(data, filename)
-        except UnsupportedDocument as exc:  # name the file: a person must know which one
-            msg = f"Document {filename!r}: {exc}"
-            raise UnsupportedDocument(msg) from None
-        return media_type
-    return _fallback_sniff(data, filename)
+        return sniff_bytes(data, filename)
+    except UnsupportedDocument as exc:  # name the file: a person must know which one
+        msg = f"Document {filename!r}: {exc}"
+        raise UnsupportedDocument(msg) from None
 
 
 def display_name(filename: str | None, position: int) -> str:

@@ -23,31 +23,25 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy.orm import Session
 
-from gateway.api.schemas import clean_text
 from gateway.config import Settings
 from gateway.errors import InputError
+from gateway.report_links import ReportLink, sign_link
+from gateway.reports.formats import report_stem
 from gateway.storage.codec import report_from_data
 from gateway.storage.models import OutboxMessage, ReportRow, Shipment, Tenant
+from gateway.text import clean_text
 
 if TYPE_CHECKING:
-    from gateway.services import Services
+    from gateway.services import Mailer, Services
 
 
 # the report's formats attached to the report-ready email, in this order
 ATTACHED_FORMATS = ("pdf", "xlsx", "html")
-
-
-class Mailer(Protocol):
-    """Sends one email."""
-
-    def send(self, message: EmailMessage) -> None:
-        """Deliver `message` or raise."""
-        ...
 
 
 class SmtpMailer:
@@ -138,13 +132,11 @@ def build_report_email(
     is given), the counts, every blocker and warning with its place and fix. Attachments,
     named by the reference: the report as PDF, Excel and HTML.
     """
-    from gateway.api.links import ReportLink, sign_link
-    from gateway.api.shipments import report_stem
     from gateway.reports.email_report import EmailLink, render_email
     from gateway.reports.formats import FORMATS, render
 
     report = report_from_data(report_row.body)
-    stem = report_stem(shipment)
+    stem = report_stem(shipment.reference, shipment.id)
     attachments: list[tuple[str, str, str, bytes]] = []
     for name in ATTACHED_FORMATS:
         fmt = FORMATS[name]

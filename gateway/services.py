@@ -1,36 +1,35 @@
-"""The service's collaborators, built once per process from Settings: database, blobs, queue,
-platform, mailer, clock, and the pipeline seam.
+"""The service's collaborators as one record: database, blobs, queue, platform, mailer, clock,
+and the pipeline seams, with the protocols each of them answers to.
 
-Web processes and workers build the same `Services`; tests build one over a temporary folder
-and may swap `checker` for a fake. Knobs that belong only to the service (queue names, job
-timeouts, rate limits) are read from `GATEWAY_*` variables by `ServiceOptions.from_env`.
+Intake, the jobs (the retention purge included) and the mail take a `Services`; only the
+composition roots (the web app, the workers, the CLI) build one, with
+`gateway.wiring.build_services`, and tests build one over a temporary folder and may swap
+`checker` for a fake. Knobs that belong only to the service (queue names, job timeouts, rate
+limits) are read from `GATEWAY_*` variables by `ServiceOptions.from_env`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import os
 import secrets
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.config import Settings
-from gateway.domain import CodeOccurrence, Document, Extraction, Report
-from gateway.errors import InputError
-from gateway.storage.blobs import BlobStore, DatabaseBlobStore, FileBlobStore
-from gateway.storage.db import make_engine, make_sessionmaker
+from gateway.domain import CodeOccurrence, Document, Report
+from gateway.platform_client import PlatformClient
+from gateway.storage.blobs import BlobStore
 
-if TYPE_CHECKING:
-    from gateway.jobs.executors import Executor
-    from gateway.mail import Mailer
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -127,6 +126,56 @@ class CodeChecker(Protocol):
         ...
 
 
+class Executor(Protocol):
+    """Runs shipment jobs somewhere."""
+
+    def submit(self, shipment_id: str) -> None:
+        """Make sure a job for this shipment is queued or running."""
+        ...
+
+    def healthy(self) -> bool:
+        """Whether jobs can be accepted now (for /readyz)."""
+        ...
+
+    def shutdown(self) -> None:
+        """Stop accepting jobs and release resources."""
+        ...
+
+
+class Mailer(Protocol):
+    """Sends one email."""
+
+    def send(self, message: EmailMessage) -> None:
+        """Deliver `message` or raise."""
+        ...
+
+
+class OnFirstUse(Generic[T]):
+    """A collaborator built on first use and then shared by every thread of the process.
+
+    The platform client is one: the simulator backend starts a server and the registry
+    backend opens its own engine, which a process that never looks a code up (`gateway db`,
+    `gateway tenants`) does not need.
+    """
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._value: T | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> T:
+        """The collaborator, built now when this is its first use."""
+        with self._lock:
+            if self._value is None:
+                self._value = self._build()
+            return self._value
+
+    @property
+    def built(self) -> T | None:
+        """The collaborator when it has been built, else None (nothing is built)."""
+        return self._value
+
+
 def resolve_secrets(settings: Settings) -> tuple[str, str]:
     """(secret_key, key_pepper): from settings, else generated once under the data folder.
 
@@ -169,10 +218,14 @@ class Services:
     pepper: str
     checker: ShipmentChecker
     code_checker: CodeChecker
+    platforms: OnFirstUse[PlatformClient]  # shared with the pipeline checkers
+    # the executor and the mailer are built on first use by these (the executor runs jobs
+    # with these very services); tests may set `_executor` or `_mailer` instead
+    build_executor: Callable[[Services], Executor]
+    build_mailer: Callable[[Settings], Mailer]
     clock: Callable[[], dt.datetime] = _utcnow
     _executor: Executor | None = None
     _mailer: Mailer | None = None
-    _platform: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -180,9 +233,7 @@ class Services:
         """The job executor: rq when Redis is configured, else an in-process thread pool."""
         with self._lock:
             if self._executor is None:
-                from gateway.jobs.executors import build_executor
-
-                self._executor = build_executor(self)
+                self._executor = self.build_executor(self)
             return self._executor
 
     @property
@@ -190,174 +241,16 @@ class Services:
         """SMTP when `GATEWAY_SMTP_URL` is set, else `.eml` files under the data folder."""
         with self._lock:
             if self._mailer is None:
-                from gateway.mail import build_mailer
-
-                self._mailer = build_mailer(self.settings)
+                self._mailer = self.build_mailer(self.settings)
             return self._mailer
 
     @property
-    def platform(self) -> Any:
+    def platform(self) -> PlatformClient:
         """The registration platform client (built on first use)."""
-        with self._lock:
-            if self._platform is None:
-                # imported by name: the platform package is optional for storage-only tools
-                module = importlib.import_module("gateway.platform_client")
-                self._platform = module.build_platform_client(self.settings)
-            return self._platform
+        return self.platforms()
 
     def close(self) -> None:
         """Stop the executor and release connections."""
         if self._executor is not None:
             self._executor.shutdown()
         self.engine.dispose()
-
-
-def build_services(
-    settings: Settings,
-    options: ServiceOptions | None = None,
-    *,
-    checker: ShipmentChecker | None = None,
-    code_checker: CodeChecker | None = None,
-    schema: str | None = None,
-) -> Services:
-    """Build the process's services; `schema` isolates a PostgreSQL test run."""
-    options = options or ServiceOptions.from_env()
-    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.effective_database_url, schema=schema)
-    sessions = make_sessionmaker(engine)
-    blobs: BlobStore
-    if options.blob_backend == "database":
-        blobs = DatabaseBlobStore(sessions)
-    else:
-        blobs = FileBlobStore(Path(settings.data_dir) / "blobs")
-    secret_key, pepper = resolve_secrets(settings)
-    services = Services(
-        settings=settings,
-        options=options,
-        engine=engine,
-        sessions=sessions,
-        blobs=blobs,
-        secret_key=secret_key,
-        pepper=pepper,
-        checker=checker or PipelineChecker(),
-        code_checker=code_checker or PipelineCodeChecker(),
-    )
-    for seam in (services.checker, services.code_checker):
-        if isinstance(seam, PipelineChecker | PipelineCodeChecker):
-            seam.services = services
-    return services
-
-
-class PipelineChecker:
-    """The real pipeline: documents parsed in the sandbox, codes looked up, rules run."""
-
-    def __init__(self) -> None:
-        self.services: Services | None = None
-
-    def __call__(self, request: CheckRequest, *, history: History, progress: ProgressFn) -> Report:
-        """Run `gateway.pipeline.check_shipment` for one shipment."""
-        from gateway.parsers.sandbox import shared_fork_server
-        from gateway.pipeline import DocumentInput, ShipmentFacts, check_shipment, sandboxed_extract
-
-        assert self.services is not None
-        facts = ShipmentFacts(
-            shipment_id=request.shipment_id,
-            reference=request.reference,
-            destination=request.destination,
-            transport_mode=request.transport_mode,
-            declared_on=request.declared_on,
-            tenant_ruleset=request.tenant_ruleset,
-        )
-
-        refused: dict[str, InputError] = {}
-
-        def extract(item: DocumentInput) -> Extraction:
-            # each document is parsed in a child process with memory, CPU and time limits,
-            # forked from this process's fork server (a cold start when there is none)
-            try:
-                return sandboxed_extract(item, server=shared_fork_server())
-            except InputError as exc:  # kept for the rejection when no document is usable
-                refused[item.document.id] = exc
-                raise
-
-        report: Report = check_shipment(
-            [DocumentInput(document=doc, data=data) for doc, data in request.documents],
-            platform=self.services.platform,
-            facts=facts,
-            extract=extract,
-            history=history,
-            progress=progress,
-            ruleset=self.services.settings.ruleset,
-        )
-        if request.documents and len(refused) == len(request.documents):
-            raise NoReadableDocument(
-                [(doc, refused[doc.id]) for doc, _data in request.documents if doc.id in refused]
-            )
-        return report
-
-
-def limit_details(exc: InputError) -> dict[str, object] | None:
-    """The limit an error hit, as data: its name and configured value (None: no limit)."""
-    if exc.limit is None:
-        return None
-    from gateway.parsers.image import MAX_FRAMES
-    from gateway.parsers.limits import DEFAULT_LIMITS
-
-    if exc.limit == "image_max_frames":
-        return {"name": exc.limit, "value": MAX_FRAMES}
-    value = getattr(DEFAULT_LIMITS, exc.limit, None)
-    return {"name": exc.limit, "value": value}
-
-
-class NoReadableDocument(InputError):
-    """Every document of the shipment was refused: the shipment is rejected, with why.
-
-    `details` is the machine-readable part of the rejection: for each document its id,
-    name, reason code, the limit it hit (name and value, or null) and the message.
-    """
-
-    status = 422
-    code = "no_readable_document"
-
-    def __init__(self, refused: Sequence[tuple[Document, InputError]]) -> None:
-        self.details: dict[str, object] = {
-            "documents": [
-                {
-                    "document_id": doc.id,
-                    "filename": doc.filename,
-                    "reason": exc.code,
-                    "limit": limit_details(exc),
-                    "message": str(exc),
-                }
-                for doc, exc in refused
-            ]
-        }
-        first_doc, first = refused[0]
-        more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
-        super().__init__(
-            f"No document of the shipment could be read: {first_doc.filename!r}: {first}{more}",
-            limit=first.limit,
-        )
-
-
-class PipelineCodeChecker:
-    """The real pipeline over codes posted directly (no documents to parse)."""
-
-    def __init__(self) -> None:
-        self.services: Services | None = None
-
-    def __call__(
-        self, codes: Sequence[CodeOccurrence], *, shipment_id: str, history: History | None
-    ) -> Report:
-        """Run `gateway.pipeline.check_codes`."""
-        from gateway.pipeline import ShipmentFacts, check_codes
-
-        assert self.services is not None
-        report: Report = check_codes(
-            codes,
-            platform=self.services.platform,
-            facts=ShipmentFacts(shipment_id=shipment_id),
-            history=history,
-            ruleset=self.services.settings.ruleset,
-        )
-        return report

@@ -61,11 +61,8 @@ class DoorServer:
         """Make the local registry hold exactly this export (none: an empty registry)."""
         from sqlalchemy import delete
 
-        from gateway.platform_client.local import (
-            RegistryKeyRow,
-            RegistryRecordRow,
-            import_registry_file,
-        )
+        from gateway.platform_client.local import import_registry_file
+        from gateway.storage.models import RegistryKeyRow, RegistryRecordRow
 
         with self.services.sessions.begin() as session:
             session.execute(delete(RegistryKeyRow))
@@ -105,8 +102,9 @@ def doors_server(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Itera
     from gateway.api.app import build_app
     from gateway.config import Settings
     from gateway.jobs.executors import InlineExecutor
-    from gateway.services import ServiceOptions, build_services
+    from gateway.services import ServiceOptions
     from gateway.storage.db import upgrade
+    from gateway.wiring import build_services
 
     workdir = tmp_path_factory.mktemp("doors")
     settings = Settings(
@@ -130,7 +128,7 @@ def doors_server(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Itera
         if isinstance(executor, InlineExecutor):
             executor.wait_idle(30)
         svc.close()
-        registry_engine = getattr(svc._platform, "_engine", None)
+        registry_engine = getattr(svc.platforms.built, "_engine", None)
         if registry_engine is not None:  # the local registry's own connection pool
             registry_engine.dispose()
 

@@ -11,7 +11,8 @@ from flask import Flask, Response, g, request
 from gateway.api import auth, errors
 from gateway.config import Settings
 from gateway.metrics import METRICS
-from gateway.services import ServiceOptions, Services, build_services
+from gateway.services import ServiceOptions, Services
+from gateway.wiring import build_services
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 

@@ -1,8 +1,7 @@
 """Report links that open without an API key: a signed token, scoped to one report, expiring.
 
-The report email carries `<base_url>/r/<token>`. The token is signed with the service's secret
-key (itsdangerous, its own salt) and names the tenant, the shipment, the report and the
-language, and when it expires. Whoever holds the link sees that one report, in every format
+The report email carries `<base_url>/r/<token>`; the token's form is
+`gateway.report_links`. Whoever holds the link sees that one report, in every format
 (`?format=pdf|xlsx|csv|html`), and nothing else: no other report, no upload, no history. An
 expired link answers 410, a changed or foreign one 404, both as a page that says what to do.
 """
@@ -10,46 +9,23 @@ expired link answers 410, a changed or foreign one 404, both as a page that says
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 from flask import Blueprint, Response, render_template, request
-from itsdangerous import BadSignature, URLSafeSerializer
 
 from gateway.api.auth import services
 from gateway.api.errors import ApiError
 from gateway.errors import InputError, NotFound
+from gateway.report_links import ReportLink, unsign_link
 from gateway.storage.repo import TenantRepo
 
 bp = Blueprint("links", __name__)
 
-_SALT = "report-link-v1"
 # the formats an emailed link opens (the annotated workbook and JSON need an API key)
 LINK_FORMATS = ("html", "pdf", "xlsx", "csv")
 
 
-@dataclass(frozen=True)
-class ReportLink:
-    """What a link grants: one report of one shipment of one tenant, until `expires`."""
-
-    tenant_id: str
-    shipment_id: str
-    report_id: str
-    lang: str
-    expires: int  # epoch seconds
-
-
 class LinkRefused(ApiError):
     """The link is unknown, altered, or expired."""
-
-
-def _serializer(secret: str) -> URLSafeSerializer:
-    return URLSafeSerializer(secret, salt=_SALT)
-
-
-def sign_link(secret: str, link: ReportLink) -> str:
-    """The token of `link` (URL-safe)."""
-    payload = [link.tenant_id, link.shipment_id, link.report_id, link.lang, link.expires]
-    return str(_serializer(secret).dumps(payload))
 
 
 def read_link(secret: str, token: str, now: float | None = None) -> ReportLink:
@@ -58,10 +34,8 @@ def read_link(secret: str, token: str, now: float | None = None) -> ReportLink:
     Raises:
         LinkRefused: 404 for a token that is not ours or was changed, 410 once expired.
     """
-    try:
-        tenant_id, shipment_id, report_id, lang, expires = _serializer(secret).loads(token)
-        link = ReportLink(str(tenant_id), str(shipment_id), str(report_id), str(lang), int(expires))
-    except (BadSignature, TypeError, ValueError):
+    link = unsign_link(secret, token)
+    if link is None:
         msg = "This report link is not valid: copy the whole link from the email."
         raise LinkRefused(msg, status=404, code="link_invalid") from None
     if (time.time() if now is None else now) >= link.expires:

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template
 
-from gateway import __version__
 from gateway.api import apidocs
 from gateway.reports.formats import NAMES as REPORT_FORMATS
+from gateway.version import __version__
 
 bp = Blueprint("docs", __name__)
 

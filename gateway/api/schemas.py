@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
 
 from gateway.domain import TRANSPORT_MODES
+from gateway.text import clean_text
 
 STATUSES = ("received", "extracting", "verifying", "done", "rejected")
 VERDICTS = ("clear", "hold", "block")
-
-
-def clean_text(text: str) -> str:
-    """Drop control and format characters (bidi overrides, zero-width) and trim."""
-    return "".join(
-        ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp")
-    ).strip()
 
 
 class CountryField(fields.String):

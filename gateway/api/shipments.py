@@ -17,7 +17,6 @@ from gateway.api.errors import ApiError
 from gateway.api.schemas import ListQuerySchema, ShipmentMetaSchema
 from gateway.errors import DocumentTooLarge, InputError, NotFound
 from gateway.intake import (
-    XLSX,
     Upload,
     accept_recheck,
     accept_shipment,
@@ -25,9 +24,9 @@ from gateway.intake import (
     display_name,
     sniff,
 )
-from gateway.parsers.sniff import XLSM
+from gateway.parsers.sniff import XLSM, XLSX
 from gateway.reports import changes
-from gateway.reports.formats import FORMATS, NAMES, annotate, render
+from gateway.reports.formats import FORMATS, NAMES, annotate, render, report_stem
 from gateway.storage.codec import report_from_data
 from gateway.storage.models import ReportRow, Shipment, ShipmentStatus
 from gateway.storage.repo import ShipmentFilter, TenantRepo, aware
@@ -287,7 +286,7 @@ def report_response(
         msg = f"Unknown language {lang!r}: expected 'en' or 'zh'."
         raise InputError(msg)
     report = report_from_data(row.body)
-    stem = report_stem(shipment)
+    stem = report_stem(shipment.reference, shipment.id)
     if fmt == "annotated":
         # an .xlsm is annotated too: it comes back as a plain workbook of values
         # the workbook this version of the report read (a re-check may have replaced it)
@@ -322,12 +321,6 @@ def report_response(
     if fmt != "json" and (fmt != "html" or request.args.get("download")):
         response.headers["Content-Disposition"] = f'attachment; filename="{stem}.{ext}"'
     return response
-
-
-def report_stem(shipment: Shipment) -> str:
-    """A report's file name without extension: `report-<reference>` (or the id's start)."""
-    stem = f"report-{shipment.reference or shipment.id[:12]}"
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", stem)[:80]
 
 
 @bp.post("/v1/shipments/<shipment_id>/declare")

@@ -7,51 +7,117 @@ or web libraries.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+from collections.abc import Callable
 
 import click
 
-# name -> "module:attribute" of a click command. A missing module hides its command.
-COMMANDS: dict[str, str] = {
-    "codes": "gateway.gs1.cli:codes",
-    "extract": "gateway.parsers.cli:extract",
-    "decode": "gateway.barcodes.cli:decode",
-    "check": "gateway.cli.check:check",
-    "registry": "gateway.platform_client.cli:registry",
-    "platform-sim": "gateway.platform_client.cli:platform_sim",
-    "serve": "gateway.cli.serve:serve",
-    "worker": "gateway.workers.command:worker",
-    "demo": "gateway.cli.demo:demo",
-    "tenants": "gateway.cli.tenants:tenants",
-    "keys": "gateway.cli.keys:keys",
-    "db": "gateway.cli.db:db",
-    "samples": "samples.cli:samples",
+
+def _codes() -> click.Command:
+    from gateway.gs1.cli import codes
+
+    return codes
+
+
+def _extract() -> click.Command:
+    from gateway.parsers.cli import extract
+
+    return extract
+
+
+def _decode() -> click.Command:
+    from gateway.barcodes.cli import decode
+
+    return decode
+
+
+def _check() -> click.Command:
+    from gateway.cli.check import check
+
+    return check
+
+
+def _registry() -> click.Command:
+    from gateway.platform_client.cli import registry
+
+    return registry
+
+
+def _platform_sim() -> click.Command:
+    from gateway.platform_client.cli import platform_sim
+
+    return platform_sim
+
+
+def _serve() -> click.Command:
+    from gateway.cli.serve import serve
+
+    return serve
+
+
+def _worker() -> click.Command:
+    from gateway.workers.command import worker
+
+    return worker
+
+
+def _demo() -> click.Command:
+    from gateway.cli.demo import demo
+
+    return demo
+
+
+def _tenants() -> click.Command:
+    from gateway.cli.tenants import tenants
+
+    return tenants
+
+
+def _keys() -> click.Command:
+    from gateway.cli.keys import keys
+
+    return keys
+
+
+def _db() -> click.Command:
+    from gateway.cli.db import db
+
+    return db
+
+
+def _samples() -> click.Command:
+    from samples.cli import samples
+
+    return samples
+
+
+# name -> the function that imports the subcommand; each import is written out, so a reader
+# (and mypy) sees what every subcommand needs
+COMMANDS: dict[str, Callable[[], click.Command]] = {
+    "codes": _codes,
+    "extract": _extract,
+    "decode": _decode,
+    "check": _check,
+    "registry": _registry,
+    "platform-sim": _platform_sim,
+    "serve": _serve,
+    "worker": _worker,
+    "demo": _demo,
+    "tenants": _tenants,
+    "keys": _keys,
+    "db": _db,
+    "samples": _samples,
 }
-
-
-def _available(target: str) -> bool:
-    module = target.partition(":")[0]
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 class LazyGroup(click.Group):
     """A group that imports a subcommand's module only when the subcommand runs."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name, target in COMMANDS.items() if _available(target))
+        return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None or not _available(target):
-            return None
-        module_name, _, attr = target.partition(":")
-        command = getattr(importlib.import_module(module_name), attr)
-        assert isinstance(command, click.Command)
-        return command
+        load = COMMANDS.get(cmd_name)
+        return None if load is None else load()
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
-import importlib
 import sys
 import threading
 import time
@@ -20,20 +19,14 @@ from typing import Any, TextIO
 import click
 
 from gateway.domain import TRANSPORT_MODES, Document, Extraction, Report, Verdict
-from gateway.parsers.sniff import XLSM, XLSX
+from gateway.parsers.sniff import XLSM, XLSX, sniff
 from gateway.pipeline import DocumentInput
+from gateway.platform_client.memory import InMemoryRegistry
 from gateway.reports.formats import FORMATS, NAMES, annotate, render
 
 EXIT = {Verdict.CLEAR: 0, Verdict.HOLD: 1, Verdict.BLOCK: 2}
 EXIT_UNUSABLE = 3  # no document could be read, or a file named cannot be opened
 EXIT_USAGE = 4  # the command's words are wrong: never a verdict's code
-_MAGIC = (
-    (b"%PDF", "application/pdf"),
-    (b"PK\x03\x04", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    (b"\xd0\xcf\x11\xe0", "application/vnd.ms-excel"),
-    (b"\x89PNG", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-)
 
 
 class _Usage(click.UsageError):
@@ -69,16 +62,9 @@ class _CheckCommand(click.Command):
 def _media_type(data: bytes, filename: str) -> str:
     """The type sniffed from the bytes; "application/octet-stream" when unknown."""
     try:
-        parsers: Any = importlib.import_module("gateway.parsers")
-        return str(parsers.sniff(data, filename))
-    except ImportError:
-        pass
+        return sniff(data, filename)
     except Exception:  # an unsupported type is reported by the extractor, per document
         return "application/octet-stream"
-    for magic, media_type in _MAGIC:
-        if data.startswith(magic):
-            return media_type
-    return "text/csv" if filename.lower().endswith(".csv") else "application/octet-stream"
 
 
 def _extract_one(item: DocumentInput) -> Extraction:
@@ -151,11 +137,10 @@ class TerminalProgress:
         self._stream.flush()
 
 
-def _load_registry(path: Path) -> Any:
+def _load_registry(path: Path) -> InMemoryRegistry:
     """The local registry read from a CSV/XLSX export; unusable files are bad arguments."""
     try:
-        local: Any = importlib.import_module("gateway.platform_client.memory")
-        return local.InMemoryRegistry.from_file(path)
+        return InMemoryRegistry.from_file(path)
     except Exception as exc:
         msg = f"Cannot use registry {str(path)!r}: {exc}"
         raise _Unusable(msg) from None

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from gateway.config import Settings
-from gateway.services import Services, build_services
+from gateway.services import Services
+from gateway.wiring import build_services
 
 
 def build(settings: Settings | None = None) -> Services:

@@ -26,7 +26,7 @@ def db_upgrade(revision: str) -> None:
 @db.command("purge")
 def db_purge() -> None:
     """Delete document bytes older than GATEWAY_RETENTION_DAYS (reports and rows stay)."""
-    from gateway.storage.purge import purge_documents
+    from gateway.jobs.purge import purge_documents
 
     svc = build()
     migrate(svc)

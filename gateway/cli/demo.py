@@ -5,16 +5,17 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
 from gateway.cli.common import build, migrate
 from gateway.cli.serve import run_gunicorn
 from gateway.config import Settings
+from gateway.domain import RegistrationRecord
+from gateway.services import Services
 
 
-def _demo_key(svc: Any, folder: Path) -> str:
+def _demo_key(svc: Services, folder: Path) -> str:
     """The demo tenant's key: reused while still valid, else a new one (kept mode 0600)."""
     from gateway.storage.repo import Admin
 
@@ -34,67 +35,52 @@ def _demo_key(svc: Any, folder: Path) -> str:
     return key
 
 
-def _demo_samples(svc: Any, folder: Path) -> list[str]:
-    """Import the sample registry and write sample documents, when those modules exist."""
-    import importlib
+def _demo_samples(svc: Services, folder: Path) -> list[str]:
+    """Import the sample registry and write sample documents, shipments and label photos."""
+    from gateway.platform_client.local import import_registry_file
+    from samples import manifests, registry, shipments
 
     notes = []
     samples_dir = folder / "samples"
-    try:
-        registry = importlib.import_module("samples.registry")
-        from gateway.platform_client.local import import_registry_file
-
-        paths = registry.write_samples(samples_dir / "registry")
-        result = import_registry_file(paths[0], svc.engine)
-        notes.append(f"registry: {result.inserted} new, {result.unchanged} unchanged records")
-    except ImportError:
-        notes.append("registry: sample generator not installed")
-    try:
-        # shipments whose registrations are known: a demo upload shows clear, hold and block
-        shipments = importlib.import_module("samples.shipments")
-        from gateway.platform_client.local import import_registry_file
-
-        records = []
-        for make in (
-            shipments.clean_to_germany,
-            shipments.problems_to_germany,
-            shipments.ess_by_air,
-        ):
-            sample = make()
-            for item in sample.documents:
-                target = samples_dir / "shipments" / f"{sample.name}.xlsx"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(item.data)
-            records.extend(sample.records)
-        # label photos of registered units of the clear shipment: what a warehouse uploads
-        # with its packing list, or a scanner posts to /v1/scans
-        labels = samples_dir / "labels"
-        labels.mkdir(parents=True, exist_ok=True)
-        clean = shipments.clean_to_germany()
-        for record in clean.records[:3]:
-            hri = record.gs1_element_string
-            photo = shipments.label_photo([("gs1-128", hri), ("gs1-datamatrix", hri)])
-            (labels / f"label_{record.serial}.png").write_bytes(photo)
-        registry_file = samples_dir / "registry" / "demo-shipments.csv"
-        registry_file.parent.mkdir(parents=True, exist_ok=True)
-        registry_file.write_bytes(shipments.registry_csv(records))
-        result = import_registry_file(registry_file, svc.engine)
-        notes.append(
-            f"sample shipments: {samples_dir / 'shipments'} ({result.inserted} new registrations);"
-            f" label photos of their units: {labels}"
-        )
-    except ImportError:
-        notes.append("sample shipments: generator not installed")
-    try:
-        manifests = importlib.import_module("samples.manifests")
-        # how each format is read; their units are of no registry, so they show "not registered"
-        written = manifests.write_samples(samples_dir / "formats")
-        notes.append(
-            f"format samples (their units are not registered): {len(written)} in "
-            f"{samples_dir / 'formats'}"
-        )
-    except ImportError:
-        notes.append("sample documents: generator not installed")
+    paths = registry.write_samples(samples_dir / "registry")
+    result = import_registry_file(paths[0], svc.engine)
+    notes.append(f"registry: {result.inserted} new, {result.unchanged} unchanged records")
+    # shipments whose registrations are known: a demo upload shows clear, hold and block
+    records: list[RegistrationRecord] = []
+    for make in (
+        shipments.clean_to_germany,
+        shipments.problems_to_germany,
+        shipments.ess_by_air,
+    ):
+        sample = make()
+        for item in sample.documents:
+            target = samples_dir / "shipments" / f"{sample.name}.xlsx"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(item.data)
+        records.extend(sample.records)
+    # label photos of registered units of the clear shipment: what a warehouse uploads
+    # with its packing list, or a scanner posts to /v1/scans
+    labels = samples_dir / "labels"
+    labels.mkdir(parents=True, exist_ok=True)
+    clean = shipments.clean_to_germany()
+    for record in clean.records[:3]:
+        hri = record.gs1_element_string or ""
+        photo = shipments.label_photo([("gs1-128", hri), ("gs1-datamatrix", hri)])
+        (labels / f"label_{record.serial}.png").write_bytes(photo)
+    registry_file = samples_dir / "registry" / "demo-shipments.csv"
+    registry_file.parent.mkdir(parents=True, exist_ok=True)
+    registry_file.write_bytes(shipments.registry_csv(records))
+    result = import_registry_file(registry_file, svc.engine)
+    notes.append(
+        f"sample shipments: {samples_dir / 'shipments'} ({result.inserted} new registrations);"
+        f" label photos of their units: {labels}"
+    )
+    # how each format is read; their units are of no registry, so they show "not registered"
+    written = manifests.write_samples(samples_dir / "formats")
+    notes.append(
+        f"format samples (their units are not registered): {len(written)} in "
+        f"{samples_dir / 'formats'}"
+    )
     return notes
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gateway.domain import DecodedCode, Problem
-from gateway.gs1._decode import decode_text, failed
+from gateway.gs1._decode import decode
 from gateway.gs1._engine import RawProblem, check_associations, check_signed_serials, params_of
 from gateway.gs1.ai_table import DICTIONARY_RELEASE
 from gateway.gs1.bare_keys import bare_key_readings, decode_key
@@ -32,30 +32,6 @@ __all__ = [
     "has_valid_check_digit",
     "validate_together",
 ]
-
-
-def decode(raw: str, *, strict: bool = False, associations: bool = True) -> DecodedCode:
-    """Read one code: a GS1 element string (bracketed, raw, scanner data with a symbology
-    identifier), a GS1 Digital Link URI, or a GB/T 34014 / GB/T 45565 battery code.
-
-    Args:
-        raw: the code exactly as captured (GS kept as "\\x1d").
-        strict: repair nothing; capture artefacts then make the code invalid.
-        associations: check mandatory associations and invalid pairs within this one code.
-            Pass False for one symbol of a multi-symbol label and call `validate_together`.
-
-    Returns:
-        A `DecodedCode`; `valid` is False when any problem has severity "error".
-        Never raises.
-    """
-    if not isinstance(raw, str):
-        return failed(raw, "INVALID_INPUT", f"Expected a str, got {type(raw).__name__}.")
-    try:
-        return decode_text(raw, strict, associations)
-    except Exception as exc:  # a bug must not stop a manifest: report it as data
-        return failed(
-            raw, "INTERNAL_ERROR", f"The code could not be read: {type(exc).__name__}: {exc}"
-        )
 
 
 def validate_together(codes: Sequence[DecodedCode]) -> tuple[Problem, ...]:

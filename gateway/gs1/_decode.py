@@ -49,7 +49,7 @@ _FULLWIDTH: Final = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x
 Mapper = Callable[[int], int]
 
 
-class _Text:
+class Text:
     """The text being parsed and the map of its offsets back to the raw input."""
 
     __slots__ = ("index", "notes", "shift", "text")
@@ -65,9 +65,9 @@ class _Text:
         """Record a repair (a warning) whose span is already in raw-input offsets."""
         self.notes.append(Problem(code, message, (start, end), "warning"))
 
-    def copy(self) -> _Text:
+    def copy(self) -> Text:
         """An independent copy, to try a second reading."""
-        other = _Text(self.text, self.shift)
+        other = Text(self.text, self.shift)
         other.index = None if self.index is None else list(self.index)
         other.notes = list(self.notes)
         return other
@@ -105,7 +105,7 @@ class _Text:
         return done
 
 
-def _normalise(raw: str) -> _Text:
+def normalise(raw: str) -> Text:
     """Repairs that apply to every form: full-width characters, surrounding whitespace and BOM."""
     text = raw
     notes: list[Problem] = []
@@ -132,14 +132,14 @@ def _normalise(raw: str) -> _Text:
         if lead + len(stripped) < len(text):
             span = (lead + len(stripped), len(text))
             notes.append(Problem("WHITESPACE_TRIMMED", message, span, "warning"))
-        t = _Text(stripped, lead)
+        t = Text(stripped, lead)
     else:
-        t = _Text(text)
+        t = Text(text)
     t.notes = notes
     return t
 
 
-def _repair_stand_ins(t: _Text, start: int) -> None:
+def _repair_stand_ins(t: Text, start: int) -> None:
     """Turn FNC1 stand-ins typed as text into GS, and drop an FNC1 in first position."""
     text = t.text
     if _STAND_IN_TRIGGERS.isdisjoint(text[start:]) and not text.startswith(GS, start):
@@ -195,7 +195,7 @@ def _key(ais: dict[str, str]) -> tuple[str | None, str | None]:
 def _finish(
     raw: str,
     scheme: Scheme,
-    t: _Text,
+    t: Text,
     problems: list[RawProblem],
     ais: dict[str, str] | None = None,
     symbology_id: str | None = None,
@@ -241,7 +241,7 @@ def _finish(
 
 def _gs1(
     raw: str,
-    t: _Text,
+    t: Text,
     elements: Sequence[Element],
     problems: list[RawProblem],
     associations: bool,
@@ -279,7 +279,7 @@ def _gs1(
 
 
 def _ean(
-    raw: str, t: _Text, symid: str, problems: list[RawProblem], strict: bool, associations: bool
+    raw: str, t: Text, symid: str, problems: list[RawProblem], strict: bool, associations: bool
 ) -> DecodedCode:
     """EAN-13 (]E0, 13 digits: UPC-A is sent with its leading 0) or EAN-8 (]E4, 8 digits),
     optionally followed by a GS1 Composite component as "|]e0…" (ISO/IEC 24723 sends the two
@@ -334,7 +334,7 @@ def _ean(
 
 
 def _gb(
-    raw: str, t: _Text, pos: int, strict: bool, problems: list[RawProblem], symid: str | None
+    raw: str, t: Text, pos: int, strict: bool, problems: list[RawProblem], symid: str | None
 ) -> DecodedCode | None:
     """Decode a GB/T code at `pos`, or return None if the text is not one."""
     body = t.text[pos:]
@@ -373,7 +373,7 @@ def _gb(
 def decode_text(raw: str, strict: bool, associations: bool) -> DecodedCode:
     """The body of `decode`; may raise on a bug, which `decode` turns into a problem."""
     problems: list[RawProblem] = []
-    t = _Text(raw) if strict else _normalise(raw)
+    t = Text(raw) if strict else normalise(raw)
     text = t.text
     if not text:
         t.shift = 0
@@ -498,7 +498,7 @@ def decode_text(raw: str, strict: bool, associations: bool) -> DecodedCode:
 
 
 def _raw_gs1(
-    raw: str, t: _Text, problems: list[RawProblem], associations: bool, strict: bool
+    raw: str, t: Text, problems: list[RawProblem], associations: bool, strict: bool
 ) -> DecodedCode:
     work = t.copy()
     if "|" in work.text:
@@ -508,3 +508,27 @@ def _raw_gs1(
         _repair_stand_ins(work, 0)
     elements = parse_raw(work.text, 0, problems)
     return _gs1(raw, work, elements, problems, associations, Scheme.GS1, None)
+
+
+def decode(raw: str, *, strict: bool = False, associations: bool = True) -> DecodedCode:
+    """Read one code: a GS1 element string (bracketed, raw, scanner data with a symbology
+    identifier), a GS1 Digital Link URI, or a GB/T 34014 / GB/T 45565 battery code.
+
+    Args:
+        raw: the code exactly as captured (GS kept as "\\x1d").
+        strict: repair nothing; capture artefacts then make the code invalid.
+        associations: check mandatory associations and invalid pairs within this one code.
+            Pass False for one symbol of a multi-symbol label and call `validate_together`.
+
+    Returns:
+        A `DecodedCode`; `valid` is False when any problem has severity "error".
+        Never raises.
+    """
+    if not isinstance(raw, str):
+        return failed(raw, "INVALID_INPUT", f"Expected a str, got {type(raw).__name__}.")
+    try:
+        return decode_text(raw, strict, associations)
+    except Exception as exc:  # a bug must not stop a manifest: report it as data
+        return failed(
+            raw, "INTERNAL_ERROR", f"The code could not be read: {type(exc).__name__}: {exc}"
+        )

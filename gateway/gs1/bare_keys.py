@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Final
 
 from gateway.domain import DecodedCode, Problem, Scheme
-from gateway.gs1._decode import _normalise, failed
+from gateway.gs1._decode import decode, failed, normalise
 from gateway.gs1.checksums import check_digit, has_valid_check_digit
 
 # kind -> (AI, the lengths a bare key of that kind may have, its name for messages)
@@ -64,7 +64,7 @@ def _reading(raw: str, kind: str, digits: str, lead: int, notes: list[Problem]) 
 def _digits(raw: str) -> tuple[str, int, list[Problem]]:
     """The text with the repairs `decode` makes to every form (full-width characters, whitespace
     around it); the offset of its first character in `raw`; those repairs, as warnings."""
-    t = _normalise(raw)
+    t = normalise(raw)
     return t.text, t.shift, t.notes
 
 
@@ -92,8 +92,6 @@ def _decode_key(text: str, kind: str, strict: bool) -> DecodedCode:
     >>> decode_key("5901234123457", "gtin").ais
     {'01': '05901234123457'}
     """
-    from gateway.gs1 import decode
-
     if not isinstance(text, str):
         return failed(text, "INVALID_INPUT", f"Expected a str, got {type(text).__name__}.")
     if kind not in KEY_KINDS:

@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -18,28 +18,12 @@ from gateway.jobs.run import run_shipment
 if TYPE_CHECKING:
     from redis import Redis
 
-    from gateway.services import Services
+    from gateway.services import Executor, Services
 
 log = structlog.get_logger(__name__)
 
 # the rq entry point, by name: rq imports it in the work horse
 SHIPMENT_JOB = "gateway.workers.jobs.process_shipment"
-
-
-class Executor(Protocol):
-    """Runs shipment jobs somewhere."""
-
-    def submit(self, shipment_id: str) -> None:
-        """Make sure a job for this shipment is queued or running."""
-        ...
-
-    def healthy(self) -> bool:
-        """Whether jobs can be accepted now (for /readyz)."""
-        ...
-
-    def shutdown(self) -> None:
-        """Stop accepting jobs and release resources."""
-        ...
 
 
 class InlineExecutor:

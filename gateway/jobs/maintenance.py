@@ -126,7 +126,7 @@ class Maintenance(_Loop):
         self.every = every if every is not None else float(services.options.reconcile_every)
 
     def _run(self) -> None:
-        from gateway.storage.purge import purge_documents
+        from gateway.jobs.purge import purge_documents
 
         outbox_every = min(self.every, 15.0)
         last_reconcile = 0.0

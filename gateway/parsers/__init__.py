@@ -4,24 +4,27 @@
     media_type = sniff(data, "list.xlsx")            # from the bytes; raises UnsupportedDocument
     extraction = extract(data, filename="list.xlsx")  # raises only InputError subclasses
 
-`extract` runs in the calling process; `gateway.parsers.sandbox.extract_sandboxed` runs the
-same code in a child process with memory, CPU, time and output limits, which is how untrusted
-uploads must be read.
+`extract` sniffs the type from the bytes and hands the document to the one reader `PARSERS`
+names for it: `sheets` (XLSX, XLSM, XLS, CSV, TSV), `pdf`, `image`. Each ends in
+`assembly`. `extract` runs in the calling process; `gateway.parsers.sandbox.extract_sandboxed`
+runs the same code in a child process with memory, CPU, time and output limits, which is how
+untrusted uploads must be read.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Mapping
 
-from gateway.domain import Document, Extraction, ExtractionProblem, ManifestLine, Severity
+from gateway.domain import Document, Extraction
 from gateway.errors import (
     CorruptDocument,
     InputError,
     ResourceLimitExceeded,
     UnsupportedDocument,
 )
+from gateway.parsers.image import read_image
 from gateway.parsers.limits import (
     DEFAULT_LIMITS,
     Limits,
@@ -30,10 +33,31 @@ from gateway.parsers.limits import (
     library_message,
 )
 from gateway.parsers.naming import with_name_check
+from gateway.parsers.pdf import read_pdf
+from gateway.parsers.sheets import (
+    read_delimited,
+    read_legacy_workbook,
+    read_macro_workbook,
+    read_workbook,
+)
 from gateway.parsers.sniff import CSV, IMAGES, PDF, TSV, XLS, XLSM, XLSX, sniff
-from gateway.parsers.table import Grid, read_grid
 
-__all__ = ["Limits", "extract", "sniff"]
+__all__ = ["PARSERS", "Limits", "Reader", "extract", "sniff"]
+
+# A reader: the document's bytes, its record and the limits in, its extraction out. It may
+# raise any exception on malformed input; `extract` turns those into InputError subclasses.
+Reader = Callable[[bytes, Document, Limits], Extraction]
+
+# The one dispatch from a media type sniffed from the bytes to the reader of that type.
+PARSERS: Mapping[str, Reader] = {
+    XLSX: read_workbook,
+    XLSM: read_macro_workbook,
+    XLS: read_legacy_workbook,
+    CSV: read_delimited,
+    TSV: read_delimited,
+    PDF: read_pdf,
+    **dict.fromkeys(IMAGES, read_image),
+}
 
 
 def extract(
@@ -81,41 +105,12 @@ def _extract(
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
     )
+    reader = PARSERS.get(media_type)
+    if reader is None:
+        msg = f"Documents of type {media_type!r} are not read by the gateway."
+        raise UnsupportedDocument(msg)
     try:
-        if media_type in (XLSX, XLSM):
-            from gateway.parsers.excel import read_xlsx
-
-            extraction = _from_grids(document, read_xlsx(data, limits), "xlsx")
-            if media_type == XLSM:
-                note = ExtractionProblem(
-                    kind="macros_ignored",
-                    message="Workbook contains macros; they were not run, only cell data read.",
-                    severity=Severity.INFO,
-                )
-                extraction = _with_problems(extraction, [note])
-            return extraction
-        if media_type == XLS:
-            from gateway.parsers.excel import read_xls
-
-            return _from_grids(document, read_xls(data, limits), "xls")
-        if media_type in (CSV, TSV):
-            from gateway.parsers.excel import read_csv
-
-            return _from_grids(document, read_csv(data, limits), "csv")
-        if media_type == PDF:
-            from gateway.parsers.pdf import read_pdf
-            from gateway.parsers.pdfguard import check_pdf_streams
-
-            check_pdf_streams(
-                data,
-                max_stream=limits.pdf_max_stream_inflated,
-                max_total=limits.pdf_max_total_inflated,
-            )
-            return read_pdf(data, document, limits)
-        if media_type in IMAGES:
-            from gateway.parsers.image import read_image
-
-            return read_image(data, document, limits)
+        return reader(data, document, limits)
     except InputError:
         raise
     except MemoryError as exc:
@@ -127,72 +122,3 @@ def _extract(
     except Exception as exc:  # parsing libraries raise anything on malformed input
         msg = f"Failed to read the document as {media_type}: {library_message(exc)}."
         raise CorruptDocument(msg[:500]) from exc
-    msg = f"Documents of type {media_type!r} are not read by the gateway."
-    raise UnsupportedDocument(msg)
-
-
-def _with_problems(ex: Extraction, extra: Iterable[ExtractionProblem]) -> Extraction:
-    return Extraction(
-        document=ex.document,
-        header=ex.header,
-        lines=ex.lines,
-        loose_codes=ex.loose_codes,
-        problems=(*ex.problems, *extra),
-        pages=ex.pages,
-        method=ex.method,
-    )
-
-
-def _from_grids(document: Document, grids: Iterable[Grid], method: str) -> Extraction:
-    """Read each sheet; the first sheet's header block applies to sheets without their own."""
-    header: dict[str, str] = {}
-    lines: list[ManifestLine] = []
-    problems: list[ExtractionProblem] = []
-    for grid in grids:
-        defaults = {k: v for k, v in header.items() if k in ("destination", "hs_code", "un_number")}
-        result = read_grid(grid, document.id, defaults=defaults)
-        for key, value in result.header.items():
-            header.setdefault(key, value)
-        lines.extend(result.lines)
-        problems.extend(result.problems)
-    return finish(document, header, lines, problems, method=method)
-
-
-def finish(
-    document: Document,
-    header: dict[str, str],
-    lines: list[ManifestLine],
-    problems: list[ExtractionProblem],
-    *,
-    method: str,
-    pages: int | None = None,
-    loose_codes: tuple[object, ...] = (),
-) -> Extraction:
-    """Assemble the extraction and say so when nothing at all could be read."""
-    from gateway.domain import CodeOccurrence
-
-    loose = tuple(c for c in loose_codes if isinstance(c, CodeOccurrence))
-    if (
-        not any(line.codes for line in lines)
-        and not loose
-        and not any(p.kind == "identifier_destroyed_in_document" for p in problems)
-    ):
-        problems.append(
-            ExtractionProblem(
-                kind="no_codes_found",
-                message=(
-                    f"No battery identifiers were found in {document.filename or document.id!r} "
-                    f"({len(lines)} manifest lines read)."
-                ),
-                severity=Severity.WARN,
-            )
-        )
-    return Extraction(
-        document=document,
-        header=header,
-        lines=tuple(lines),
-        loose_codes=loose,
-        problems=tuple(problems),
-        pages=pages,
-        method=method,
-    )

@@ -29,6 +29,7 @@ from gateway.domain import (
     SourceRef,
 )
 from gateway.errors import CorruptDocument, DocumentTooLarge
+from gateway.parsers.assembly import assemble, assemble_pages
 from gateway.parsers.limits import Limits, library_message
 
 MAX_FRAMES = 10
@@ -108,7 +109,6 @@ class _ImagePage:
 def read_image(data: bytes, document: Document, limits: Limits) -> Extraction:
     """The codes of a label photo, or the lines of a scanned page (see the module)."""
     from gateway.barcodes import read_photo
-    from gateway.parsers import finish
 
     _open_checked(data, limits).close()
     budget = limits.label_read_seconds or None
@@ -116,7 +116,7 @@ def read_image(data: bytes, document: Document, limits: Limits) -> Extraction:
     if result.symbols or result.conflicts or limits.max_ocr_pages < 1:
         codes = symbol_occurrences(result.symbols, document.id, scale=scale)
         problems = _read_problems(result, document.id, scale)
-        return finish(document, {}, [], problems, method="image", pages=1, loose_codes=codes)
+        return assemble(document, {}, [], problems, method="image", pages=1, loose_codes=codes)
     return read_scanned_image(data, document, limits)
 
 
@@ -164,9 +164,8 @@ def _box(quad: Any, scale: float) -> tuple[float, float, float, float]:
 
 def read_scanned_image(data: bytes, document: Document, limits: Limits) -> Extraction:
     """An image of a printed page: OCR text as table lines, its barcodes on their lines."""
-    from gateway.parsers.pdf import read_text_pages
     from gateway.parsers.scan import ocr_array
 
     array = open_image(data, limits)
     page = ocr_array(array, 1, scale=200.0 / 72.0)
-    return read_text_pages([page], document, 1, method="image", scanned={1})
+    return assemble_pages([page], document, 1, method="image", scanned={1})

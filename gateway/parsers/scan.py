@@ -37,7 +37,7 @@ from typing import Any
 
 from gateway.gs1 import has_valid_check_digit
 from gateway.parsers.limits import Limits
-from gateway.parsers.pdf import PageSymbol, PageText, Phrase, VisualLine
+from gateway.parsers.pages import PageSymbol, PageText, Phrase, VisualLine
 
 RENDER_DPI = 200.0  # barcodes
 OCR_DPI = 200  # printed text

@@ -52,7 +52,8 @@ HEADER_SEARCH_ROWS = 80
 # the line's extra fields (`quantity_raw`, `net_kg_raw`, `gross_kg_raw`).
 RAW_SUFFIX = "_raw"
 _CODE_FIELDS = ("code", "gtin", "sscc")
-_TOTAL = re.compile(
+# a cell or phrase that starts a total or subtotal row (it ends the table's lines above it)
+TOTAL_LABEL = re.compile(
     r"^\s*(total|totals|grand\s*total|sub-?\s*total|合计|小计|总计|共计|总数)\b", re.IGNORECASE
 )
 _UN = re.compile(r"\bUN\s*(?:No\.?|Number|编号)?\s*[:#]?\s*(\d{4})\b", re.IGNORECASE)
@@ -492,7 +493,7 @@ class _LineReader:
             if col is None:
                 continue
             if type(value) is str:
-                value = _TOTAL.sub("", value).lstrip(" :：")  # "Total: 56" in the cell itself
+                value = TOTAL_LABEL.sub("", value).lstrip(" :：")  # "Total: 56" in the cell itself
             number = parse_number(value)
             if number is not None:
                 found[name] = (number, self._ref(r, col))
@@ -549,7 +550,7 @@ class _LineReader:
         # cells' display texts are built only for rows that are not plainly lines
         if not any(v is not None and (type(v) is not str or v.strip()) for v in row):
             return None
-        if any(type(v) is str and _TOTAL.match(v) for v in row):
+        if any(type(v) is str and TOTAL_LABEL.match(v) for v in row):
             self._read_totals(r, row)
             return None
         line_value = (

@@ -8,17 +8,15 @@ as its normalized upper-case string. Only the first three and GB codes identify 
 
 from __future__ import annotations
 
-import functools
-import importlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-from gateway.domain import DecodedCode, RegistrationRecord
+from gateway.domain import RegistrationRecord
+from gateway.gs1 import decode
 
-# GB/T 34014-2017 as encoded by the Catena-X TractionBatteryCode aspect model: a first gate
-# only, used when the code engine is not installed.
+# GB/T 34014-2017 as encoded by the Catena-X TractionBatteryCode aspect model: tells a GB
+# code already in key form (it has no marker) from other text.
 _GB34014 = re.compile(
     r"^[A-Z0-9]{3}[PMC][A-GZ][A-Z0-9]{2}[A-Z0-9]{7}"
     r"[1-9A-GH-NPR-Y][1-9A-C][0-9A-GH-NPR-Y][0-9]{7}$"
@@ -66,34 +64,12 @@ def decode_key(raw: str) -> KeyResult:
     kind = key_kind(text)
     if kind is not None:  # already a normalized key (e.g. typed by an operator)
         return KeyResult(text, kind)
-    decode = _code_engine()
-    if decode is None:
-        return _fallback_key(text)
     decoded = decode(text)
     if decoded.key is None or not decoded.valid:
         errors = [p for p in decoded.problems if p.severity == "error"]
         why = f"{errors[0].code}: {errors[0].message}" if errors else "no unit key"
         return KeyResult(None, decoded.key_kind, why)
     return KeyResult(decoded.key, decoded.key_kind)
-
-
-@functools.cache
-def _code_engine() -> Callable[[str], DecodedCode] | None:
-    """The code engine's `decode`, or None on an installation without it."""
-    try:
-        module = importlib.import_module("gateway.gs1")
-    except ImportError:
-        return None
-    decode: Callable[[str], DecodedCode] | None = getattr(module, "decode", None)
-    return decode
-
-
-def _fallback_key(text: str) -> KeyResult:
-    """GB/T 34014 codes only, for installations without the code engine."""
-    compact = text.upper().replace(" ", "").replace("-", "")
-    if _GB34014.match(compact):
-        return KeyResult(compact, "gb34014")
-    return KeyResult(None, problem=f"cannot decode {text!r}: the code engine is not installed")
 
 
 def key_kind(key: str) -> str | None:

@@ -12,22 +12,15 @@ import json
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import cast
 
 import structlog
 from sqlalchemy import (
-    DateTime,
     Engine,
-    ForeignKey,
-    Index,
-    String,
-    Table,
-    Text,
     delete,
     select,
 )
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from gateway.domain import Lookup, LookupStatus, RegistrationRecord
 from gateway.platform_client import contract
@@ -39,6 +32,7 @@ from gateway.platform_client.importer import (
 from gateway.platform_client.keys import is_unit_key
 from gateway.platform_client.memory import InMemoryRegistry, answer
 from gateway.storage.base import Base
+from gateway.storage.models import REGISTRY_TABLES, RegistryKeyRow, RegistryRecordRow
 
 __all__ = [
     "REASON_REGISTRY_UNAVAILABLE",
@@ -54,44 +48,6 @@ log = structlog.get_logger(__name__)
 
 REASON_REGISTRY_UNAVAILABLE = "registry_unavailable"
 _CHUNK = 500  # keys per IN (...) query; well under every database's parameter limit
-
-
-class RegistryRecordRow(Base):
-    """One registration record of the local registry, stored as its v1 contract JSON."""
-
-    __tablename__ = "registry_records"
-
-    record_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    status: Mapped[str] = mapped_column(String(32))
-    gtin: Mapped[str | None] = mapped_column(String(14))
-    serial: Mapped[str | None] = mapped_column(String(64))
-    gb_code: Mapped[str | None] = mapped_column(String(64))
-    lot: Mapped[str | None] = mapped_column(String(64), index=True)
-    design_id: Mapped[str | None] = mapped_column(String(128), index=True)
-    data: Mapped[str] = mapped_column(Text)  # the record in the v1 wire format
-    content_hash: Mapped[str] = mapped_column(String(64))
-    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-
-
-class RegistryKeyRow(Base):
-    """One key by which a record is reached. A key on two records is a conflict, kept as data."""
-
-    __tablename__ = "registry_keys"
-
-    key: Mapped[str] = mapped_column(String(300), primary_key=True)
-    record_id: Mapped[str] = mapped_column(
-        String(128),
-        ForeignKey("registry_records.record_id", ondelete="CASCADE"),
-        primary_key=True,
-    )
-
-    __table_args__ = (Index("ix_registry_keys_record_id", "record_id"),)
-
-
-REGISTRY_TABLES: tuple[Table, ...] = (
-    cast(Table, RegistryRecordRow.__table__),
-    cast(Table, RegistryKeyRow.__table__),
-)
 
 
 class LocalRegistry:

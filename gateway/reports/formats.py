@@ -11,6 +11,7 @@ the Chinese text. `render_csv` itself returns plain text without it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -97,3 +98,9 @@ def render(report: Report, name: str, lang: str = "en") -> bytes:
 def annotate(report: Report, workbook: bytes, document_id: str, lang: str = "en") -> bytes:
     """The "annotated" format: the uploaded workbook with the findings' cells marked."""
     return annotate_workbook(workbook, report, lang, document_id=document_id)
+
+
+def report_stem(reference: str, shipment_id: str) -> str:
+    """A report's file name without extension: `report-<reference>` (or the id's start)."""
+    stem = f"report-{reference or shipment_id[:12]}"
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", stem)[:80]

@@ -1,7 +1,7 @@
 """The one declarative base every table of the gateway is defined on.
 
-Alembic's migrations target `Base.metadata`, so a table defined anywhere in the package is
-part of the schema as soon as its module is imported by `gateway.storage.models`.
+Alembic's migrations target `Base.metadata`; every table is defined in
+`gateway.storage.models`, the local registry's tables included, so one schema holds them all.
 """
 
 from __future__ import annotations

@@ -7,9 +7,8 @@ Every row that belongs to a customer carries `tenant_id`; the repositories in
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import importlib
+from typing import cast
 
 from sqlalchemy import (
     JSON,
@@ -19,17 +18,13 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.storage.base import Base
-
-# The platform client's local registry table lives on the same Base; importing its module
-# here puts it into Base.metadata, so migrations and `create_all` see one schema.
-with contextlib.suppress(ImportError):  # the registry adapter is optional at this layer
-    importlib.import_module("gateway.platform_client.local")
 
 
 class ShipmentStatus:
@@ -210,3 +205,44 @@ class BlobRow(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# -- the local registry (read by `gateway.platform_client.local.LocalRegistry`) ----------
+
+
+class RegistryRecordRow(Base):
+    """One registration record of the local registry, stored as its v1 contract JSON."""
+
+    __tablename__ = "registry_records"
+
+    record_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32))
+    gtin: Mapped[str | None] = mapped_column(String(14))
+    serial: Mapped[str | None] = mapped_column(String(64))
+    gb_code: Mapped[str | None] = mapped_column(String(64))
+    lot: Mapped[str | None] = mapped_column(String(64), index=True)
+    design_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    data: Mapped[str] = mapped_column(Text)  # the record in the v1 wire format
+    content_hash: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RegistryKeyRow(Base):
+    """One key by which a record is reached. A key on two records is a conflict, kept as data."""
+
+    __tablename__ = "registry_keys"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    record_id: Mapped[str] = mapped_column(
+        String(128),
+        ForeignKey("registry_records.record_id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+
+    __table_args__ = (Index("ix_registry_keys_record_id", "record_id"),)
+
+
+REGISTRY_TABLES: tuple[Table, ...] = (
+    cast(Table, RegistryRecordRow.__table__),
+    cast(Table, RegistryKeyRow.__table__),
+)

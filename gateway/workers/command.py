@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from gateway.config import Settings
-from gateway.services import build_services
+from gateway.wiring import build_services
 
 
 @click.command("worker")

@@ -8,7 +8,8 @@ import structlog
 
 from gateway.config import Settings
 from gateway.jobs.run import run_shipment
-from gateway.services import Services, build_services
+from gateway.services import Services
+from gateway.wiring import build_services
 
 log = structlog.get_logger(__name__)
 

@@ -32,10 +32,11 @@ from sqlalchemy import func, select
 
 from gateway.config import Settings
 from gateway.domain import Finding, Report, Severity, SourceRef, Verdict
-from gateway.services import CheckRequest, ServiceOptions, Services, build_services
+from gateway.services import CheckRequest, ServiceOptions, Services
 from gateway.storage.db import upgrade
 from gateway.storage.models import ReportRow, Shipment, ShipmentStatus
 from gateway.storage.repo import Admin
+from gateway.wiring import build_services
 from samples.hostile import GTIN, HostileFile, build_corpus, manifest_csv
 
 WALL_BOUND = 10.0  # seconds one hostile file may take, end to end in its sandbox

@@ -24,7 +24,8 @@ from gateway.parsers import Limits, extract, sniff
 from gateway.parsers.cli import to_records
 from gateway.parsers.codes import find_codes, read_cell
 from gateway.parsers.countries import normalize_country
-from gateway.parsers.pdf import PageSymbol, PageText, place_symbols
+from gateway.parsers.pages import PageSymbol, PageText
+from gateway.parsers.placement import place_symbols
 from gateway.parsers.serialize import dumps, loads
 from gateway.platform_client.countries import to_alpha2
 from samples.manifests import Expected, build_csv_gbk, build_pdf, build_xlsx

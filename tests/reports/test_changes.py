@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 from gateway.domain import Report
-from gateway.reports import changes, render_html, render_json
-from gateway.reports.json_report import report_from_dict, report_to_dict
+from gateway.reports import changes
+from gateway.reports.html_report import render_html
+from gateway.reports.json_report import render_json, report_from_dict, report_to_dict
 from tests.reports.test_golden import sample_report
 from tests.reports.test_words import latin_left
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.reports import render_csv, render_html, render_json, render_xlsx
 from gateway.reports.formats import FORMATS, NAMES, render, report_format
+from gateway.reports.html_report import render_html
+from gateway.reports.json_report import render_json
+from gateway.reports.tables import render_csv, render_xlsx
 from tests.reports.test_golden import sample_report as _sample
 
 

@@ -20,14 +20,11 @@ from gateway.domain import Report
 from gateway.parsers import sniff
 from gateway.pipeline import DocumentInput, check_shipment, sandboxed_extract
 from gateway.platform_client.local import InMemoryRegistry
-from gateway.reports import (
-    annotate_workbook,
-    render_csv,
-    render_email,
-    render_html,
-    render_json,
-    render_xlsx,
-)
+from gateway.reports.annotate import annotate_workbook
+from gateway.reports.email_report import render_email
+from gateway.reports.html_report import render_html
+from gateway.reports.json_report import render_json
+from gateway.reports.tables import render_csv, render_xlsx
 from samples.shipments import FIXED_CLOCK, SAMPLES, SampleShipment
 
 

@@ -11,15 +11,11 @@ from openpyxl import Workbook, load_workbook
 
 from gateway.domain import Finding, Report, Severity, SourceRef
 from gateway.errors import InputError
-from gateway.reports import (
-    annotate_workbook,
-    render_csv,
-    render_html,
-    render_json,
-    render_xlsx,
-    report_from_dict,
-)
+from gateway.reports.annotate import annotate_workbook
+from gateway.reports.html_report import render_html
+from gateway.reports.json_report import render_json, report_from_dict
 from gateway.reports.model import neutralize
+from gateway.reports.tables import render_csv, render_xlsx
 from tests.reports.test_golden import sample_report
 
 

@@ -21,7 +21,7 @@ from html.parser import HTMLParser
 import pytest
 
 from gateway.domain import Report
-from gateway.reports import render_html
+from gateway.reports.html_report import render_html
 from gateway.reports.messages import SOURCES, source_text
 from samples.shipments import SAMPLES
 from tests.reports.test_golden import sample_report

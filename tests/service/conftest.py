@@ -25,9 +25,10 @@ from gateway.domain import (
     SourceRef,
     Verdict,
 )
-from gateway.services import CheckRequest, ServiceOptions, Services, build_services
+from gateway.services import CheckRequest, ServiceOptions, Services
 from gateway.storage.db import upgrade
 from gateway.storage.repo import Admin
+from gateway.wiring import build_services
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -446,8 +446,8 @@ def test_readiness_fails_when_the_platform_does_not_answer(tmp_path: Path) -> No
 
     from gateway.api.app import build_app
     from gateway.config import Settings
-    from gateway.services import build_services
     from gateway.storage.db import upgrade
+    from gateway.wiring import build_services
 
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))

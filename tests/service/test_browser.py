@@ -16,9 +16,10 @@ from werkzeug.serving import make_server
 from gateway.api.app import build_app
 from gateway.config import Settings
 from gateway.jobs.executors import InlineExecutor
-from gateway.services import ServiceOptions, build_services
+from gateway.services import ServiceOptions
 from gateway.storage.db import upgrade
 from gateway.storage.repo import Admin
+from gateway.wiring import build_services
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -23,9 +23,10 @@ from werkzeug.serving import make_server
 from gateway.api.app import build_app
 from gateway.config import Settings
 from gateway.jobs.executors import InlineExecutor
-from gateway.services import ServiceOptions, build_services
+from gateway.services import ServiceOptions
 from gateway.storage.db import upgrade
 from gateway.storage.repo import Admin
+from gateway.wiring import build_services
 from samples import shipments
 from tests.service.test_browser import screenshot, sign_in
 
@@ -49,10 +50,9 @@ WORDS = {
 def loop_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """The embedded default with the sample shipments' registrations imported."""
     from gateway.platform_client.local import import_registry_file
-    from gateway.services import PipelineChecker
+    from gateway.wiring import PipelineChecker
 
     settings = Settings(data_dir=str(tmp_path), secret_key="s", key_pepper="p")
-    pipeline = PipelineChecker()
 
     def unhurried(request: Any, *, history: Any, progress: Any) -> Any:
         # the real pipeline, a little slower at each stage, as a busy platform would make it,
@@ -64,7 +64,7 @@ def loop_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
         return pipeline(request, history=history, progress=slow)
 
     svc = build_services(settings, ServiceOptions(), checker=unhurried)
-    pipeline.services = svc
+    pipeline = PipelineChecker(svc.platforms, ruleset=settings.ruleset)  # the real one, shared
     upgrade(svc.engine)
     records = [*shipments.clean_to_germany().records, *shipments.problems_to_germany().records]
     registry = tmp_path / "registry.csv"

@@ -25,10 +25,11 @@ from gateway.jobs.executors import queue_name
 from gateway.jobs.maintenance import reconcile
 from gateway.jobs.outbox import deliver_outbox
 from gateway.jobs.run import run_shipment
-from gateway.services import ServiceOptions, Services, build_services
+from gateway.services import ServiceOptions, Services
 from gateway.storage.db import upgrade
 from gateway.storage.models import OutboxMessage, ReportRow, Shipment
 from gateway.storage.repo import Admin
+from gateway.wiring import build_services
 from gateway.workers.jobs import bind_process_services
 
 pytestmark = pytest.mark.integration

@@ -272,7 +272,7 @@ def test_progress_is_written_while_the_job_runs(
 def test_purge_removes_expired_documents_but_keeps_reports(
     services: Services, tenant: tuple[str, str], upload: Callable[..., Any]
 ) -> None:
-    from gateway.storage.purge import purge_documents
+    from gateway.jobs.purge import purge_documents
 
     _, key = tenant
     shipment_id = upload(key).get_json()["id"]

@@ -225,7 +225,8 @@ def test_the_emailed_link_opens_that_report_only_without_a_key(
 def test_an_expired_link_is_refused_with_what_to_do(
     services: Services, client: FlaskClient, tenant: tuple[str, str]
 ) -> None:
-    from gateway.api.links import ReportLink, read_link, sign_link
+    from gateway.api.links import read_link
+    from gateway.report_links import ReportLink, sign_link
     from gateway.storage.repo import TenantRepo
 
     tenant_id, key = tenant

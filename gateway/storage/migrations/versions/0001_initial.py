@@ -199,7 +199,7 @@ def upgrade() -> None:
 
 
 def _create_registry_tables() -> None:
-    """The platform client's local registry (`gateway.platform_client.local`)."""
+    """The local registry's tables (read by `gateway.platform_client.local`)."""
     op.create_table(
         "registry_records",
         sa.Column("record_id", sa.String(length=128), nullable=False),

@@ -1,0 +1,266 @@
+"""Assembly: the records read from a document put together into one `Extraction`.
+
+Spreadsheets arrive as `Grid`s, one per sheet (`assemble_grids`); PDF and scanned pages as
+page records (`assemble_pages`), whose tables are laid out into grid rows
+(`gateway.parsers.layout`), read by the same table reader, and whose barcodes are placed on
+their lines (`gateway.parsers.placement`). A page without a table gives loose codes. Every
+reader ends in `assemble`, which says so when nothing at all could be read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from gateway.domain import (
+    CodeOccurrence,
+    Document,
+    Extraction,
+    ExtractionMethod,
+    ExtractionProblem,
+    ManifestLine,
+    Severity,
+    SourceRef,
+)
+from gateway.parsers.codes import find_codes, judge
+from gateway.parsers.layout import (
+    TableLayout,
+    TableRow,
+    find_header_line,
+    line_texts,
+    page_rows,
+    row_cells,
+    table_layout,
+)
+from gateway.parsers.pages import PageText
+from gateway.parsers.placement import place_symbols
+from gateway.parsers.table import Grid, Value, read_grid, read_header_block
+
+
+def assemble(
+    document: Document,
+    header: dict[str, str],
+    lines: list[ManifestLine],
+    problems: list[ExtractionProblem],
+    *,
+    method: str,
+    pages: int | None = None,
+    loose_codes: tuple[object, ...] = (),
+) -> Extraction:
+    """Assemble the extraction and say so when nothing at all could be read."""
+    loose = tuple(c for c in loose_codes if isinstance(c, CodeOccurrence))
+    if (
+        not any(line.codes for line in lines)
+        and not loose
+        and not any(p.kind == "identifier_destroyed_in_document" for p in problems)
+    ):
+        problems.append(
+            ExtractionProblem(
+                kind="no_codes_found",
+                message=(
+                    f"No battery identifiers were found in {document.filename or document.id!r} "
+                    f"({len(lines)} manifest lines read)."
+                ),
+                severity=Severity.WARN,
+            )
+        )
+    return Extraction(
+        document=document,
+        header=header,
+        lines=tuple(lines),
+        loose_codes=loose,
+        problems=tuple(problems),
+        pages=pages,
+        method=method,
+    )
+
+
+def assemble_grids(document: Document, grids: Iterable[Grid], method: str) -> Extraction:
+    """Read each sheet; the first sheet's header block applies to sheets without their own."""
+    header: dict[str, str] = {}
+    lines: list[ManifestLine] = []
+    problems: list[ExtractionProblem] = []
+    for grid in grids:
+        defaults = {k: v for k, v in header.items() if k in ("destination", "hs_code", "un_number")}
+        result = read_grid(grid, document.id, defaults=defaults)
+        for key, value in result.header.items():
+            header.setdefault(key, value)
+        lines.extend(result.lines)
+        problems.extend(result.problems)
+    return assemble(document, header, lines, problems, method=method)
+
+
+def with_problems(ex: Extraction, extra: Iterable[ExtractionProblem]) -> Extraction:
+    """`ex` with `extra` problems after its own."""
+    return Extraction(
+        document=ex.document,
+        header=ex.header,
+        lines=ex.lines,
+        loose_codes=ex.loose_codes,
+        problems=(*ex.problems, *extra),
+        pages=ex.pages,
+        method=ex.method,
+    )
+
+
+def assemble_pages(
+    pages: list[PageText],
+    document: Document,
+    count: int,
+    *,
+    method: str = "pdf_text",
+    scanned: set[int] | None = None,
+) -> Extraction:
+    """The extraction of a document's pages: each table through the shared table reader.
+
+    Args:
+        pages: the pages read (text layer or OCR), in order.
+        document: the document they belong to.
+        count: its number of pages (a page may be unread).
+        method: "pdf_text", "pdf_scan" or "image".
+        scanned: numbers of the pages read by OCR; their codes are OCR readings and their
+            barcodes are placed on their lines.
+    """
+    # a table is one segment; a later page whose header names other columns (a scanned
+    # page from another system, an annex) starts a segment of its own
+    segments: list[tuple[TableLayout, list[TableRow]]] = []
+    header_rows: list[list[Value]] = []
+    footer_texts: list[list[Value]] = []
+    for page in pages:
+        index = find_header_line(page)
+        start_y = -1e9
+        if index is not None:
+            new_layout, top, bottom = table_layout(page, index)
+            if not segments:
+                header_rows = line_texts([vl for vl in page.lines if vl.bottom < top])
+                segments.append((new_layout, []))
+            else:
+                layout = segments[-1][0]
+                if len(new_layout.bounds) == len(layout.bounds):
+                    layout = TableLayout(
+                        new_layout.bounds, layout.fields, layout.titles, new_layout.ruled
+                    )
+                    segments[-1] = (layout, segments[-1][1])
+                else:
+                    segments.append((new_layout, []))
+            start_y = bottom
+        if not segments:
+            footer_texts.extend(line_texts(page.lines))
+            continue
+        segments[-1][1].extend(page_rows(page, segments[-1][0], start_y))
+    problems: list[ExtractionProblem] = []
+    if not segments:
+        # no table: a label page, a letter, a certificate. Its codes are loose codes of the
+        # page where they are printed; the barcodes of a scanned page come first
+        block = read_header_block(footer_texts)
+        loose_codes = _loose_codes(pages, document.id, method, scanned or set(), problems)
+        return assemble(
+            document, block, [], problems, method=method, pages=count, loose_codes=loose_codes
+        )
+    lines: list[ManifestLine] = []
+    header: dict[str, str] = {}
+    for number, (layout, rows) in enumerate(segments):
+        above = header_rows if number == 0 else []
+        grid_rows: list[list[Value]] = [*above, list(layout.titles)]
+        grid_rows.extend(row_cells(rows))
+        first_page = rows[0].page if rows else 1
+        refs: list[tuple[int | None, int | None]] = [(None, first_page)] * (len(above) + 1)
+        refs.extend((None, r.page) for r in rows)
+        boxes: list[tuple[float, float, float, float] | None] = [None] * (len(above) + 1)
+        boxes.extend((r.box[0], r.box[1], r.box[2], r.box[3]) for r in rows)
+        grid = Grid(
+            rows=grid_rows, method=ExtractionMethod.PDF_TEXT, row_refs=refs, row_boxes=boxes
+        )
+        hint = (len(above), 1, dict(layout.fields))
+        wide = {k: v for k, v in header.items() if k in ("destination", "hs_code", "un_number")}
+        result = read_grid(grid, document.id, header_hint=hint, defaults=wide)
+        for key, value in result.header.items():
+            header.setdefault(key, value)
+        problems.extend(result.problems)
+        lines.extend(result.lines)
+    loose: list[CodeOccurrence] = []
+    if scanned:
+        lines = [_as_ocr(line, problems) if line.source.page in scanned else line for line in lines]
+        barcode = (
+            ExtractionMethod.BARCODE_IMAGE if method == "image" else ExtractionMethod.BARCODE_PDF
+        )
+        for page in pages:
+            if page.symbols:
+                lines, extra = place_symbols(lines, page, document.id, barcode, problems)
+                loose.extend(extra)
+    return assemble(
+        document,
+        header,
+        lines,
+        problems,
+        method=method,
+        pages=count,
+        loose_codes=tuple(loose),
+    )
+
+
+def _as_ocr(line: ManifestLine, problems: list[ExtractionProblem]) -> ManifestLine:
+    """Codes of a scanned page were read by OCR, not from a text layer.
+
+    An OCR reading the engine rejects is more often a misread character than a mistyped
+    code: it is a possible code for a person to look at (warn), not an invalid code.
+    """
+    codes: list[CodeOccurrence] = []
+    for code in line.codes:
+        if judge(code.raw).valid:
+            codes.append(replace(code, method=ExtractionMethod.OCR))
+        else:
+            problems.append(_ocr_possible(code.raw, code.source, line.line_no))
+    return replace(line, codes=tuple(codes))
+
+
+def _ocr_possible(raw: str, source: SourceRef, line_no: str | None) -> ExtractionProblem:
+    where = f"line {line_no}" if line_no else source.describe()
+    return ExtractionProblem(
+        kind="possible_code",
+        message=(
+            f"The scanned text on {where} ({source.describe()}) reads {raw!r}, which is not a "
+            f"valid code: the scan may be misread; please check the printed code."
+        ),
+        source=source,
+        line_no=line_no,
+        severity=Severity.WARN,
+    )
+
+
+def _loose_codes(
+    pages: list[PageText],
+    document_id: str,
+    method: str,
+    scanned: set[int],
+    problems: list[ExtractionProblem],
+) -> tuple[CodeOccurrence, ...]:
+    """Every code of pages that hold no table: barcodes, then codes in the text lines."""
+    barcode = ExtractionMethod.BARCODE_IMAGE if method == "image" else ExtractionMethod.BARCODE_PDF
+    out: list[CodeOccurrence] = []
+    for page in pages:
+        text_method = ExtractionMethod.OCR if page.number in scanned else ExtractionMethod.PDF_TEXT
+        read_by_barcode = {judge(sym.raw).key for sym in page.symbols}
+        for sym in page.symbols:
+            box = (sym.x0, sym.top, sym.x1, sym.bottom)
+            out.append(
+                CodeOccurrence(
+                    raw=sym.raw,
+                    source=SourceRef(document_id, page=page.number, bbox=box),
+                    method=barcode,
+                    symbology=sym.symbology,
+                    quad=sym.quad,
+                )
+            )
+        for vl in page.lines:
+            text = " ".join(p.text for p in vl.phrases)
+            box = (vl.phrases[0].x0, vl.top, vl.phrases[-1].x1, vl.bottom)
+            for found in find_codes(text, running_text=True):
+                if found.decoded.key is not None and found.decoded.key in read_by_barcode:
+                    continue  # the printed text under a barcode, read twice
+                ref = SourceRef(document_id, page=page.number, bbox=box)
+                if text_method is ExtractionMethod.OCR and not found.valid:
+                    problems.append(_ocr_possible(found.raw, ref, None))
+                    continue
+                out.append(CodeOccurrence(raw=found.raw, source=ref, method=text_method))
+    return tuple(out)
