@@ -11,7 +11,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 
-from gateway.countries import normalize_country
+from gateway.countries import ALPHA2, normalize_country
 from gateway.domain import (
     Extraction,
     ExtractionMethod,
@@ -23,7 +23,7 @@ from gateway.domain import (
 from gateway.rules.context import CodeItem
 from gateway.rules.engine import PLATFORM_POLICY, Rule, RuleRun
 from gateway.rules.nearmiss import key_to_hri
-from gateway.rules.reference import ISO_COUNTRIES, looks_like_unlocode, text_key
+from gateway.rules.reference import looks_like_unlocode, text_key
 from gateway.rules.words import word
 
 
@@ -499,7 +499,7 @@ def check_places(run: RuleRun) -> Iterator[Finding]:
             if (
                 value
                 and written_as_code
-                and (not looks_like_unlocode(compact) or compact[:2] not in ISO_COUNTRIES)
+                and (not looks_like_unlocode(compact) or compact[:2] not in ALPHA2)
             ):
                 yield run.finding(
                     "PORT_CODE_INVALID",
@@ -536,7 +536,7 @@ def country_of(value: str) -> str | None:
     if code is not None:
         return code
     tail = re.split(r"[\s,;/()（）]+", value.strip(" )）"))[-1]
-    return tail if len(tail) == 2 and tail.isupper() and tail in ISO_COUNTRIES else None
+    return tail if len(tail) == 2 and tail.isupper() and tail in ALPHA2 else None
 
 
 def _code_shaped(value: str) -> bool:
