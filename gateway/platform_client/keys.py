@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 from gateway.domain import DecodedCode, RegistrationRecord
+from gateway.gs1.checksums import has_valid_check_digit
 
 # GB/T 34014-2017 as encoded by the Catena-X TractionBatteryCode aspect model: a first gate
 # only, used when the code engine is not installed.
@@ -36,23 +37,9 @@ class KeyResult:
     problem: str | None = None  # why no key: the code engine's first error, for humans
 
 
-def gtin_check_digit(body: str) -> str:
-    """The GS1 mod-10 check digit of `body` (the digits before the check digit).
-
-    References: GS1 General Specifications §7.9.1.
-    """
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return str((10 - total % 10) % 10)
-
-
 def valid_gtin14(value: str) -> bool:
     """True when `value` is 14 ASCII digits with a correct check digit."""
-    return (
-        len(value) == 14
-        and value.isascii()
-        and value.isdigit()
-        and gtin_check_digit(value[:-1]) == value[-1]
-    )
+    return len(value) == 14 and has_valid_check_digit(value)
 
 
 def decode_key(raw: str) -> KeyResult:
