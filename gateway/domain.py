@@ -23,6 +23,13 @@ class Scheme(StrEnum):
     UNKNOWN = "unknown"
 
 
+# Key kinds (`DecodedCode.key_kind`) that can name one battery unit: a GTIN with its serial, a
+# GIAI, a GB/T 34014 or GB/T 45565 code, and an SSCC. An SSCC names a logistic unit (pallet,
+# carton); it names one battery only when the registry holds it (a containerised system keyed
+# on its SSCC), so the platform client looks SSCCs up and the rules count one as a unit only
+# when it was found. A bare GTIN (a model), a GTIN with a lot and a GRAI never name a unit.
+UNIT_KEY_KINDS = frozenset({"sgtin", "sscc", "giai", "gb34014", "gb45565"})
+
 # how a shipment travels, as the API, the web form and `gateway check` take it
 TRANSPORT_MODES = ("sea", "air", "road", "rail", "multimodal", "post")
 

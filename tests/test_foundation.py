@@ -33,3 +33,21 @@ def test_gateway_command_lists_help():
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
     assert "Battery export validation gateway" in result.output
+
+
+def test_unit_key_kinds_are_one_set_for_the_platform_client_and_the_rules():
+    from gateway.gs1 import check_digit, decode
+    from gateway.platform_client.keys import is_unit_key
+
+    sscc = "10690123400000001" + check_digit("10690123400000001")
+    codes = {
+        "(01)06901234567892(21)SN1": True,
+        f"(00){sscc}": True,  # looked up; the rules count it only when the registry has it
+        "(8004)0690123ASSET1": True,
+        "(01)06901234567892": False,
+        "(01)06901234567892(10)L1": False,
+    }
+    for raw, unit in codes.items():
+        code = decode(raw)
+        assert code.key is not None, raw
+        assert is_unit_key(code.key) is unit, raw

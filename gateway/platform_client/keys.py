@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-from gateway.domain import DecodedCode, RegistrationRecord
+from gateway.domain import UNIT_KEY_KINDS, DecodedCode, RegistrationRecord
 from gateway.gs1.checksums import has_valid_check_digit
 
 # GB/T 34014-2017 as encoded by the Catena-X TractionBatteryCode aspect model: a first gate
@@ -25,7 +25,6 @@ _GB34014 = re.compile(
     r"[1-9A-GH-NPR-Y][1-9A-C][0-9A-GH-NPR-Y][0-9]{7}$"
 )
 _GS1_KEY = re.compile(r"^(01|00|8004):([^/]+)(?:/(21|10):(.+))?$")
-UNIT_KEY_KINDS = frozenset({"sgtin", "sscc", "giai", "gb34014", "gb45565"})
 
 
 @dataclass(frozen=True, slots=True)
