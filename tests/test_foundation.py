@@ -51,3 +51,18 @@ def test_unit_key_kinds_are_one_set_for_the_platform_client_and_the_rules():
         code = decode(raw)
         assert code.key is not None, raw
         assert is_unit_key(code.key) is unit, raw
+
+
+def test_service_knobs_are_read_by_the_one_settings_reader():
+    from dataclasses import fields
+
+    from gateway.services import ServiceOptions
+
+    env = {"GATEWAY_RATE_LIMIT": "7", "GATEWAY_WEBHOOK_ALLOW_PRIVATE": "yes"}
+    options = ServiceOptions.from_settings(Settings.from_env(env))
+    assert (options.rate_limit, options.webhook_allow_private) == (7, True)
+    defaults = Settings()
+    for f in fields(ServiceOptions):
+        assert getattr(ServiceOptions(), f.name) == getattr(defaults, f.name), f.name
+    with pytest.raises(ValueError, match="GATEWAY_JOB_TIMEOUT"):
+        Settings.from_env({"GATEWAY_JOB_TIMEOUT": "soon"})
