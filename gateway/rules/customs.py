@@ -412,7 +412,7 @@ RULES: tuple[Rule, ...] = (
         defaults={
             "threshold_wh_per_kg": 300,
             "near_margin_wh_per_kg": 20,
-            "suspended_until": "2026-11-10",
+            "suspended_until": "2026-11-10",  # MOFCOM/GACC Announcement 2025 No. 70
         },
     ),
     Rule(

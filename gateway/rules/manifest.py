@@ -786,6 +786,7 @@ RULES: tuple[Rule, ...] = (
         ("NUMBER_INVALID", "QUANTITY_NOT_WHOLE", "NUMBER_IMPLAUSIBLE"),
         check_numbers,
         "Quantities and weights are finite and not negative, counts whole, figures plausible.",
+        # units, or net or gross kg, on one line above these are a typo
         defaults={"max_quantity_per_line": 1_000_000, "max_kg_per_line": 100_000},
     ),
     Rule(
