@@ -66,3 +66,26 @@ def test_service_knobs_are_read_by_the_one_settings_reader():
         assert getattr(ServiceOptions(), f.name) == getattr(defaults, f.name), f.name
     with pytest.raises(ValueError, match="GATEWAY_JOB_TIMEOUT"):
         Settings.from_env({"GATEWAY_JOB_TIMEOUT": "soon"})
+
+
+def test_log_json_writes_one_json_object_a_line(capsys):
+    import json
+
+    import structlog
+
+    from gateway.logs import configure_logging
+
+    try:
+        configure_logging(Settings.from_env({"GATEWAY_LOG_JSON": "1"}))
+        structlog.get_logger("gateway.test").info("shipment_done", shipment="S-1", 状态="ok")
+        line = json.loads(capsys.readouterr().out.strip())
+        assert line["event"] == "shipment_done"
+        assert line["level"] == "info"
+        assert (line["shipment"], line["状态"]) == ("S-1", "ok")
+        assert line["timestamp"]
+    finally:
+        configure_logging(Settings())
+    structlog.get_logger("gateway.test").info("shipment_done", shipment="S-1")
+    out = capsys.readouterr().out
+    assert "shipment_done" in out
+    assert not out.lstrip().startswith("{")
