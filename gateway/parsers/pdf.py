@@ -27,10 +27,11 @@ from gateway.domain import (
     Severity,
     SourceRef,
 )
-from gateway.errors import CorruptDocument, DocumentTooLarge
+from gateway.errors import CorruptDocument
 from gateway.parsers.codes import find_codes, judge
 from gateway.parsers.columns import map_column
 from gateway.parsers.limits import Limits, library_message
+from gateway.parsers.pdfguard import open_pdf
 from gateway.parsers.table import (
     _TOTAL,
     Grid,
@@ -452,18 +453,9 @@ def _line_texts(lines: list[VisualLine]) -> list[list[Value]]:
 
 def read_pdf(data: bytes, document: Document, limits: Limits) -> Extraction:
     """Read a PDF: text pages as tables, scanned pages through barcodes and OCR."""
-    import pypdfium2 as pdfium
-
-    try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
-        msg = f"Failed to open the PDF: {library_message(exc)}."
-        raise CorruptDocument(msg) from exc
+    pdf = open_pdf(data, limits)
     try:
         count = len(pdf)
-        if count > limits.max_pages:
-            msg = f"PDF has {count} pages; expected at most {limits.max_pages}."
-            raise DocumentTooLarge(msg, limit="max_pages")
         if count == 0:
             msg = "PDF has no pages."
             raise CorruptDocument(msg)
