@@ -89,3 +89,20 @@ def test_log_json_writes_one_json_object_a_line(capsys):
     out = capsys.readouterr().out
     assert "shipment_done" in out
     assert not out.lstrip().startswith("{")
+
+
+def test_factories_type_a_document_from_its_bytes_and_build_services(make_document, new_services):
+    from samples.manifests import build_xlsx
+    from tests.factories import TextChecker, app_for, new_tenant, post_shipment
+
+    data, _expected = build_xlsx()
+    named_wrong = make_document(data, "packing_list.csv")
+    assert named_wrong.document.media_type.endswith("spreadsheetml.sheet")
+    assert named_wrong.document.size == len(data)
+
+    checker = TextChecker()
+    svc = new_services(checker=checker)
+    _tenant, key = new_tenant(svc)
+    response = post_shipment(app_for(svc).test_client(), key, [("m.csv", b"code\nKEY:a1\n")])
+    assert response.status_code == 202, response.data[:300]
+    assert svc._executor.submitted == [response.get_json()["id"]]
