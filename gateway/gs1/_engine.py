@@ -127,16 +127,7 @@ def parse_raw(text: str, pos: int, problems: list[RawProblem]) -> list[Element]:
             # A GS after a predefined-length field is superfluous but harmless.
             if pos < end and text[pos] == GS:
                 pos += 1
-                if pos == end:
-                    problems.append(
-                        (
-                            "SUPERFLUOUS_SEPARATOR",
-                            "A trailing separator (GS) was ignored.",
-                            pos - 1,
-                            pos,
-                            "warning",
-                        )
-                    )
+                _note_trailing_separator(pos, end, problems)
             continue
         cut = text.find(GS, vstart)
         vend = end if cut == -1 else cut
@@ -144,17 +135,22 @@ def parse_raw(text: str, pos: int, problems: list[RawProblem]) -> list[Element]:
         pos = vend
         if cut != -1:
             pos += 1
-            if pos == end:
-                problems.append(
-                    (
-                        "SUPERFLUOUS_SEPARATOR",
-                        "A trailing separator (GS) was ignored.",
-                        pos - 1,
-                        pos,
-                        "warning",
-                    )
-                )
+            _note_trailing_separator(pos, end, problems)
     return elements
+
+
+def _note_trailing_separator(pos: int, end: int, problems: list[RawProblem]) -> None:
+    """A GS just read (ending at `pos`) that ends the text is ignored, with a warning."""
+    if pos == end:
+        problems.append(
+            (
+                "SUPERFLUOUS_SEPARATOR",
+                "A trailing separator (GS) was ignored.",
+                pos - 1,
+                pos,
+                "warning",
+            )
+        )
 
 
 def parse_bracketed(text: str, pos: int, problems: list[RawProblem]) -> list[Element]:

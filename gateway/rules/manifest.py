@@ -6,6 +6,7 @@ Sources: Chinese customs logic checks on declarations ("CN-CUS") and forwarding 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import defaultdict
@@ -45,15 +46,7 @@ def check_documents(run: RuleRun) -> Iterator[Finding]:
             group = (problem.kind, problem.severity)
             source = problem.source or SourceRef(document_id=extraction.document.id)
             if problem.line_no and source.line is None:
-                source = SourceRef(
-                    document_id=source.document_id,
-                    page=source.page,
-                    sheet=source.sheet,
-                    row=source.row,
-                    cell=source.cell,
-                    bbox=source.bbox,
-                    line=problem.line_no,
-                )
+                source = dataclasses.replace(source, line=problem.line_no)
             by_kind[group].append(source)
             messages.setdefault(group, problem.message)
         # One finding per kind of problem per document, listing every place.
