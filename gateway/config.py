@@ -37,6 +37,10 @@ class Settings:
     retention_days: int = 90
     log_json: bool = False
     base_url: str = "http://127.0.0.1:8000"
+    # `gateway serve` (its --workers, --threads and --keepalive flags win over these)
+    web_workers: int = 2  # web processes
+    web_threads: int = 2  # threads per web process
+    web_keepalive: int = 0  # seconds an idle HTTP connection is kept
     # the service's knobs (web, jobs, limits), handed to the services as ServiceOptions
     queue_prefix: str = "gateway"  # rq queue names and Redis keys
     job_timeout: int = 600  # seconds one shipment job may run

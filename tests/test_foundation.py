@@ -106,3 +106,22 @@ def test_factories_type_a_document_from_its_bytes_and_build_services(make_docume
     response = post_shipment(app_for(svc).test_client(), key, [("m.csv", b"code\nKEY:a1\n")])
     assert response.status_code == 202, response.data[:300]
     assert svc._executor.submitted == [response.get_json()["id"]]
+
+
+def test_serve_takes_web_settings_from_the_environment_and_flags_win(tmp_path, monkeypatch):
+    from gateway.cli import serve as serve_module
+
+    started: list[tuple[int, int, int]] = []
+
+    def run_gunicorn(bind, workers, timeout, settings, threads=2, keepalive=0):
+        started.append((workers, threads, keepalive))
+
+    monkeypatch.setattr(serve_module, "run_gunicorn", run_gunicorn)
+    env = {"GATEWAY_DATA_DIR": str(tmp_path), "GATEWAY_WEB_WORKERS": "3"}
+    runner = CliRunner()
+    assert runner.invoke(serve_module.serve, [], env=env).exit_code == 0
+    assert runner.invoke(serve_module.serve, ["--threads", "5"], env=env).exit_code == 0
+    assert started == [(3, 2, 0), (3, 5, 0)]
+    bad = runner.invoke(serve_module.serve, [], env={**env, "GATEWAY_WEB_WORKERS": "0"})
+    assert bad.exit_code == 2
+    assert "GATEWAY_WEB_WORKERS=0" in bad.output
