@@ -37,6 +37,33 @@ class Settings:
     retention_days: int = 90
     log_json: bool = False
     base_url: str = "http://127.0.0.1:8000"
+    # `gateway serve` (its --workers, --threads and --keepalive flags win over these)
+    web_workers: int = 2  # web processes
+    web_threads: int = 2  # threads per web process
+    web_keepalive: int = 0  # seconds an idle HTTP connection is kept
+    # the service's knobs (web, jobs, limits), handed to the services as ServiceOptions
+    queue_prefix: str = "gateway"  # rq queue names and Redis keys
+    job_timeout: int = 600  # seconds one shipment job may run
+    reconcile_after: int = 900  # seconds before re-enqueueing
+    reconcile_every: int = 60  # seconds between reconciler runs
+    max_attempts: int = 4  # job starts before a shipment is rejected
+    worker_threads: int = 2  # in-process executor threads
+    rate_limit: int = 600  # requests per minute per API key
+    rate_burst: int = 120  # requests a key may make at once
+    auth_fail_rate: int = 10  # failed sign-ins per minute per address
+    auth_fail_burst: int = 20  # failures an address may make at once
+    key_fail_rate: int = 30  # failures per minute per key id
+    key_fail_burst: int = 5  # failures a key id takes at once
+    auth_known_hours: int = 168  # an address that used a key is known
+    max_open_shipments: int = 500  # per tenant, queued+running
+    max_codes: int = 10_000  # codes per /v1/codes/check request
+    scan_max_pixels: int = 40_000_000  # label photo size limit
+    scan_max_bytes: int = 15 * 1024 * 1024  # label photo body limit
+    blob_backend: str = "file"  # "file" | "database"
+    mail_retry_hours: int = 72  # give up delivering after this
+    session_hours: int = 12  # web login lifetime
+    webhook_allow_private: bool = False  # http + private hosts
+    report_link_seconds: int = 14 * 86400  # emailed link lifetime
 
     @property
     def effective_database_url(self) -> str:

@@ -13,6 +13,7 @@ full official name.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -581,17 +582,30 @@ def _fold(text: str) -> str:
     return re.sub(r"[^0-9a-z\u4e00-\u9fff]+", " ", text.casefold()).strip()
 
 
-_BY_NAME: dict[str, str] = {}
-for _c in COUNTRIES:
-    _BY_NAME[_c.alpha3.casefold()] = _c.alpha2
-    for _name in (*_c.names, *_c.zh):
-        _BY_NAME.setdefault(_fold(_name), _c.alpha2)
+@dataclass(frozen=True, slots=True)
+class _NameIndex:
+    by_name: dict[str, str]  # folded name or alpha-3 -> alpha-2
+    zh: re.Pattern[str]  # any Chinese name, longest first
+    longest_words: int  # words in the longest name
+
+
+@functools.cache
+def _names() -> _NameIndex:
+    # Built on the first name looked up, not at import: the code engine imports this module
+    # for `ALPHA2` alone, and `gateway codes` must start fast.
+    by_name: dict[str, str] = {}
+    for country in COUNTRIES:
+        by_name[country.alpha3.casefold()] = country.alpha2
+        for name in (*country.names, *country.zh):
+            by_name.setdefault(_fold(name), country.alpha2)
+    zh_names = sorted({n for c in COUNTRIES for n in c.zh}, key=len, reverse=True)
+    zh = re.compile("|".join(map(re.escape, zh_names)))
+    return _NameIndex(by_name, zh, max(len(k.split()) for k in by_name))
+
+
 # Codes in running text are ambiguous with words ("NO", "IN", "IT"), so a bare two-letter code
 # is accepted only as the whole value (or in brackets), never inside a longer phrase.
-_ZH_NAMES = sorted({n for c in COUNTRIES for n in c.zh}, key=len, reverse=True)
-_ZH_RE = re.compile("|".join(map(re.escape, _ZH_NAMES)))
 _CODE_IN_TEXT = re.compile(r"\(([A-Za-z]{2})\)|^([A-Za-z]{2})\s*[-/]")
-_LONGEST_WORDS = max(len(k.split()) for k in _BY_NAME)
 
 
 @lru_cache(maxsize=1024)
@@ -610,30 +624,32 @@ def normalize_country(value: str | None) -> str | None:
         return None
     if len(text) == 2 and text.isascii() and text.isalpha() and text.upper() in ALPHA2:
         return text.upper()
+    index = _names()
+    by_name = index.by_name
     folded = _fold(text)
-    if folded in _BY_NAME:
-        return _BY_NAME[folded]
+    if folded in by_name:
+        return by_name[folded]
     # "Germany (DE)", "DE - Germany": a code in brackets or before a dash
     m = _CODE_IN_TEXT.search(text)
     if m:
         code = (m.group(1) or m.group(2)).upper()
         if code in ALPHA2:
             return code
-    zh = _ZH_RE.search(text)
+    zh = index.zh.search(text)
     if zh:
-        return _BY_NAME[_fold(zh.group(0))]
+        return by_name[_fold(zh.group(0))]
     # "Hamburg, Germany", "Port of Rotterdam Netherlands": the longest known name at the end,
     # then anywhere in the text; three-letter words alone are too ambiguous there
     words = folded.split()
-    for size in range(min(_LONGEST_WORDS, len(words)), 0, -1):
+    for size in range(min(index.longest_words, len(words)), 0, -1):
         tail = " ".join(words[-size:])
-        if tail in _BY_NAME and (size > 1 or len(tail) > 3):
-            return _BY_NAME[tail]
-    for size in range(min(_LONGEST_WORDS, len(words)), 0, -1):
+        if tail in by_name and (size > 1 or len(tail) > 3):
+            return by_name[tail]
+    for size in range(min(index.longest_words, len(words)), 0, -1):
         for start in range(len(words) - size + 1):
             chunk = " ".join(words[start : start + size])
-            if chunk in _BY_NAME and len(chunk) > 3:
-                return _BY_NAME[chunk]
+            if chunk in by_name and len(chunk) > 3:
+                return by_name[chunk]
     return None
 
 

@@ -23,6 +23,13 @@ class Scheme(StrEnum):
     UNKNOWN = "unknown"
 
 
+# Key kinds (`DecodedCode.key_kind`) that can name one battery unit: a GTIN with its serial, a
+# GIAI, a GB/T 34014 or GB/T 45565 code, and an SSCC. An SSCC names a logistic unit (pallet,
+# carton); it names one battery only when the registry holds it (a containerised system keyed
+# on its SSCC), so the platform client looks SSCCs up and the rules count one as a unit only
+# when it was found. A bare GTIN (a model), a GTIN with a lot and a GRAI never name a unit.
+UNIT_KEY_KINDS = frozenset({"sgtin", "sscc", "giai", "gb34014", "gb45565"})
+
 # how a shipment travels, as the API, the web form and `gateway check` take it
 TRANSPORT_MODES = ("sea", "air", "road", "rail", "multimodal", "post")
 
@@ -81,20 +88,29 @@ class SourceRef:
         """A short human-readable location, e.g. "sheet 'CNTR1' cell C12" or "page 3"."""
         return " ".join(self.place_parts()) or "document"
 
-    def place_parts(self) -> list[str]:
-        """The location's parts in English: sheet, cell (or row), page, line."""
+    def place_parts(self, lang: str = "en") -> list[str]:
+        """The location's parts, in English or (`lang="zh"`) Chinese: sheet, cell (or row),
+        page, line. The one place a location is turned into words."""
+        sheet, cell, row, page, line = _PLACE_WORDS["zh" if lang == "zh" else "en"]
         parts: list[str] = []
         if self.sheet is not None:
-            parts.append(f"sheet {self.sheet!r}")
+            parts.append(sheet.format(self.sheet))
         if self.cell is not None:
-            parts.append(f"cell {self.cell}")
+            parts.append(cell.format(self.cell))
         elif self.row is not None:
-            parts.append(f"row {self.row}")
+            parts.append(row.format(self.row))
         if self.page is not None:
-            parts.append(f"page {self.page}")
+            parts.append(page.format(self.page))
         if self.line is not None:
-            parts.append(f"line {self.line}")
+            parts.append(line.format(self.line))
         return parts
+
+
+# the words of a location's parts: sheet, cell, row, page, line (as printed: 序号)
+_PLACE_WORDS = {
+    "en": ("sheet {!r}", "cell {}", "row {}", "page {}", "line {}"),
+    "zh": ("工作表「{}」", "单元格 {}", "第 {} 行", "第 {} 页", "序号 {}"),
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ Intake, the jobs (the retention purge included) and the mail take a `Services`; 
 composition roots (the web app, the workers, the CLI) build one, with
 `gateway.wiring.build_services`, and tests build one over a temporary folder and may swap
 `checker` for a fake. Knobs that belong only to the service (queue names, job timeouts, rate
-limits) are read from `GATEWAY_*` variables by `ServiceOptions.from_env`.
+limits) are `Settings` fields too, handed over as `ServiceOptions`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,54 +32,44 @@ from gateway.storage.blobs import BlobStore
 T = TypeVar("T")
 
 
+_DEFAULTS = Settings(data_dir="")  # the defaults, without looking at the working folder
+
+
 @dataclass(frozen=True)
 class ServiceOptions:
-    """Service-only knobs, each read from the `GATEWAY_*` variable named in its comment."""
+    """The service's knobs, taken from `Settings` (which reads them from `GATEWAY_*` and holds
+    their defaults and meanings).
 
-    queue_prefix: str = "gateway"  # GATEWAY_QUEUE_PREFIX: rq queue names and Redis keys
-    job_timeout: int = 600  # GATEWAY_JOB_TIMEOUT: seconds one shipment job may run
-    reconcile_after: int = 900  # GATEWAY_RECONCILE_AFTER: seconds before re-enqueueing
-    reconcile_every: int = 60  # GATEWAY_RECONCILE_EVERY: seconds between reconciler runs
-    max_attempts: int = 4  # GATEWAY_MAX_ATTEMPTS: job starts before a shipment is rejected
-    worker_threads: int = 2  # GATEWAY_WORKER_THREADS: in-process executor threads
-    rate_limit: int = 600  # GATEWAY_RATE_LIMIT: requests per minute per API key
-    rate_burst: int = 120  # GATEWAY_RATE_BURST: requests a key may make at once
-    auth_fail_rate: int = 10  # GATEWAY_AUTH_FAIL_RATE: failed sign-ins per minute per address
-    auth_fail_burst: int = 20  # GATEWAY_AUTH_FAIL_BURST: failures an address may make at once
-    key_fail_rate: int = 30  # GATEWAY_KEY_FAIL_RATE: failures per minute per key id
-    key_fail_burst: int = 5  # GATEWAY_KEY_FAIL_BURST: failures a key id takes at once
-    auth_known_hours: int = 168  # GATEWAY_AUTH_KNOWN_HOURS: an address that used a key is known
-    max_open_shipments: int = 500  # GATEWAY_MAX_OPEN_SHIPMENTS: per tenant, queued+running
-    max_codes: int = 10_000  # GATEWAY_MAX_CODES: codes per /v1/codes/check request
-    scan_max_pixels: int = 40_000_000  # GATEWAY_SCAN_MAX_PIXELS: label photo size limit
-    scan_max_bytes: int = 15 * 1024 * 1024  # GATEWAY_SCAN_MAX_BYTES: label photo body limit
-    blob_backend: str = "file"  # GATEWAY_BLOB_BACKEND: "file" | "database"
-    mail_retry_hours: int = 72  # GATEWAY_MAIL_RETRY_HOURS: give up delivering after this
-    session_hours: int = 12  # GATEWAY_SESSION_HOURS: web login lifetime
-    webhook_allow_private: bool = False  # GATEWAY_WEBHOOK_ALLOW_PRIVATE: http + private hosts
-    report_link_seconds: int = 14 * 86400  # GATEWAY_REPORT_LINK_SECONDS: emailed link lifetime
+    Tests build one directly to change a knob; `from_settings` is what the processes use.
+    """
+
+    queue_prefix: str = _DEFAULTS.queue_prefix
+    job_timeout: int = _DEFAULTS.job_timeout
+    reconcile_after: int = _DEFAULTS.reconcile_after
+    reconcile_every: int = _DEFAULTS.reconcile_every
+    max_attempts: int = _DEFAULTS.max_attempts
+    worker_threads: int = _DEFAULTS.worker_threads
+    rate_limit: int = _DEFAULTS.rate_limit
+    rate_burst: int = _DEFAULTS.rate_burst
+    auth_fail_rate: int = _DEFAULTS.auth_fail_rate
+    auth_fail_burst: int = _DEFAULTS.auth_fail_burst
+    key_fail_rate: int = _DEFAULTS.key_fail_rate
+    key_fail_burst: int = _DEFAULTS.key_fail_burst
+    auth_known_hours: int = _DEFAULTS.auth_known_hours
+    max_open_shipments: int = _DEFAULTS.max_open_shipments
+    max_codes: int = _DEFAULTS.max_codes
+    scan_max_pixels: int = _DEFAULTS.scan_max_pixels
+    scan_max_bytes: int = _DEFAULTS.scan_max_bytes
+    blob_backend: str = _DEFAULTS.blob_backend
+    mail_retry_hours: int = _DEFAULTS.mail_retry_hours
+    session_hours: int = _DEFAULTS.session_hours
+    webhook_allow_private: bool = _DEFAULTS.webhook_allow_private
+    report_link_seconds: int = _DEFAULTS.report_link_seconds
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceOptions:
-        """Read the variables; a malformed number fails fast, naming the variable."""
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            name = f"GATEWAY_{f.name.upper()}"
-            if name not in env:
-                continue
-            raw = env[name]
-            if f.type in ("int", int):
-                try:
-                    values[f.name] = int(raw)
-                except ValueError:
-                    msg = f"Environment variable {name}={raw!r} is not a valid int."
-                    raise ValueError(msg) from None
-            elif f.type in ("bool", bool):
-                values[f.name] = raw.strip().lower() in {"1", "true", "yes", "on"}
-            else:
-                values[f.name] = raw
-        return cls(**values)
+    def from_settings(cls, settings: Settings) -> ServiceOptions:
+        """The service's knobs as `settings` holds them."""
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
 
 class History(Protocol):

@@ -42,7 +42,7 @@ def build_services(
     schema: str | None = None,
 ) -> Services:
     """Build the process's services; `schema` isolates a PostgreSQL test run."""
-    options = options or ServiceOptions.from_env()
+    options = options or ServiceOptions.from_settings(settings)
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url, schema=schema)
     sessions = make_sessionmaker(engine)

@@ -12,8 +12,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from gateway.countries import BY_ALPHA2, COMMON_DESTINATIONS
 from gateway.domain import RegistrationRecord, RegistrationStatus
-from gateway.platform_client.countries import COUNTRY_NAMES
 from gateway.platform_client.keys import decode_key
 from gateway.platform_client.simdata import generate
 
@@ -63,10 +63,7 @@ ZH_LEVEL = {
     "cluster": "电池簇",
     "system": "电池系统",
 }
-ZH_COUNTRY = {
-    a2: next(n for n in reversed(names) if ord(n[0]) > 0x2E80)
-    for a2, names in COUNTRY_NAMES.items()
-}
+ZH_COUNTRY = {a2: BY_ALPHA2[a2].zh[0] for a2 in COMMON_DESTINATIONS}
 
 
 def sample_records(seed: int = 0, size: int = 60) -> list[RegistrationRecord]:

@@ -1,8 +1,13 @@
-"""Fixtures shared by every test folder: the doors a user goes through (see tests/doors.py).
+"""Fixtures shared by every test folder.
 
-One live server (PostgreSQL, the in-process job runner, the real pipeline and sandbox) and
-one headless Chromium serve the whole test session; each shipment gets a fresh tenant and
-the registry holds exactly the export the shipment comes with.
+- Factories (`tests/factories.py`, also imported directly by tests): `make_document` (a
+  shipment document from its bytes, typed as intake types it), `new_services` (migrated
+  services over a temporary folder), `tenant_key` (a tenant and its API key on the running
+  gateway).
+- The doors a user goes through (see tests/doors.py): one running gateway (PostgreSQL, the
+  in-process job runner, the real pipeline and sandbox) and one headless Chromium serve the
+  whole test session; each shipment gets a fresh tenant and the registry holds exactly the
+  export the shipment comes with.
 """
 
 from __future__ import annotations
@@ -49,13 +54,9 @@ class DoorServer:
 
     def new_key(self) -> str:
         """A fresh tenant and an API key for it."""
-        from gateway.storage.repo import Admin
+        from tests.factories import new_tenant
 
-        with self.services.sessions.begin() as session:
-            admin = Admin(session, self.services.pepper)
-            tenant = admin.create_tenant(f"doors-{secrets.token_hex(4)}")
-            _row, key = admin.create_key(tenant.id)
-        return str(key)
+        return new_tenant(self.services, f"doors-{secrets.token_hex(4)}")[1]
 
     def use_registry(self, registry: tuple[str, bytes] | None) -> None:
         """Make the local registry hold exactly this export (none: an empty registry)."""
@@ -74,6 +75,38 @@ class DoorServer:
         path.write_bytes(registry[1])
         result = import_registry_file(path, self.services.engine)
         assert not result.rejected, f"registry rows rejected: {result.rejected}"
+
+
+@pytest.fixture
+def make_document() -> Callable[..., Any]:
+    """`make_document(data, filename, doc_id="doc-1") -> DocumentInput`, typed from the bytes."""
+    from tests.factories import shipment_document
+
+    return shipment_document
+
+
+@pytest.fixture
+def new_services(tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """`new_services(**settings, checker=..., options=...)`: migrated services over this
+    test's folder (closed afterwards), jobs recorded rather than run."""
+    from tests.factories import make_services as build
+
+    built: list[Any] = []
+
+    def make(**kwargs: Any) -> Any:
+        svc = build(tmp_path / f"svc{len(built)}", **kwargs)
+        built.append(svc)
+        return svc
+
+    yield make
+    for svc in built:
+        svc.close()
+
+
+@pytest.fixture
+def tenant_key(doors_server: DoorServer) -> str:
+    """A fresh tenant's API key on the running gateway (`doors_server.base`)."""
+    return doors_server.new_key()
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from flask import Flask, Response, g, request
 
 from gateway.api import auth, errors
 from gateway.config import Settings
+from gateway.logs import configure_logging
 from gateway.metrics import METRICS
 from gateway.services import ServiceOptions, Services
 from gateway.wiring import build_services
@@ -30,6 +31,7 @@ def build_app(
     started by `gateway serve` / `gateway demo`, or lazily on the first job.
     """
     settings = settings or Settings.from_env()
+    configure_logging(settings)
     svc = services or build_services(settings, options)
     app = Flask(
         __name__,

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template
 
 from gateway.api import apidocs
+from gateway.domain import TRANSPORT_MODES
 from gateway.reports.formats import NAMES as REPORT_FORMATS
 from gateway.version import __version__
 
@@ -18,6 +19,17 @@ def _error(description: str) -> dict[str, Any]:
         "description": description,
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
+
+
+def _upload_body(**fields: Any) -> dict[str, Any]:
+    """A multipart request body of `documents` (files) and `fields`, documents required."""
+    documents = {"type": "array", "items": {"type": "string", "format": "binary"}}
+    schema = {
+        "type": "object",
+        "properties": {"documents": documents, **fields},
+        "required": ["documents"],
+    }
+    return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
 
 
 def _json(ref: str, description: str) -> dict[str, Any]:
@@ -65,50 +77,25 @@ def _document() -> dict[str, Any]:
                             "the same shipment; different content answers 422.",
                         }
                     ],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "multipart/form-data": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "documents": {
-                                            "type": "array",
-                                            "items": {"type": "string", "format": "binary"},
-                                        },
-                                        "reference": {"type": "string", "maxLength": 200},
-                                        "destination": {
-                                            "type": "string",
-                                            "maxLength": 200,
-                                            "description": "Country: ISO 3166-1 code (DE, DEU) "
-                                            "or name in English or Chinese (Germany, 德国); "
-                                            "stored as the alpha-2 code.",
-                                        },
-                                        "transport_mode": {
-                                            "type": "string",
-                                            "enum": [
-                                                "sea",
-                                                "air",
-                                                "road",
-                                                "rail",
-                                                "multimodal",
-                                                "post",
-                                            ],
-                                        },
-                                        "notify": {
-                                            "type": "string",
-                                            "description": "Comma-separated email addresses.",
-                                        },
-                                        "metadata": {
-                                            "type": "string",
-                                            "description": "The same fields as one JSON object.",
-                                        },
-                                    },
-                                    "required": ["documents"],
-                                }
-                            }
+                    "requestBody": _upload_body(
+                        reference={"type": "string", "maxLength": 200},
+                        destination={
+                            "type": "string",
+                            "maxLength": 200,
+                            "description": "Country: ISO 3166-1 code (DE, DEU) "
+                            "or name in English or Chinese (Germany, 德国); "
+                            "stored as the alpha-2 code.",
                         },
-                    },
+                        transport_mode={"type": "string", "enum": list(TRANSPORT_MODES)},
+                        notify={
+                            "type": "string",
+                            "description": "Comma-separated email addresses.",
+                        },
+                        metadata={
+                            "type": "string",
+                            "description": "The same fields as one JSON object.",
+                        },
+                    ),
                     "responses": {
                         "202": _json("Shipment", "Documents and shipment stored durably."),
                         "409": _error("The same Idempotency-Key is still being processed."),
@@ -205,23 +192,7 @@ def _document() -> dict[str, Any]:
                     "other names are added. The shipment is checked again and its report "
                     "becomes the next version, with what changed against the previous one.",
                     "parameters": [ID],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "multipart/form-data": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "documents": {
-                                            "type": "array",
-                                            "items": {"type": "string", "format": "binary"},
-                                        }
-                                    },
-                                    "required": ["documents"],
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": _upload_body(),
                     "responses": {
                         "202": _json("Shipment", "Stored; the next check is queued."),
                         "409": _error("Still being checked, or its documents were purged."),

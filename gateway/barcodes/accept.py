@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from gateway.barcodes.symbol import Symbol
 from gateway.domain import DecodedCode
 from gateway.gs1 import decode, validate_together
+from gateway.gs1.checksums import has_valid_check_digit
 
 GS = "\x1d"
 _CONTROL = re.compile(r"[\x00-\x1c\x1e\x1f\x7f]")
@@ -74,24 +75,14 @@ def classify(
     return None
 
 
-def mod10_ok(digits: str) -> bool:
-    """True when the last digit is the GS1 mod-10 check digit of the others."""
-    if not digits.isascii() or not digits.isdigit() or len(digits) < 2:
-        return False
-    total = 0
-    for index, char in enumerate(reversed(digits[:-1])):
-        total += int(char) * (3 if index % 2 == 0 else 1)
-    return (10 - total % 10) % 10 == int(digits[-1])
-
-
 def structurally_ok(kind: Kind, text: str) -> bool:
     """Checks that hold whatever view produced the read; failing them drops it always."""
     if not text or _CONTROL.search(text):
         return False
     if kind.family == "ean13":
-        return len(text) == 13 and mod10_ok(text)
+        return len(text) == 13 and has_valid_check_digit(text)
     if kind.family == "itf":
-        return len(text) == 14 and mod10_ok(text)
+        return len(text) == 14 and has_valid_check_digit(text)
     if kind.gs1:
         # Element strings are printable ASCII; a leading GS means a reader kept the FNC1.
         return text.isascii() and not text.startswith(GS) and text[:2].isdigit()

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 MAX_IMAGE_PIXELS = 40_000_000  # about a 48 MP phone photo is refused; 12 MP is read
 MAX_TIFF_FRAMES = 10  # frames read from a multi-frame TIFF
-MAX_PDF_PAGES = 20  # pages of a PDF handed to `gateway decode`
-PDF_RENDER_DPI = 200  # enough for a 0.25 mm module at 2 px; clamped by the pixel budget
-MAX_RENDER_PIXELS = 40_000_000  # bitmap budget of one rendered PDF page
 # Time spent reading one photo, seconds: past it, escalation over unread regions stops and
 # the result names the regions left unread. A scanner at the dock waits for the answer.
 READ_BUDGET_S = 1.0

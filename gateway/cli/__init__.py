@@ -25,7 +25,7 @@ def _extract() -> click.Command:
 
 
 def _decode() -> click.Command:
-    from gateway.barcodes.cli import decode
+    from gateway.cli.decode import decode
 
     return decode
 

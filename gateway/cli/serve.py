@@ -77,34 +77,34 @@ def run_gunicorn(
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
 @click.option(
     "--workers",
-    default=2,
-    show_default=True,
     type=click.IntRange(1, 64),
-    envvar="GATEWAY_WEB_WORKERS",
-    help="Web processes; scans are CPU-bound, so about one per core.",
+    help="Web processes; scans are CPU-bound, so about one per core.  [default: 2, or "
+    "GATEWAY_WEB_WORKERS]",
 )
 @click.option(
     "--threads",
-    default=2,
-    show_default=True,
     type=click.IntRange(1, 64),
-    envvar="GATEWAY_WEB_THREADS",
-    help="Threads per web process (requests in flight per process).",
+    help="Threads per web process (requests in flight per process).  [default: 2, or "
+    "GATEWAY_WEB_THREADS]",
 )
 @click.option(
     "--keepalive",
-    default=0,
-    show_default=True,
     type=click.IntRange(0, 300),
-    envvar="GATEWAY_WEB_KEEPALIVE",
     help="Seconds an idle HTTP connection is kept; 0 shares waiting requests fairly "
-    "between the web processes (put a reverse proxy in front for client keep-alive).",
+    "between the web processes (put a reverse proxy in front for client keep-alive).  "
+    "[default: 0, or GATEWAY_WEB_KEEPALIVE]",
 )
 @click.option("--timeout", default=60, show_default=True, help="Worker timeout (s).")
-def serve(bind: str, workers: int, threads: int, keepalive: int, timeout: int) -> None:
+def serve(
+    bind: str, workers: int | None, threads: int | None, keepalive: int | None, timeout: int
+) -> None:
     """Run the HTTP API and web pages (migrations first)."""
     global _QUEUE_REACHED_AT_START
     settings = Settings.from_env()
+    # the flags win; without one, the setting (GATEWAY_WEB_*) within the flag's range
+    workers = _flag_or_setting(workers, settings.web_workers, "WEB_WORKERS", 1, 64)
+    threads = _flag_or_setting(threads, settings.web_threads, "WEB_THREADS", 1, 64)
+    keepalive = _flag_or_setting(keepalive, settings.web_keepalive, "WEB_KEEPALIVE", 0, 300)
     svc = build(settings)
     migrate(svc)
     if settings.redis_url:
@@ -115,6 +115,15 @@ def serve(bind: str, workers: int, threads: int, keepalive: int, timeout: int) -
         _QUEUE_REACHED_AT_START = start_resubmission(svc)
     svc.close()
     run_gunicorn(bind, workers, timeout, settings, threads, keepalive)
+
+
+def _flag_or_setting(flag: int | None, setting: int, name: str, low: int, high: int) -> int:
+    if flag is not None:
+        return flag
+    if not low <= setting <= high:
+        msg = f"GATEWAY_{name}={setting}: expected {low} to {high}."
+        raise click.UsageError(msg)
+    return setting
 
 
 # read by the web processes gunicorn forks from this one

@@ -43,6 +43,11 @@ def validate_together(codes: Sequence[DecodedCode]) -> tuple[Problem, ...]:
 
     References: GS1 Barcode Syntax Dictionary ("pairings should be evaluated over the
     combined data received from all GS1 carriers marking a physical item").
+
+    >>> a = decode("(01)09521234543213(10)L1", associations=False)
+    >>> b = decode("(01)09521234543213(10)L2", associations=False)
+    >>> [(p.code, p.message) for p in validate_together([a, b])]
+    [('DUPLICATE_AI_CONFLICT', "AI (10) has different values on one item: 'L1' and 'L2'.")]
     """
     problems: list[RawProblem] = []
     merged: dict[str, str] = {}

@@ -523,6 +523,32 @@ def decode(raw: str, *, strict: bool = False, associations: bool = True) -> Deco
     Returns:
         A `DecodedCode`; `valid` is False when any problem has severity "error".
         Never raises.
+
+    An element string, as scanner data with its symbology identifier (GS ends a field):
+
+    >>> code = decode("]d2010952123454321321A1\x1d10L1")
+    >>> code.scheme.value, code.valid, dict(code.ais), code.symbology_id
+    ('gs1', True, {'01': '09521234543213', '21': 'A1', '10': 'L1'}, ']d2')
+
+    A GS1 Digital Link URI gives the same key as the element string:
+
+    >>> code = decode("https://id.gs1.org/01/09521234543213/21/A1?17=271231")
+    >>> code.scheme.value, code.key
+    ('gs1-digital-link', '01:09521234543213/21:A1')
+    >>> dict(code.ais)
+    {'01': '09521234543213', '21': 'A1', '17': '271231'}
+
+    A GB/T 34014 traction-battery code, split into its segments:
+
+    >>> code = decode("001PEAD0P4T1JBC901234567")
+    >>> code.key_kind, code.gb.product_level, code.gb.chemistry_name, code.gb.serial
+    ('gb34014', 'pack', 'NCM/NCA', '1234567')
+
+    A wrong check digit is a problem with a code and the span of the bad character:
+
+    >>> code = decode("(01)09521234543214(21)A1")
+    >>> code.valid, [(p.code, p.span) for p in code.problems]
+    (False, [('INCORRECT_CHECK_DIGIT', (17, 18))])
     """
     if not isinstance(raw, str):
         return failed(raw, "INVALID_INPUT", f"Expected a str, got {type(raw).__name__}.")

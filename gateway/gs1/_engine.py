@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Final
 
 from gateway.gs1.ai_table import AI_LENGTH_BY_PREFIX, CSET_NAME, ENTRIES, AIEntry, matches
+from gateway.gs1.linters import Linter
 
 GS: Final = "\x1d"
 RawProblem = tuple[str, str, int, int, str]
@@ -127,16 +128,7 @@ def parse_raw(text: str, pos: int, problems: list[RawProblem]) -> list[Element]:
             # A GS after a predefined-length field is superfluous but harmless.
             if pos < end and text[pos] == GS:
                 pos += 1
-                if pos == end:
-                    problems.append(
-                        (
-                            "SUPERFLUOUS_SEPARATOR",
-                            "A trailing separator (GS) was ignored.",
-                            pos - 1,
-                            pos,
-                            "warning",
-                        )
-                    )
+                _note_trailing_separator(pos, end, problems)
             continue
         cut = text.find(GS, vstart)
         vend = end if cut == -1 else cut
@@ -144,17 +136,22 @@ def parse_raw(text: str, pos: int, problems: list[RawProblem]) -> list[Element]:
         pos = vend
         if cut != -1:
             pos += 1
-            if pos == end:
-                problems.append(
-                    (
-                        "SUPERFLUOUS_SEPARATOR",
-                        "A trailing separator (GS) was ignored.",
-                        pos - 1,
-                        pos,
-                        "warning",
-                    )
-                )
+            _note_trailing_separator(pos, end, problems)
     return elements
+
+
+def _note_trailing_separator(pos: int, end: int, problems: list[RawProblem]) -> None:
+    """A GS just read (ending at `pos`) that ends the text is ignored, with a warning."""
+    if pos == end:
+        problems.append(
+            (
+                "SUPERFLUOUS_SEPARATOR",
+                "A trailing separator (GS) was ignored.",
+                pos - 1,
+                pos,
+                "warning",
+            )
+        )
 
 
 def parse_bracketed(text: str, pos: int, problems: list[RawProblem]) -> list[Element]:
@@ -231,21 +228,7 @@ def check_value(ai: str, entry: AIEntry, value: str, vpos: int, problems: list[R
     single = entry.single
     # Most AIs have one component: skip the component walk when the value fits it.
     if single is not None and single.min <= n <= single.max and not single.bad_char.search(value):
-        for linter in single.linters:
-            err = linter(value)
-            if err is not None:
-                lcode, lmsg, s, e = err
-                problems.append(
-                    (
-                        lcode,
-                        Said(f"AI ({ai}): {lmsg}: {value!r}.", ai=ai, value=value),
-                        vpos + s,
-                        vpos + e,
-                        "error",
-                    )
-                )
-                return False
-        return True
+        return _linted(single.linters, value, ai, value, vpos, problems)
     if n == 0:
         problems.append(
             (
@@ -377,21 +360,24 @@ def check_value(ai: str, entry: AIEntry, value: str, vpos: int, problems: list[R
                 )
             )
             return False
-        for linter in comp.linters:
-            err = linter(part)
-            if err is not None:
-                lcode, lmsg, s, e = err
-                problems.append(
-                    (
-                        lcode,
-                        Said(f"AI ({ai}): {lmsg}: {value!r}.", ai=ai, value=value),
-                        vpos + i + s,
-                        vpos + i + e,
-                        "error",
-                    )
-                )
-                return False
+        if not _linted(comp.linters, part, ai, value, vpos + i, problems):
+            return False
         i += len(part)
+    return True
+
+
+def _linted(
+    linters: Sequence[Linter], part: str, ai: str, value: str, at: int, problems: list[RawProblem]
+) -> bool:
+    """Run the linters of one component (`part`, at `at` in the raw text) of AI `ai`'s `value`;
+    the first error is reported and makes it False."""
+    for linter in linters:
+        err = linter(part)
+        if err is not None:
+            lcode, lmsg, s, e = err
+            message = Said(f"AI ({ai}): {lmsg}: {value!r}.", ai=ai, value=value)
+            problems.append((lcode, message, at + s, at + e, "error"))
+            return False
     return True
 
 

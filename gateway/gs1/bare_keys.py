@@ -71,7 +71,12 @@ def _digits(raw: str) -> tuple[str, int, list[Problem]]:
 def decode_key(text: str, kind: str, *, strict: bool = False) -> DecodedCode:
     """Read `text` as the GS1 key `kind` ("gtin", "sscc" or "gln") names; see `_decode_key`.
     `strict` repairs nothing, as for `decode`. Never raises: a bug is reported as an
-    `INTERNAL_ERROR` problem."""
+    `INTERNAL_ERROR` problem.
+
+    >>> code = decode_key("9521234543213", "gtin")
+    >>> code.valid, code.key
+    (True, '01:09521234543213')
+    """
     try:
         return _decode_key(text, kind, strict)
     except Exception as exc:  # a bug must not stop a manifest: report it as data

@@ -84,7 +84,13 @@ def check_pair(data: str) -> str:
 
 
 def has_valid_check_pair(value: str) -> bool:
-    """Return True if the last two characters of `value` are the GMN check pair of the rest."""
+    """Return True if the last two characters of `value` are the GMN check pair of the rest.
+
+    >>> has_valid_check_pair("1987654Ad4X4bL5ttr2310c2K")
+    True
+    >>> has_valid_check_pair("1987654Ad4X4bL5ttr2310c2L")
+    False
+    """
     if len(value) < 3 or len(value) > 25 or any(c not in _CSET82_VALUE for c in value):
         return False
     return check_pair(value[:-2]) == value[-2:]

@@ -24,7 +24,11 @@ _COMPRESSED: Final = re.compile(r"[A-Za-z0-9_\-]{12,}")
 
 
 def is_digital_link(text: str, pos: int = 0) -> bool:
-    """True if the text at `pos` starts with http:// or https:// (all lower or all upper case)."""
+    """True if the text at `pos` starts with http:// or https:// (all lower or all upper case).
+
+    >>> is_digital_link("https://id.gs1.org/01/09521234543213"), is_digital_link("(01)0952")
+    (True, False)
+    """
     head = text[pos : pos + 8]
     return head.startswith(("https://", "http://", "HTTPS://", "HTTP://"))
 

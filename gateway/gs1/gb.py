@@ -83,7 +83,17 @@ def _date_34014(code: str) -> tuple[dt.date | None, bool, str | None]:
 
 
 def decode_gb34014(code: str, start: int, problems: list[RawProblem]) -> GbCode:
-    """Decode a 24-character GB/T 34014 code (already upper case, separators removed)."""
+    """Decode a 24-character GB/T 34014 code (already upper case, separators removed).
+
+    Problems found on the way are appended to `problems`, their spans offset by `start`.
+
+    >>> problems = []
+    >>> gb = decode_gb34014("001PEAD0P4T1JBC901234567", 0, problems)
+    >>> gb.manufacturer, gb.product_type, gb.chemistry, gb.spec, gb.traceability, gb.serial
+    ('001', 'P', 'E', 'AD', '0P4T1JB', '1234567')
+    >>> gb.uncertain, problems
+    (('production_date',), [])
+    """
     uncertain: list[str] = []
     chem = code[4]
     chem_name = CHEMISTRY_CONFIRMED.get(chem)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
+from gateway.countries import ALPHA2
 from gateway.gs1._iso4217 import ISO4217_NUMERIC
 from gateway.gs1.checksums import CSET82, has_valid_check_digit, has_valid_check_pair
 from gateway.gs1.coupons import lint_couponcode, lint_couponposoffer
@@ -40,20 +41,6 @@ ISO3166_NUMERIC: Final = frozenset(
     642 643 646 652 654 659 660 662 663 666 670 674 678 682 686 688 690 694 702 703 704 705 706
     710 716 724 728 729 732 740 744 748 752 756 760 762 764 768 772 776 780 784 788 792 795 796
     798 800 804 807 818 826 831 832 833 834 840 850 854 858 860 862 876 882 887 894"""
-    )
-)
-# ISO 3166-1 alpha-2 country codes.
-ISO3166_ALPHA2: Final = frozenset(
-    _codes(
-        """AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
-    BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO
-    DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU
-    GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW
-    KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU
-    MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW
-    PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF
-    TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA
-    ZM ZW"""
     )
 )
 _DAYS_IN_MONTH: Final = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -182,7 +169,7 @@ def lint_iso3166alpha2(value: str) -> LintError | None:
     """An ISO 3166-1 alpha-2 country code."""
     return (
         None
-        if value in ISO3166_ALPHA2
+        if value in ALPHA2
         else _whole(value, "UNKNOWN_COUNTRY_CODE", "not an ISO 3166 alpha-2 country code")
     )
 
@@ -334,7 +321,7 @@ def lint_iban(value: str) -> LintError | None:
         or not value[2:4].isdigit()
     ):
         return _whole(value, "INVALID_VALUE", "not an IBAN")
-    if value[:2] not in ISO3166_ALPHA2:
+    if value[:2] not in ALPHA2:
         return ("UNKNOWN_COUNTRY_CODE", "IBAN country code unknown", 0, 2)
     if not value[4:].isalnum() or not value.isascii():
         return _whole(value, "INVALID_VALUE", "IBAN holds characters other than 0-9 and A-Z")

@@ -98,5 +98,13 @@ def problem_zh(problem: Problem, raw: str) -> str:
 
 
 def problem_text(problem: Problem, raw: str, lang: str) -> str:
-    """The problem in a language: the engine's own message in English, `problem_zh` in Chinese."""
+    """The problem in a language: the engine's own message in English, `problem_zh` in Chinese.
+
+    >>> from gateway.gs1 import decode
+    >>> code = decode("(01)09521234543214")
+    >>> problem_text(code.problems[0], code.raw, "en")
+    "AI (01): the check digit is incorrect: '09521234543214'"
+    >>> problem_text(code.problems[0], code.raw, "zh")
+    "AI (01) 校验位不正确：'09521234543214'"
+    """
     return problem_zh(problem, raw) if lang == "zh" else problem.message.rstrip(".")

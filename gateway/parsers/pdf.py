@@ -13,37 +13,22 @@ from dataclasses import replace
 from typing import Any
 
 from gateway.domain import Document, Extraction, ExtractionProblem, Severity, SourceRef
-from gateway.errors import CorruptDocument, DocumentTooLarge
+from gateway.errors import CorruptDocument
 from gateway.parsers.assembly import assemble_pages
 from gateway.parsers.limits import Limits, library_message
 from gateway.parsers.pages import PageText, read_text_layer
-from gateway.parsers.pdfguard import check_pdf_streams
+from gateway.parsers.pdfguard import open_pdf
 
 
 def read_pdf(data: bytes, document: Document, limits: Limits) -> Extraction:
     """Read a PDF: text pages as tables, scanned pages through barcodes and OCR.
 
-    Every compressed stream is measured under the limits' caps before PDFium sees the file
-    (`gateway.parsers.pdfguard`).
+    The file is opened by `gateway.parsers.pdfguard.open_pdf`: every compressed stream is
+    measured under the limits' caps before PDFium sees it, and the page count is capped.
     """
-    import pypdfium2 as pdfium
-
-    check_pdf_streams(
-        data,
-        max_stream=limits.pdf_max_stream_inflated,
-        max_total=limits.pdf_max_total_inflated,
-    )
-
-    try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
-        msg = f"Failed to open the PDF: {library_message(exc)}."
-        raise CorruptDocument(msg) from exc
+    pdf = open_pdf(data, limits)
     try:
         count = len(pdf)
-        if count > limits.max_pages:
-            msg = f"PDF has {count} pages; expected at most {limits.max_pages}."
-            raise DocumentTooLarge(msg, limit="max_pages")
         if count == 0:
             msg = "PDF has no pages."
             raise CorruptDocument(msg)

@@ -6,6 +6,9 @@ FlateDecode filters can ask for gigabytes. So before a PDF reaches either librar
 FlateDecode stream is inflated here, chunk by chunk and layer by layer without keeping the
 output, and the document is refused as soon as one stream or all streams together pass their
 limit. Streams that are not valid zlib data are left for the PDF library to judge.
+
+`open_pdf` is the one way the gateway opens a PDF (document extraction and `gateway decode`):
+the streams measured, then PDFium, then the page count held to `Limits.max_pages`.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Iterator
+from typing import Any
 
-from gateway.errors import DocumentTooLarge
+from gateway.errors import CorruptDocument, DocumentTooLarge
+from gateway.parsers.limits import Limits, library_message
 
 _CHUNK = 64 * 1024
 # "stream" keyword after a dictionary, then the data up to "endstream"
@@ -90,3 +95,28 @@ def check_pdf_streams(data: bytes, *, max_stream: int, max_total: int) -> None:
             raise DocumentTooLarge(msg, limit="pdf_max_stream_inflated") from None
         except zlib.error:
             continue  # not zlib data after all; the PDF library decides what it is
+
+
+def open_pdf(data: bytes, limits: Limits) -> Any:
+    """The PDF as a `pypdfium2.PdfDocument` (the caller closes it), within `limits`.
+
+    Raises:
+        DocumentTooLarge: a stream inflates past its limit, or too many pages.
+        CorruptDocument: PDFium cannot open the file.
+    """
+    import pypdfium2 as pdfium
+
+    check_pdf_streams(
+        data, max_stream=limits.pdf_max_stream_inflated, max_total=limits.pdf_max_total_inflated
+    )
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        msg = f"Failed to open the PDF: {library_message(exc)}."
+        raise CorruptDocument(msg) from exc
+    count = len(pdf)
+    if count > limits.max_pages:
+        pdf.close()
+        msg = f"PDF has {count} pages; expected at most {limits.max_pages}."
+        raise DocumentTooLarge(msg, limit="max_pages")
+    return pdf

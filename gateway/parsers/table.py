@@ -26,6 +26,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from gateway.countries import normalize_country
 from gateway.domain import (
     CodeOccurrence,
     ExtractionMethod,
@@ -43,7 +44,6 @@ from gateway.parsers.codes import (
     read_cell,
 )
 from gateway.parsers.columns import map_column, map_header_label
-from gateway.parsers.countries import normalize_country
 
 Value = str | int | float | dt.datetime | dt.date | None
 

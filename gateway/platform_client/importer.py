@@ -28,9 +28,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from gateway import countries
+from gateway.countries import normalize_country
 from gateway.domain import RegistrationRecord, RegistrationStatus
 from gateway.platform_client import contract
-from gateway.platform_client.countries import to_alpha2
 from gateway.platform_client.keys import decode_key, record_keys, valid_gtin14
 
 MAX_ROWS = 200_000  # an export larger than this is split by the exporter
@@ -326,13 +327,11 @@ def cache_dir() -> Path | None:
 
 @functools.cache
 def _reader_digest() -> bytes:
-    from gateway import countries
-    from gateway.platform_client import countries as platform_countries
     from gateway.platform_client import keys
 
     digest = hashlib.sha256(_CACHE_FORMAT)
     digest.update(sys.version.encode())
-    for module in (sys.modules[__name__], contract, keys, platform_countries, countries):
+    for module in (sys.modules[__name__], contract, keys, countries):
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.digest()
 
@@ -676,7 +675,7 @@ def _convert_cell(name: str, cell: object, unit: str) -> Any:
         msg = f"status {text!r}: expected one of {[s.value for s in RegistrationStatus]}"
         raise RowRejected(msg)
     if name == "destination_country":
-        alpha2 = to_alpha2(text)
+        alpha2 = normalize_country(text)
         if alpha2 is None:
             msg = f"destination {text!r}: expected an ISO 3166 code or a known country name"
             raise RowRejected(msg)

@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-from gateway.domain import RegistrationRecord
+from gateway.domain import UNIT_KEY_KINDS, RegistrationRecord
 from gateway.gs1 import decode
+from gateway.gs1.checksums import has_valid_check_digit
 
 # GB/T 34014-2017 as encoded by the Catena-X TractionBatteryCode aspect model: tells a GB
 # code already in key form (it has no marker) from other text.
@@ -22,7 +23,6 @@ _GB34014 = re.compile(
     r"[1-9A-GH-NPR-Y][1-9A-C][0-9A-GH-NPR-Y][0-9]{7}$"
 )
 _GS1_KEY = re.compile(r"^(01|00|8004):([^/]+)(?:/(21|10):(.+))?$")
-UNIT_KEY_KINDS = frozenset({"sgtin", "sscc", "giai", "gb34014", "gb45565"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,23 +34,9 @@ class KeyResult:
     problem: str | None = None  # why no key: the code engine's first error, for humans
 
 
-def gtin_check_digit(body: str) -> str:
-    """The GS1 mod-10 check digit of `body` (the digits before the check digit).
-
-    References: GS1 General Specifications §7.9.1.
-    """
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return str((10 - total % 10) % 10)
-
-
 def valid_gtin14(value: str) -> bool:
     """True when `value` is 14 ASCII digits with a correct check digit."""
-    return (
-        len(value) == 14
-        and value.isascii()
-        and value.isdigit()
-        and gtin_check_digit(value[:-1]) == value[-1]
-    )
+    return len(value) == 14 and has_valid_check_digit(value)
 
 
 def decode_key(raw: str) -> KeyResult:

@@ -12,7 +12,8 @@ import random
 from dataclasses import dataclass, replace
 
 from gateway.domain import RegistrationRecord, RegistrationStatus
-from gateway.platform_client.keys import gtin_check_digit, sgtin_key
+from gateway.gs1.checksums import check_digit
+from gateway.platform_client.keys import sgtin_key
 
 PLATFORM_TZ = dt.timezone(dt.timedelta(hours=8))  # the platform answers in +08:00
 _GB_YEAR = "123456789ABCDEFGHJKLMNPRSTUVWXY"  # year characters the GB/T 34014 gate admits
@@ -31,7 +32,7 @@ class SimData:
 def make_gtin(prefix: str, item: int) -> str:
     """A valid GTIN-14 (indicator 0) from a 7-digit company prefix and an item reference."""
     body = f"0{prefix}{item:05d}"[:13]
-    return body + gtin_check_digit(body)
+    return body + check_digit(body)
 
 
 def make_gb34014(maker: str, level: str, chemistry: str, day: dt.date, serial: int) -> str:

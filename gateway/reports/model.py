@@ -99,20 +99,7 @@ def describe_ref(ref: SourceRef, documents: Mapping[str, Document], lang: str) -
         return t("shipment_facts", lang)
     document = documents.get(ref.document_id)
     name = document.filename if document else ref.document_id
-    parts: list[str] = []
-    if lang == "zh":
-        if ref.sheet is not None:
-            parts.append(f"工作表「{ref.sheet}」")
-        if ref.cell is not None:
-            parts.append(f"单元格 {ref.cell}")
-        elif ref.row is not None:
-            parts.append(f"第 {ref.row} 行")
-        if ref.page is not None:
-            parts.append(f"第 {ref.page} 页")
-        if ref.line is not None:
-            parts.append(f"序号 {ref.line}")
-    else:
-        parts = ref.place_parts()
+    parts = ref.place_parts(lang)
     # The box on the page (`ref.bbox`) stays in JSON for tools; people read page and line.
     return f"{name}, {(' ' if lang == 'zh' else ', ').join(parts)}" if parts else name
 

@@ -15,6 +15,7 @@ from typing import TypeVar, cast
 
 from gateway.countries import normalize_country
 from gateway.domain import (
+    UNIT_KEY_KINDS,
     CodeOccurrence,
     DecodedCode,
     Document,
@@ -28,9 +29,6 @@ from gateway.domain import (
 )
 
 T = TypeVar("T")
-
-# Key kinds that identify one battery unit. SSCC (pallet, carton) and GTIN-only codes do not.
-UNIT_KEY_KINDS = frozenset({"sgtin", "giai", "gb34014", "gb45565", "cpid"})
 
 # Title-block facts and the header (or extra column) keys that may carry them. The first key
 # is the name the document reader is asked to produce; the others are accepted spellings.

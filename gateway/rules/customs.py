@@ -44,25 +44,14 @@ def check_hs(run: RuleRun) -> Iterator[Finding]:
         record = records[0]
         chemistry = (record.chemistry or "").upper()
         lithium = chemistry in _LITHIUM or not chemistry
-        if lithium and not hs.startswith("850760"):
+        if lithium != hs.startswith("850760"):  # lithium is 8507.60, the others are not
             yield run.finding(
                 "HS_HEADING_CONFLICT",
                 refs=[ref],
                 severity=Severity.BLOCK,
                 stated=line.hs_code,
-                expected="8507.60",
+                expected="8507.60" if lithium else "8507.80",
                 chemistry=chemistry or "Li-ion",
-                line=line.line_no or "",
-            )
-            continue
-        if not lithium and hs.startswith("850760"):
-            yield run.finding(
-                "HS_HEADING_CONFLICT",
-                refs=[ref],
-                severity=Severity.BLOCK,
-                stated=line.hs_code,
-                expected="8507.80",
-                chemistry=chemistry,
                 line=line.line_no or "",
             )
             continue
@@ -412,7 +401,7 @@ RULES: tuple[Rule, ...] = (
         defaults={
             "threshold_wh_per_kg": 300,
             "near_margin_wh_per_kg": 20,
-            "suspended_until": "2026-11-10",
+            "suspended_until": "2026-11-10",  # MOFCOM/GACC Announcement 2025 No. 70
         },
     ),
     Rule(

@@ -256,7 +256,7 @@ RULES: tuple[Rule, ...] = (
         ("EU_PASSPORT_MISSING",),
         check_passport,
         "EV, LMT and industrial > 2 kWh batteries carry a unique identifier and a passport.",
-        defaults={"applies_from": "2027-02-18"},
+        defaults={"applies_from": "2027-02-18"},  # EUBR Art. 77 applies
     ),
     Rule(
         "eu.conformity",
@@ -275,7 +275,7 @@ RULES: tuple[Rule, ...] = (
         ("EU_CARBON_FOOTPRINT_MISSING",),
         check_carbon_footprint,
         "A carbon-footprint declaration once the Commission's acts apply.",
-        defaults={"applies_from": None},
+        defaults={"applies_from": None},  # set when the Commission's Art. 7 acts apply
     ),
     Rule(
         "eu.eori",
@@ -312,6 +312,7 @@ RULES: tuple[Rule, ...] = (
         ("EU_LABEL_DATA_MISSING",),
         check_label_data,
         "Annex VI Part A label data is on record for EU-bound models from 2026-08-18.",
+        # EUBR Art. 13(1), Annex VI Part A
         defaults={"applies_from": "2026-08-18", "fields": list(_LABEL_FIELDS)},
     ),
     Rule(
@@ -322,6 +323,6 @@ RULES: tuple[Rule, ...] = (
         ("EU_DUE_DILIGENCE",),
         check_due_diligence,
         "Battery due diligence (Art. 48) applies to EU-bound batteries from 2027-08-18.",
-        defaults={"applies_from": "2027-08-18"},
+        defaults={"applies_from": "2027-08-18"},  # EUBR Art. 48, as postponed
     ),
 )

@@ -6,12 +6,13 @@ Sources: Chinese customs logic checks on declarations ("CN-CUS") and forwarding 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import defaultdict
 from collections.abc import Iterator
 
-from gateway.countries import normalize_country
+from gateway.countries import ALPHA2, normalize_country
 from gateway.domain import (
     Extraction,
     ExtractionMethod,
@@ -23,7 +24,7 @@ from gateway.domain import (
 from gateway.rules.context import CodeItem
 from gateway.rules.engine import PLATFORM_POLICY, Rule, RuleRun
 from gateway.rules.nearmiss import key_to_hri
-from gateway.rules.reference import ISO_COUNTRIES, looks_like_unlocode, text_key
+from gateway.rules.reference import looks_like_unlocode, text_key
 from gateway.rules.words import word
 
 
@@ -45,15 +46,7 @@ def check_documents(run: RuleRun) -> Iterator[Finding]:
             group = (problem.kind, problem.severity)
             source = problem.source or SourceRef(document_id=extraction.document.id)
             if problem.line_no and source.line is None:
-                source = SourceRef(
-                    document_id=source.document_id,
-                    page=source.page,
-                    sheet=source.sheet,
-                    row=source.row,
-                    cell=source.cell,
-                    bbox=source.bbox,
-                    line=problem.line_no,
-                )
+                source = dataclasses.replace(source, line=problem.line_no)
             by_kind[group].append(source)
             messages.setdefault(group, problem.message)
         # One finding per kind of problem per document, listing every place.
@@ -499,7 +492,7 @@ def check_places(run: RuleRun) -> Iterator[Finding]:
             if (
                 value
                 and written_as_code
-                and (not looks_like_unlocode(compact) or compact[:2] not in ISO_COUNTRIES)
+                and (not looks_like_unlocode(compact) or compact[:2] not in ALPHA2)
             ):
                 yield run.finding(
                     "PORT_CODE_INVALID",
@@ -536,7 +529,7 @@ def country_of(value: str) -> str | None:
     if code is not None:
         return code
     tail = re.split(r"[\s,;/()（）]+", value.strip(" )）"))[-1]
-    return tail if len(tail) == 2 and tail.isupper() and tail in ISO_COUNTRIES else None
+    return tail if len(tail) == 2 and tail.isupper() and tail in ALPHA2 else None
 
 
 def _code_shaped(value: str) -> bool:
@@ -786,6 +779,7 @@ RULES: tuple[Rule, ...] = (
         ("NUMBER_INVALID", "QUANTITY_NOT_WHOLE", "NUMBER_IMPLAUSIBLE"),
         check_numbers,
         "Quantities and weights are finite and not negative, counts whole, figures plausible.",
+        # units, or net or gross kg, on one line above these are a typo
         defaults={"max_quantity_per_line": 1_000_000, "max_kg_per_line": 100_000},
     ),
     Rule(

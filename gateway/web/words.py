@@ -2,15 +2,17 @@
 
 Pages call `w("key")` in templates; page scripts read the `js` subset from a JSON block in the
 page (no inline script, so the strict CSP holds). The report's words live with the report
-(`gateway.reports.messages`).
+(`gateway.reports.messages`), and so do the languages and the language switch both share.
 """
 
 from __future__ import annotations
 
+from gateway.reports.messages import UI
+
 WORDS: dict[str, dict[str, str]] = {
     "brand": {"en": "Battery export check", "zh": "电池出口校验"},
     "sign_out": {"en": "Sign out", "zh": "退出"},
-    "language": {"en": "中文", "zh": "English"},
+    "language": UI["switch"],  # the other language's name, as the report's switch shows it
     "sign_in": {"en": "Sign in", "zh": "登录"},
     "sign_in_help": {
         "en": "Paste the API key your administrator gave you (it starts with gw_).",
@@ -117,8 +119,6 @@ WORDS: dict[str, dict[str, str]] = {
         "zh": "国家列表中没有此项：请填写代码（DE）或名称（Germany、德国）。",
     },
 }
-
-LANGUAGES = ("en", "zh")
 
 
 def word(key: str, lang: str) -> str:

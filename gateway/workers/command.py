@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from gateway.config import Settings
+from gateway.logs import configure_logging
 from gateway.wiring import build_services
 
 
@@ -29,6 +30,7 @@ def worker(burst: bool, simple: bool) -> None:
     from gateway.workers.jobs import warm_up
 
     settings = Settings.from_env()
+    configure_logging(settings)
     if not settings.redis_url:
         msg = "`gateway worker` needs GATEWAY_REDIS_URL; without it `gateway serve` runs jobs."
         raise click.ClickException(msg)
@@ -74,7 +76,9 @@ def _maintenance_main(parent: int) -> None:
 
     from gateway.jobs.maintenance import Maintenance
 
-    svc = build_services(Settings.from_env())
+    settings = Settings.from_env()
+    configure_logging(settings)
+    svc = build_services(settings)
     loop = Maintenance(svc).start()
     try:
         while os.getppid() == parent:

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from click.testing import CliRunner
 
-from gateway.barcodes.cli import decode
+from gateway.cli.decode import decode
 from samples.labels import draw_label, random_codes
 
 

@@ -1,13 +1,12 @@
 """Fixtures of the hardening tests: the hostile corpus (built once per run), a listener on the
 external-entity address, measured runs of the parser sandbox and the barcode reader, and the
-HTTP service over a temporary folder with tenants."""
+HTTP service over a temporary folder with tenants (built by `tests/factories.py`), on real
+Redis and rq worker processes."""
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import functools
-import io
 import json
 import os
 import re
@@ -19,25 +18,27 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
 from redis import Redis
 from sqlalchemy import func, select
 
-from gateway.config import Settings
-from gateway.domain import Finding, Report, Severity, SourceRef, Verdict
-from gateway.services import CheckRequest, ServiceOptions, Services
-from gateway.storage.db import upgrade
+from gateway.services import ServiceOptions, Services
 from gateway.storage.models import ReportRow, Shipment, ShipmentStatus
-from gateway.storage.repo import Admin
-from gateway.wiring import build_services
 from samples.hostile import GTIN, HostileFile, build_corpus, manifest_csv
+from tests.factories import (
+    KEY_PEPPER,
+    SECRET_KEY,
+    TextChecker,
+    app_for,
+    make_services,
+    new_tenant,
+    post_shipment,
+)
 
 WALL_BOUND = 10.0  # seconds one hostile file may take, end to end in its sandbox
 MEMORY_BOUND = 512 * 1024 * 1024  # bytes of resident memory a parser child may reach
@@ -234,150 +235,14 @@ def message_problems(message: str) -> list[str]:
 # -- the HTTP service -----------------------------------------------------------------------
 
 
-class RecordingExecutor:
-    """Keeps submitted ids; the tests run the jobs inline when they choose."""
-
-    def __init__(self) -> None:
-        self.submitted: list[str] = []
-
-    def submit(self, shipment_id: str) -> None:
-        self.submitted.append(shipment_id)
-
-    def healthy(self) -> bool:
-        return True
-
-    def shutdown(self) -> None:
-        pass
-
-
-def _fake_report(request: CheckRequest) -> Report:
-    """A report built from the documents' text: `KEY:<k>` are units, `BLOCK` blocks."""
-    units: list[dict[str, object]] = []
-    findings = []
-    for doc, data in request.documents:
-        text = data.decode("latin-1")
-        for key in re.findall(r"KEY:(\S+)", text):
-            units.append({"key": key, "raw": key, "lookup": "found", "document_id": doc.id})
-        if "BLOCK" in text:
-            findings.append(
-                Finding(
-                    rule_id="test.block",
-                    code="TEST_BLOCK",
-                    severity=Severity.BLOCK,
-                    message_en="Blocked",
-                    message_zh="阻止",
-                    refs=(SourceRef(document_id=doc.id, row=1),),
-                )
-            )
-    return Report(
-        shipment_id=request.shipment_id,
-        verdict=Verdict.BLOCK if findings else Verdict.CLEAR,
-        generated_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
-        ruleset="test@1",
-        findings=tuple(findings),
-        counts={"codes": len(units), "units": len(units), "block": len(findings)},
-        documents=tuple(d for d, _ in request.documents),
-        units=tuple(units),
-        shipment={"reference": request.reference},
-    )
-
-
-@dataclass
-class TextChecker:
-    """A fast stand-in for the pipeline, for tests about the service rather than parsing."""
-
-    calls: list[str] = field(default_factory=list)
-    histories: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def __call__(self, request: CheckRequest, *, history: Any, progress: Any) -> Report:
-        self.calls.append(request.shipment_id)
-        report = _fake_report(request)
-        keys = [str(u["key"]) for u in report.units]
-        self.histories[request.shipment_id] = dict(history.exported(keys))
-        return report
-
-
-def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
-    """Settings over a temporary folder, with fixed secrets."""
-    values: dict[str, Any] = {
-        "data_dir": str(tmp_path),
-        "secret_key": "hardening-secret",
-        "key_pepper": "hardening-pepper",
-        "platform_backend": "registry",
-    }
-    values.update(overrides)
-    return Settings(**values)
-
-
-def make_services(
-    tmp_path: Path, *, checker: Any = None, options: ServiceOptions | None = None, **settings: Any
-) -> Services:
-    """Migrated services with a recording executor (jobs run when the test says)."""
-    # the hardening tests send many requests per key; rate limits are tested in tests/service
-    unlimited = ServiceOptions(rate_limit=1_000_000, rate_burst=1_000_000)
-    svc = build_services(make_settings(tmp_path, **settings), options or unlimited, checker=checker)
-    upgrade(svc.engine)
-    svc._executor = RecordingExecutor()
-    return svc
-
-
-def new_tenant(svc: Services, name: str | None = None) -> tuple[str, str]:
-    """A tenant and an API key for it."""
-    with svc.sessions.begin() as session:
-        admin = Admin(session, svc.pepper)
-        tenant = admin.create_tenant(name or f"t-{secrets.token_hex(4)}")
-        _row, key = admin.create_key(tenant.id)
-        return tenant.id, key
-
-
-def bearer(key: str) -> dict[str, str]:
-    """The Authorization header of an API key."""
-    return {"Authorization": f"Bearer {key}"}
-
-
-def post_shipment(
-    client: FlaskClient,
-    key: str,
-    files: Sequence[tuple[str, bytes]],
-    headers: dict[str, str] | None = None,
-    **fields: Any,
-) -> Any:
-    """POST /v1/shipments as multipart with `files` as (name, bytes).
-
-    The body is encoded in memory: the test client's own encoder spools large bodies to a
-    temporary file that it never closes.
-    """
-    from werkzeug.datastructures import FileStorage, MultiDict
-    from werkzeug.test import encode_multipart
-
-    form: MultiDict[str, Any] = MultiDict()
-    for name, value in fields.items():
-        for item in value if isinstance(value, list) else [value]:
-            form.add(name, item)
-    for name, content in files:
-        form.add("documents", FileStorage(io.BytesIO(content), filename=name))
-    boundary, body = encode_multipart(form)
-    return client.post(
-        "/v1/shipments",
-        data=body,
-        headers={**bearer(key), **(headers or {})},
-        content_type=f"multipart/form-data; boundary={boundary}",
-    )
-
-
-def app_for(svc: Services) -> Flask:
-    """The Flask app over `svc`, in testing mode."""
-    from gateway.api.app import build_app
-
-    app = build_app(svc.settings, services=svc)
-    app.testing = True
-    return app
+# the hardening tests send many requests per key; rate limits are tested in tests/service
+UNLIMITED = ServiceOptions(rate_limit=1_000_000, rate_burst=1_000_000)
 
 
 @pytest.fixture
 def text_services(tmp_path: Path) -> Iterator[Services]:
     """Services on SQLite with the fast text checker."""
-    svc = make_services(tmp_path, checker=TextChecker())
+    svc = make_services(tmp_path, checker=TextChecker(), options=UNLIMITED)
     yield svc
     svc.close()
 
@@ -573,8 +438,8 @@ def gateway_env(tmp_path: Path, **values: str) -> dict[str, str]:
     """The environment of gateway processes over `tmp_path` (`values` as GATEWAY_* variables)."""
     settings = {
         "data_dir": str(tmp_path),
-        "secret_key": "hardening-secret",
-        "key_pepper": "hardening-pepper",
+        "secret_key": SECRET_KEY,
+        "key_pepper": KEY_PEPPER,
         "platform_backend": "registry",
         **values,
     }

@@ -17,8 +17,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from gateway.services import ServiceOptions, Services
-
-from .conftest import app_for, bearer, make_services, new_tenant
+from tests.factories import app_for, bearer, make_services, new_tenant
 
 # small numbers so that the test sees the buckets empty and refill within seconds
 OPTIONS = dict(

@@ -12,16 +12,14 @@ from redis import Redis
 from gateway.jobs.executors import queue_name
 from gateway.storage.models import ShipmentStatus
 from samples.hostile import HostileFile, noise_photo
+from tests.factories import app_for, make_services, new_tenant, post_shipment
 
 from .conftest import (
     MEMORY_BOUND,
+    UNLIMITED,
     Rig,
-    app_for,
     cases,
-    make_services,
     message_problems,
-    new_tenant,
-    post_shipment,
     run_barcodes,
     sandbox_result,
 )
@@ -61,7 +59,7 @@ def test_a_noise_photo_never_crashes_the_barcode_reader_under_512_mb() -> None:
 def test_an_ordinary_800_kb_photo_upload_is_accepted(tmp_path: Path) -> None:
     # Werkzeug applies MAX_FORM_MEMORY_SIZE to its buffer for file parts too: at 64 KiB (its
     # read chunk) photos like this one were refused with a misleading 413
-    svc = make_services(tmp_path)
+    svc = make_services(tmp_path, options=UNLIMITED)
     try:
         _tenant, key = new_tenant(svc)
         photo = noise_photo(1500, 1125)

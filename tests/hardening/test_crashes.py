@@ -15,8 +15,9 @@ from redis import Redis
 
 from gateway.storage.models import Shipment, ShipmentStatus
 from samples.hostile import manifest_csv
+from tests.factories import app_for, make_services, post_shipment
 
-from .conftest import Rig, app_for, make_services, post_shipment
+from .conftest import Rig
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(150)]
 

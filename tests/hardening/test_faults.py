@@ -21,8 +21,9 @@ from gateway.platform_client.simdata import SimData, generate
 from gateway.platform_client.simulator import start_simulator
 from samples.hostile import manifest_csv
 from samples.shipments import clean_to_germany
+from tests.factories import app_for, make_services, new_tenant, post_shipment
 
-from .conftest import app_for, make_services, new_tenant, post_shipment
+from .conftest import UNLIMITED
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -225,7 +226,7 @@ def test_smtp_down_then_up_delivers_every_email_exactly_once(tmp_path: Path) -> 
     from aiosmtpd.handlers import Sink
 
     port = _free_port()
-    svc = make_services(tmp_path, smtp_url=f"smtp://127.0.0.1:{port}")
+    svc = make_services(tmp_path, smtp_url=f"smtp://127.0.0.1:{port}", options=UNLIMITED)
     clock = _Clock()
     svc.clock = clock
     try:

@@ -19,8 +19,9 @@ import pytest
 from gateway.jobs import outbox, run
 from gateway.services import ServiceOptions, Services
 from samples.hostile import PAYLOADS, Expect, manifest_csv
+from tests.factories import app_for, bearer, make_services, new_tenant, post_shipment
 
-from .conftest import app_for, bearer, corpus, make_services, new_tenant, post_shipment
+from .conftest import UNLIMITED, corpus
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -119,7 +120,7 @@ def _xlsx_cells(data: bytes) -> list[Any]:
 
 
 def test_reports_and_emails_neutralise_payloads(tmp_path: Path) -> None:
-    svc = make_services(tmp_path)
+    svc = make_services(tmp_path, options=UNLIMITED)
     try:
         _tenant, key = new_tenant(svc)
         client = app_for(svc).test_client()

@@ -11,8 +11,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from gateway.services import ServiceOptions
-
-from .conftest import TextChecker, app_for, bearer, make_services, new_tenant, post_shipment
+from tests.factories import TextChecker, app_for, bearer, make_services, new_tenant, post_shipment
 
 pytestmark = pytest.mark.timeout(120)
 

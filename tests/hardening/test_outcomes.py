@@ -23,8 +23,9 @@ from gateway.parsers.limits import DEFAULT_LIMITS
 from gateway.reports.annotate import active_content
 from gateway.services import ServiceOptions, Services
 from samples.hostile import HostileFile, active_content_xlsx, manifest_csv, text_pdf
+from tests.factories import app_for, bearer, make_services, new_tenant, post_shipment
 
-from .conftest import app_for, bearer, corpus, make_services, new_tenant, post_shipment
+from .conftest import corpus
 
 pytestmark = pytest.mark.timeout(240)
 

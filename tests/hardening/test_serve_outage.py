@@ -27,16 +27,9 @@ from gateway.services import ServiceOptions, Services
 from gateway.storage.models import ReportRow, Shipment, ShipmentStatus
 from gateway.storage.repo import Admin, TenantRepo
 from samples.hostile import manifest_csv
+from tests.factories import app_for, make_services, new_tenant, post_shipment
 
-from .conftest import (
-    RedisServer,
-    app_for,
-    free_port,
-    gateway_env,
-    make_services,
-    new_tenant,
-    post_shipment,
-)
+from .conftest import RedisServer, free_port, gateway_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 

@@ -17,8 +17,7 @@ import pytest
 from gateway.jobs import run
 from gateway.services import ServiceOptions, Services
 from samples.hostile import manifest_csv, manifest_xlsx
-
-from .conftest import TextChecker, app_for, bearer, make_services, new_tenant, post_shipment
+from tests.factories import TextChecker, app_for, bearer, make_services, new_tenant, post_shipment
 
 pytestmark = pytest.mark.timeout(180)
 

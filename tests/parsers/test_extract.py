@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from gateway.countries import COUNTRIES
+from gateway.countries import COUNTRIES, normalize_country
 from gateway.domain import (
     CodeOccurrence,
     ExtractionMethod,
@@ -23,11 +23,9 @@ from gateway.errors import CorruptDocument, DocumentTooLarge, InputError, Unsupp
 from gateway.parsers import Limits, extract, sniff
 from gateway.parsers.cli import to_records
 from gateway.parsers.codes import find_codes, read_cell
-from gateway.parsers.countries import normalize_country
 from gateway.parsers.pages import PageSymbol, PageText
 from gateway.parsers.placement import place_symbols
 from gateway.parsers.serialize import dumps, loads
-from gateway.platform_client.countries import to_alpha2
 from samples.manifests import Expected, build_csv_gbk, build_pdf, build_xlsx
 
 
@@ -346,9 +344,16 @@ def test_country_forms_seen_on_documents(value, code):
     assert normalize_country(value) == code
 
 
-def test_registry_import_and_documents_share_one_country_table():
+def test_documents_registry_rules_and_code_engine_share_one_country_table():
+    from gateway import countries
+    from gateway.gs1 import linters
+    from gateway.platform_client import importer
+    from gateway.rules import manifest
+
     for country in COUNTRIES:
-        assert to_alpha2(country.zh[0]) == normalize_country(country.zh[0]) == country.alpha2
+        assert normalize_country(country.zh[0]) == country.alpha2
+    assert linters.ALPHA2 is manifest.ALPHA2 is countries.ALPHA2
+    assert importer.normalize_country is normalize_country
 
 
 def test_refuses_to_parse_when_openpyxl_would_parse_without_defusedxml(monkeypatch):

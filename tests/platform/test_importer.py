@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine
 
 from gateway.domain import LookupStatus, RegistrationStatus
+from gateway.gs1.checksums import check_digit
 from gateway.platform_client.importer import (
     RegistryFileError,
     normalize_header,
     read_registry_file,
     read_rows,
 )
-from gateway.platform_client.keys import gtin_check_digit
 from gateway.platform_client.local import InMemoryRegistry, LocalRegistry, import_registry_file
 from samples.registry import (
     records_for_keys,
@@ -31,7 +31,7 @@ from samples.registry import (
 )
 
 GTIN = "06901234567892"
-SSCC = "10690123400000001" + gtin_check_digit("10690123400000001")
+SSCC = "10690123400000001" + check_digit("10690123400000001")
 
 
 def _csv(path: Path, rows: Sequence[Sequence[object]]) -> Path:

@@ -15,6 +15,7 @@ from gateway.rules import (
     load_ruleset,
     run_rules,
 )
+from gateway.rules.engine import RuleRun
 from gateway.rules.messages import MESSAGES, placeholders
 from tests.rules.rule_factories import context, item, line, record, sgtin
 
@@ -64,8 +65,18 @@ def test_tenant_override_changes_the_label_and_merges_params():
     assert plain.label == f"default@{plain.version}"
     assert tuned.label.startswith(plain.label + "+t")
     assert tuned.config("registration.tolerance").params["tolerance"] == 0.1
-    # the rest of the default stays
-    assert tuned.config("customs.export_control").params["threshold_wh_per_kg"] == 300
+    # the rest of the default stays: the ruleset's schedule, the rule's own parameters
+    passport = load_ruleset("default", {"rules": {"eu.passport": {"params": {"x": 1}}}})
+    assert passport.config("eu.passport").schedule == plain.config("eu.passport").schedule != ()
+    rule = next(r for r in ALL_RULES if r.id == "customs.export_control")
+    assert RuleRun(rule, context(), tuned).number("threshold_wh_per_kg") == 300
+
+
+@pytest.mark.parametrize("name", ["default", "confirmed"])
+def test_every_parameter_a_rule_reads_has_its_default_on_the_rule(name):
+    ruleset = load_ruleset(name)
+    for rule in ALL_RULES:
+        assert set(ruleset.config(rule.id).params) <= set(rule.defaults), rule.id
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import hashlib
 import io
 import zipfile
 from collections.abc import Sequence
@@ -18,11 +17,12 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
-from gateway.domain import Document, Finding, Report, Severity, Verdict
+from gateway.domain import Finding, Report, Severity, Verdict
 from gateway.parsers import extract
 from gateway.pipeline import DocumentInput, ShipmentFacts, check_shipment
 from gateway.platform_client.local import InMemoryRegistry
 from samples.shipments import FIXED_CLOCK, GTIN_PACK, pack_record
+from tests.factories import shipment_document
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER = ["No.", "Description", "Model", "Qty", "Lot No.", "HS Code", "UN No.", "N.W. (kg)",
@@ -138,9 +138,7 @@ def pdf(
 
 
 def document(doc_id: str, filename: str, data: bytes) -> DocumentInput:
-    media = {"xlsx": XLSX, "csv": "text/csv", "pdf": "application/pdf"}[filename.rsplit(".")[-1]]
-    sha = hashlib.sha256(data).hexdigest()
-    return DocumentInput(Document(doc_id, filename, media, sha, size=len(data)), data)
+    return shipment_document(data, filename, doc_id)
 
 
 def check(

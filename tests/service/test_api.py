@@ -18,10 +18,7 @@ from gateway.reports.formats import render
 from gateway.services import Services
 from gateway.storage.codec import report_from_data
 from gateway.storage.models import ReportRow, Shipment, ShipmentDocument
-
-
-def auth(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
+from tests.factories import bearer
 
 
 def report_of(services: Services, shipment_id: str) -> Report:
@@ -119,7 +116,7 @@ def test_a_request_over_the_size_limit_answers_413(app: Flask, tenant: tuple[str
     response = app.test_client().post(
         "/v1/shipments",
         data={"documents": [(io.BytesIO(b"a" * 20_000), "big.csv")]},
-        headers=auth(key),
+        headers=bearer(key),
         content_type="multipart/form-data",
     )
     assert response.status_code == 413
@@ -153,7 +150,7 @@ def test_an_ordinary_photo_of_several_hundred_kilobytes_is_accepted(
     response = client.post(
         "/v1/shipments",
         data=body,
-        headers=auth(key),
+        headers=bearer(key),
         content_type=f"multipart/form-data; boundary={boundary}",
     )
     assert response.status_code == 202, response.get_data()[:300]
@@ -234,17 +231,17 @@ def test_a_foreign_shipment_answers_exactly_like_an_unknown_one(
     _, owner_key = make_tenant(services)
     _, other_key = make_tenant(services)
     shipment_id = upload(owner_key).get_json()["id"]
-    foreign = client.get(f"/v1/shipments/{shipment_id}", headers=auth(other_key))
-    unknown = client.get(f"/v1/shipments/{'0' * 32}", headers=auth(other_key))
+    foreign = client.get(f"/v1/shipments/{shipment_id}", headers=bearer(other_key))
+    unknown = client.get(f"/v1/shipments/{'0' * 32}", headers=bearer(other_key))
     assert foreign.status_code == unknown.status_code == 404
     assert foreign.get_json()["error"]["code"] == unknown.get_json()["error"]["code"]
     for path in ("report", "declare"):
         method = client.post if path == "declare" else client.get
         assert (
-            method(f"/v1/shipments/{shipment_id}/{path}", headers=auth(other_key)).status_code
+            method(f"/v1/shipments/{shipment_id}/{path}", headers=bearer(other_key)).status_code
             == 404
         )
-    listed = client.get("/v1/shipments", headers=auth(other_key)).get_json()
+    listed = client.get("/v1/shipments", headers=bearer(other_key)).get_json()
     assert listed["items"] == []
 
 
@@ -253,14 +250,14 @@ def test_status_moves_to_done_with_verdict_counts_and_report(
 ) -> None:
     _, key = tenant
     shipment_id = upload(key, files=[("m.csv", b"KEY:u1\nKEY:u2\nBLOCK\n")]).get_json()["id"]
-    before = client.get(f"/v1/shipments/{shipment_id}/report", headers=auth(key))
+    before = client.get(f"/v1/shipments/{shipment_id}/report", headers=bearer(key))
     assert before.status_code == 409
     assert before.get_json()["error"]["code"] == "report_not_ready"
     assert run_shipment(services, shipment_id) == "done"
-    body = client.get(f"/v1/shipments/{shipment_id}", headers=auth(key)).get_json()
+    body = client.get(f"/v1/shipments/{shipment_id}", headers=bearer(key)).get_json()
     assert (body["status"], body["verdict"], body["progress"]) == ("done", "block", 100)
     assert body["counts"]["units"] == 2
-    report = client.get(body["report_url"], headers=auth(key))
+    report = client.get(body["report_url"], headers=bearer(key))
     assert report.status_code == 200
     assert report.get_json()["verdict"] == "block"
 
@@ -288,7 +285,7 @@ def test_report_formats_by_query_or_accept(
     _, key = tenant
     shipment_id = upload(key, files=[("m.csv", b"KEY:u1\nBLOCK\n")]).get_json()["id"]
     run_shipment(services, shipment_id)
-    headers = {**auth(key), **({"Accept": accept} if accept else {})}
+    headers = {**bearer(key), **({"Accept": accept} if accept else {})}
     response = client.get(f"/v1/shipments/{shipment_id}/report{query}", headers=headers)
     assert response.status_code == 200
     assert response.content_type.startswith(media)
@@ -311,7 +308,7 @@ def test_unknown_report_format_answers_400(
     _, key = tenant
     shipment_id = upload(key).get_json()["id"]
     run_shipment(services, shipment_id)
-    response = client.get(f"/v1/shipments/{shipment_id}/report?format=docx", headers=auth(key))
+    response = client.get(f"/v1/shipments/{shipment_id}/report?format=docx", headers=bearer(key))
     assert response.status_code == 400
     assert "docx" in response.get_json()["error"]["message"]
 
@@ -325,14 +322,14 @@ def test_declared_codes_become_history_for_later_shipments(
 ) -> None:
     _, key = tenant
     first = upload(key, files=[("m.csv", b"KEY:u1\nKEY:u2\n")]).get_json()["id"]
-    early = client.post(f"/v1/shipments/{first}/declare", headers=auth(key))
+    early = client.post(f"/v1/shipments/{first}/declare", headers=bearer(key))
     assert early.status_code == 409
     run_shipment(services, first)
-    declared = client.post(f"/v1/shipments/{first}/declare", headers=auth(key))
+    declared = client.post(f"/v1/shipments/{first}/declare", headers=bearer(key))
     assert declared.status_code == 200
     assert declared.get_json()["new_codes"] == 2
     assert (
-        client.post(f"/v1/shipments/{first}/declare", headers=auth(key)).get_json()["new_codes"]
+        client.post(f"/v1/shipments/{first}/declare", headers=bearer(key)).get_json()["new_codes"]
         == 0
     )
     second = upload(key, files=[("n.csv", b"KEY:u2\nKEY:u9\n")]).get_json()["id"]
@@ -349,22 +346,22 @@ def test_list_filters_by_status_and_verdict_and_paginates(
         for i in range(5)
     ]
     run_shipment(services, ids[0])
-    done = client.get("/v1/shipments?status=done", headers=auth(key)).get_json()["items"]
+    done = client.get("/v1/shipments?status=done", headers=bearer(key)).get_json()["items"]
     assert [s["id"] for s in done] == [ids[0]]
-    clear = client.get("/v1/shipments?verdict=clear", headers=auth(key)).get_json()["items"]
+    clear = client.get("/v1/shipments?verdict=clear", headers=bearer(key)).get_json()["items"]
     assert [s["id"] for s in clear] == [ids[0]]
     seen, url = [], "/v1/shipments?limit=2"
     for _ in range(5):
-        page = client.get(url, headers=auth(key)).get_json()
+        page = client.get(url, headers=bearer(key)).get_json()
         seen += [s["id"] for s in page["items"]]
         if not page["next_cursor"]:
             break
         url = f"/v1/shipments?limit=2&cursor={page['next_cursor']}"
     assert sorted(seen) == sorted(ids)
-    bad = client.get("/v1/shipments?limit=0&status=lost", headers=auth(key))
+    bad = client.get("/v1/shipments?limit=0&status=lost", headers=bearer(key))
     assert bad.status_code == 422
     assert {"limit", "status"} <= set(bad.get_json()["error"]["details"])
-    garbage = client.get("/v1/shipments?cursor=%%%", headers=auth(key))
+    garbage = client.get("/v1/shipments?cursor=%%%", headers=bearer(key))
     assert garbage.status_code == 400
 
 
@@ -372,7 +369,7 @@ def test_codes_check_gives_each_code_its_verdict(
     client: FlaskClient, tenant: tuple[str, str]
 ) -> None:
     _, key = tenant
-    response = client.post("/v1/codes/check", json={"codes": ["A1", "B2X"]}, headers=auth(key))
+    response = client.post("/v1/codes/check", json={"codes": ["A1", "B2X"]}, headers=bearer(key))
     assert response.status_code == 200
     body = response.get_json()
     assert body["verdict"] == "block"
@@ -384,7 +381,7 @@ def test_codes_check_refuses_malformed_bodies_with_4xx(
     client: FlaskClient, tenant: tuple[str, str], body: Any
 ) -> None:
     _, key = tenant
-    response = client.post("/v1/codes/check", json=body, headers=auth(key))
+    response = client.post("/v1/codes/check", json=body, headers=bearer(key))
     assert 400 <= response.status_code < 500
 
 
@@ -393,7 +390,7 @@ def test_codes_check_caps_the_number_of_codes(
 ) -> None:
     _, key = tenant
     codes = ["A"] * (services.options.max_codes + 1)
-    response = client.post("/v1/codes/check", json={"codes": codes}, headers=auth(key))
+    response = client.post("/v1/codes/check", json={"codes": codes}, headers=bearer(key))
     assert response.status_code == 413
 
 
@@ -403,9 +400,9 @@ def test_rate_limit_answers_429_with_retry_after(app: Flask, tenant: tuple[str, 
     _, key = tenant
     app.extensions["gateway.limiter"] = MemoryRateLimiter(per_minute=1, burst=2)
     client = app.test_client()
-    statuses = [client.get("/v1/shipments", headers=auth(key)).status_code for _ in range(3)]
+    statuses = [client.get("/v1/shipments", headers=bearer(key)).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
-    limited = client.get("/v1/shipments", headers=auth(key))
+    limited = client.get("/v1/shipments", headers=bearer(key))
     assert int(limited.headers["Retry-After"]) >= 1
     assert limited.get_json()["error"]["code"] == "rate_limited"
 
@@ -413,7 +410,7 @@ def test_rate_limit_answers_429_with_retry_after(app: Flask, tenant: tuple[str, 
 def test_health_ready_and_metrics(client: FlaskClient, tenant: tuple[str, str]) -> None:
     _, key = tenant
     assert client.get("/healthz").get_json() == {"status": "ok"}
-    client.post("/v1/codes/check", json={"codes": ["A1"]}, headers=auth(key))
+    client.post("/v1/codes/check", json={"codes": ["A1"]}, headers=bearer(key))
     ready = client.get("/readyz")
     assert ready.get_json()["checks"]["database"] == "ok"
     assert ready.status_code in (200, 503)
@@ -486,7 +483,7 @@ def test_a_recheck_keeps_every_report_version_and_says_what_changed(
         return client.post(
             f"/v1/shipments/{sid}/documents",
             data={"documents": [(io.BytesIO(b"code\nKEY:a1\n"), "manifest.csv")]},
-            headers=auth(key),
+            headers=bearer(key),
             content_type="multipart/form-data",
         )
 
@@ -494,7 +491,7 @@ def test_a_recheck_keeps_every_report_version_and_says_what_changed(
     assert early.status_code == 409
     assert early.get_json()["error"]["code"] == "shipment_open"
     run_shipment(services, sid)
-    v1 = client.get(f"/v1/shipments/{sid}/report?format=json", headers=auth(key)).get_json()
+    v1 = client.get(f"/v1/shipments/{sid}/report?format=json", headers=bearer(key)).get_json()
     assert v1["verdict"] == "block"
     assert "changes" not in v1
 
@@ -510,7 +507,7 @@ def test_a_recheck_keeps_every_report_version_and_says_what_changed(
     ]
     run_shipment(services, sid)
 
-    v2 = client.get(f"/v1/shipments/{sid}/report?format=json", headers=auth(key)).get_json()
+    v2 = client.get(f"/v1/shipments/{sid}/report?format=json", headers=bearer(key)).get_json()
     assert v2["verdict"] == "clear"
     assert v2["version"] == 2
     assert [f["code"] for f in v2["changes"]["fixed"]] == ["FAKE_BLOCK"]
@@ -518,14 +515,14 @@ def test_a_recheck_keeps_every_report_version_and_says_what_changed(
     assert v2["changes"]["verdict"] == {"before": "block", "after": "clear"}
     assert {u["key"] for u in v2["units"]} == {"a1", "a2"}
     # every version is kept and listed
-    listed = client.get(f"/v1/shipments/{sid}/reports", headers=auth(key)).get_json()["items"]
+    listed = client.get(f"/v1/shipments/{sid}/reports", headers=bearer(key)).get_json()["items"]
     assert [(r["version"], r["verdict"]) for r in listed] == [(1, "block"), (2, "clear")]
     assert listed[1]["changes"] == {"fixed": 1, "new": 0, "still_open": 0}
-    old = client.get(listed[0]["report_url"] + "&format=json", headers=auth(key)).get_json()
+    old = client.get(listed[0]["report_url"] + "&format=json", headers=bearer(key)).get_json()
     assert old["verdict"] == "block"
-    html = client.get(f"/v1/shipments/{sid}/report?format=html&lang=en", headers=auth(key))
+    html = client.get(f"/v1/shipments/{sid}/report?format=html&lang=en", headers=bearer(key))
     text = html.get_data(as_text=True)
     assert "What changed since report version 1" in text
     assert "与第 1 版报告相比的变化" in text
-    missing = client.get(f"/v1/shipments/{sid}/report?version=7", headers=auth(key))
+    missing = client.get(f"/v1/shipments/{sid}/report?version=7", headers=bearer(key))
     assert missing.status_code == 404

@@ -9,16 +9,14 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.factories import bearer
+
 FUZZ = settings(
     max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 TEXT = st.text(max_size=300)
-
-
-def auth(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
 
 
 @FUZZ
@@ -41,7 +39,7 @@ def test_random_uploads_answer_202_or_4xx(
     idem: str | None,
 ) -> None:
     _, key = tenant
-    headers = auth(key)
+    headers = bearer(key)
     if idem is not None and idem.isascii() and "\n" not in idem and "\r" not in idem:
         headers["Idempotency-Key"] = idem
     response = client.post(
@@ -72,7 +70,7 @@ def test_random_code_checks_answer_200_or_4xx(
     client: FlaskClient, tenant: tuple[str, str], body: Any
 ) -> None:
     _, key = tenant
-    response = client.post("/v1/codes/check", json=body, headers=auth(key))
+    response = client.post("/v1/codes/check", json=body, headers=bearer(key))
     assert response.status_code == 200 or 400 <= response.status_code < 500, response.data
 
 
@@ -91,7 +89,7 @@ def test_random_queries_answer_4xx_not_5xx(
     client: FlaskClient, tenant: tuple[str, str], path: str, query: dict[str, str]
 ) -> None:
     _, key = tenant
-    response = client.get(path, query_string=query, headers=auth(key))
+    response = client.get(path, query_string=query, headers=bearer(key))
     assert response.status_code < 500, response.data
 
 
@@ -104,5 +102,5 @@ def test_random_photos_answer_4xx(
     client: FlaskClient, tenant: tuple[str, str], data: bytes, prefix: bytes
 ) -> None:
     _, key = tenant
-    response = client.post("/v1/scans", data=prefix + data, headers=auth(key))
+    response = client.post("/v1/scans", data=prefix + data, headers=bearer(key))
     assert 200 <= response.status_code < 500, response.data

@@ -25,16 +25,13 @@ from gateway.mail import sign
 from gateway.services import Services
 from gateway.storage.models import OutboxMessage, ReportRow, Shipment
 from gateway.storage.repo import TenantRepo
+from tests.factories import bearer
 
 
 def row(session: Session, shipment_id: str) -> Shipment:
     found = session.get(Shipment, shipment_id)
     assert found is not None
     return found
-
-
-def auth(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
 
 
 def _eml(services: Services) -> list[email.message.EmailMessage]:
@@ -108,7 +105,7 @@ def test_a_document_the_pipeline_cannot_use_rejects_the_shipment(
     shipment_id = upload(key).get_json()["id"]
     fake_checker.fail_with = CorruptDocument("Failed to read 'm.csv': broken")
     assert run_shipment(services, shipment_id) == "rejected"
-    body = client.get(f"/v1/shipments/{shipment_id}", headers=auth(key)).get_json()
+    body = client.get(f"/v1/shipments/{shipment_id}", headers=bearer(key)).get_json()
     assert body["status"] == "rejected"
     assert body["rejection"] == {
         "code": "corrupt_document",

@@ -16,10 +16,7 @@ from PIL import Image
 
 from gateway.domain import CodeOccurrence, ExtractionMethod, SourceRef
 from gateway.services import Services
-
-
-def auth(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
+from tests.factories import bearer
 
 
 def _csrf(page: str) -> str:
@@ -119,7 +116,7 @@ def checked_shipment(
         client.post(
             "/v1/shipments",
             data={"documents": (io.BytesIO(text), "m.csv"), **fields},
-            headers=auth(key),
+            headers=bearer(key),
             content_type="multipart/form-data",
         ).get_json()["id"]
     )
@@ -133,7 +130,9 @@ def test_text_reports_name_their_charset_once(
     _, key = tenant
     shipment_id = checked_shipment(services, client, key)
     for fmt, media in (("html", "text/html"), ("csv", "text/csv")):
-        response = client.get(f"/v1/shipments/{shipment_id}/report?format={fmt}", headers=auth(key))
+        response = client.get(
+            f"/v1/shipments/{shipment_id}/report?format={fmt}", headers=bearer(key)
+        )
         assert response.headers["Content-Type"] == f"{media}; charset=utf-8"
     page = client.get("/login")
     assert page.headers["Content-Type"] == "text/html; charset=utf-8"
@@ -146,7 +145,7 @@ def test_the_report_downloads_as_pdf_named_by_the_reference(
     shipment_id = checked_shipment(services, client, key, reference="PO 77/B")
     for lang in ("en", "zh"):
         response = client.get(
-            f"/v1/shipments/{shipment_id}/report?format=pdf&lang={lang}", headers=auth(key)
+            f"/v1/shipments/{shipment_id}/report?format=pdf&lang={lang}", headers=bearer(key)
         )
         assert response.status_code == 200
         assert response.headers["Content-Type"] == "application/pdf"
@@ -155,7 +154,7 @@ def test_the_report_downloads_as_pdf_named_by_the_reference(
             'attachment; filename="report-PO_77_B.pdf"'
         )
     by_accept = client.get(
-        f"/v1/shipments/{shipment_id}/report", headers={**auth(key), "Accept": "application/pdf"}
+        f"/v1/shipments/{shipment_id}/report", headers={**bearer(key), "Accept": "application/pdf"}
     )
     assert by_accept.data.startswith(b"%PDF-")
 
@@ -310,7 +309,9 @@ def test_a_label_photo_gets_a_verdict_per_code(
 ) -> None:
     _, key = tenant
     response = client.post(
-        "/v1/scans", data=_qr_png("BATTERY-9X"), headers={**auth(key), "Content-Type": "image/png"}
+        "/v1/scans",
+        data=_qr_png("BATTERY-9X"),
+        headers={**bearer(key), "Content-Type": "image/png"},
     )
     assert response.status_code == 200
     body = response.get_json()
@@ -324,12 +325,12 @@ def test_a_scan_can_return_the_annotated_photo(
 ) -> None:
     _, key = tenant
     data = _qr_png("OK-1")
-    as_json = client.post("/v1/scans?annotate=1", data=data, headers=auth(key)).get_json()
+    as_json = client.post("/v1/scans?annotate=1", data=data, headers=bearer(key)).get_json()
     image = Image.open(io.BytesIO(base64.b64decode(as_json["annotated_jpeg"])))
     assert image.format == "JPEG"
     assert as_json["codes"][0]["color"] == "green"
     as_jpeg = client.post(
-        "/v1/scans?annotate=1", data=data, headers={**auth(key), "Accept": "image/jpeg"}
+        "/v1/scans?annotate=1", data=data, headers={**bearer(key), "Accept": "image/jpeg"}
     )
     assert as_jpeg.content_type == "image/jpeg"
     assert as_jpeg.data[:3] == b"\xff\xd8\xff"
@@ -341,13 +342,13 @@ def test_a_photo_without_a_code_is_never_clear(
     _, key = tenant
     buffer = io.BytesIO()
     Image.new("L", (200, 200), 255).save(buffer, format="PNG")
-    body = client.post("/v1/scans", data=buffer.getvalue(), headers=auth(key)).get_json()
+    body = client.post("/v1/scans", data=buffer.getvalue(), headers=bearer(key)).get_json()
     assert body["verdict"] == "hold"
     assert body["codes"] == []
     # the person at the dock is told how to take the photo again
     assert body["retake"]["code"] == "no_barcode"
     assert body["retake"]["message"]
-    zh = client.post("/v1/scans?lang=zh", data=buffer.getvalue(), headers=auth(key)).get_json()
+    zh = client.post("/v1/scans?lang=zh", data=buffer.getvalue(), headers=bearer(key)).get_json()
     assert zh["retake"]["message"] != body["retake"]["message"]
 
 
@@ -356,7 +357,7 @@ def test_a_scanned_gs1_code_comes_back_in_bracket_form_beside_its_text(
 ) -> None:
     _, key = tenant
     data = _qr_png("https://id.gs1.org/01/09506000134352/21/SN1")
-    (entry,) = client.post("/v1/scans", data=data, headers=auth(key)).get_json()["codes"]
+    (entry,) = client.post("/v1/scans", data=data, headers=bearer(key)).get_json()["codes"]
     assert entry["code"].endswith("https://id.gs1.org/01/09506000134352/21/SN1")
     assert entry["bracketed"] == "(01)09506000134352(21)SN1"
 
@@ -373,7 +374,7 @@ def test_bad_photos_answer_4xx(
     client: FlaskClient, tenant: tuple[str, str], data: bytes, status: int
 ) -> None:
     _, key = tenant
-    response = client.post("/v1/scans", data=data, headers=auth(key))
+    response = client.post("/v1/scans", data=data, headers=bearer(key))
     assert response.status_code == status
     assert "error" in response.get_json()
 
@@ -385,7 +386,7 @@ def test_photos_over_the_pixel_limit_are_refused_from_the_header(
     services.options = replace(services.options, scan_max_pixels=100 * 100)
     buffer = io.BytesIO()
     Image.new("L", (101, 100), 255).save(buffer, format="PNG")
-    response = app.test_client().post("/v1/scans", data=buffer.getvalue(), headers=auth(key))
+    response = app.test_client().post("/v1/scans", data=buffer.getvalue(), headers=bearer(key))
     assert response.status_code == 413
     assert "101x100" in response.get_json()["error"]["message"]
 
@@ -399,7 +400,7 @@ def test_large_photos_are_read_at_half_size_with_quads_in_photo_pixels(
     photo.paste(label, (1500, 1000))
     buffer = io.BytesIO()
     photo.save(buffer, format="JPEG", quality=90)
-    body = client.post("/v1/scans", data=buffer.getvalue(), headers=auth(key)).get_json()
+    body = client.post("/v1/scans", data=buffer.getvalue(), headers=bearer(key)).get_json()
     [code] = body["codes"]
     xs = [x for x, _ in code["quad"]]
     ys = [y for _, y in code["quad"]]
@@ -430,13 +431,13 @@ def test_history_finds_shipments_by_reference_file_name_unit_code_and_filters(
                 "reference": reference,
                 "destination": destination,
             },
-            headers=auth(key),
+            headers=bearer(key),
             content_type="multipart/form-data",
         )
         assert run_shipment(any_db_services, response.get_json()["id"]) == "done"
 
     def found(query: str) -> list[str]:
-        body = client.get(f"/v1/shipments?{query}", headers=auth(key)).get_json()
+        body = client.get(f"/v1/shipments?{query}", headers=bearer(key)).get_json()
         return sorted(item["reference"] for item in body["items"])
 
     assert found("q=UNIT-AAA") == ["PO-100"]  # a unit code inside the report
@@ -446,9 +447,9 @@ def test_history_finds_shipments_by_reference_file_name_unit_code_and_filters(
     assert found("q=%25") == []  # a % is a character, not a wildcard
     assert found("destination=Germany") == ["INV-300", "PO-100"]
     assert found("verdict=block") == ["PO-200"]
-    page = client.get("/v1/shipments?limit=2", headers=auth(key)).get_json()
+    page = client.get("/v1/shipments?limit=2", headers=bearer(key)).get_json()
     rest = client.get(
-        f"/v1/shipments?limit=2&cursor={page['next_cursor']}", headers=auth(key)
+        f"/v1/shipments?limit=2&cursor={page['next_cursor']}", headers=bearer(key)
     ).get_json()
     assert len(page["items"]) + len(rest["items"]) == 3
     assert rest["next_cursor"] is None
@@ -472,7 +473,7 @@ def test_history_pages_through_older_shipments(
         client.post(
             "/v1/shipments",
             data={"documents": (io.BytesIO(b"KEY:a\n"), "m.csv"), "reference": f"R-{number:02d}"},
-            headers=auth(key),
+            headers=bearer(key),
             content_type="multipart/form-data",
         )
     _login(client, key)

@@ -12,13 +12,8 @@ from typing import Any
 
 import click
 
-from gateway.barcodes.limits import (
-    MAX_PDF_PAGES,
-    MAX_RENDER_PIXELS,
-    PDF_RENDER_DPI,
-    READ_BUDGET_S,
-)
-from gateway.errors import CorruptDocument, DocumentTooLarge, GatewayError
+from gateway.barcodes.limits import READ_BUDGET_S
+from gateway.errors import GatewayError
 
 
 def decode_path(
@@ -28,20 +23,16 @@ def decode_path(
 
     `budget_s` is the reading time of each image or page (None: no limit).
     """
-    import numpy as np
-
-    from gateway.barcodes import annotate, load_image, read_labels
+    from gateway.barcodes import annotate, read_labels
 
     record: dict[str, Any] = {"path": path, "codes": []}
     try:
         data = Path(path).read_bytes()
-        pages: list[np.ndarray] = (
-            _render_pdf(data) if data.startswith(b"%PDF-") else load_image(data)
-        )
+        count, pages = _pages(data)
         for number, page in enumerate(pages, start=1):
             result = read_labels(page, budget_s=budget_s)
             symbols = result.symbols
-            on_page = {"page": number} if len(pages) > 1 else {}
+            on_page = {"page": number} if count > 1 else {}
             for symbol in symbols:
                 code: dict[str, Any] = {
                     "text": symbol.text,
@@ -75,7 +66,7 @@ def decode_path(
             if (retake := result.retake()) is not None:
                 record.setdefault("retake", []).append({"code": retake, **on_page})
             if annotate_dir is not None:
-                suffix = f"-p{number}" if len(pages) > 1 else ""
+                suffix = f"-p{number}" if count > 1 else ""
                 target = Path(annotate_dir) / f"{Path(path).stem}{suffix}.annotated.png"
                 target.write_bytes(annotate(page, symbols))
     except (GatewayError, OSError) as exc:
@@ -83,32 +74,36 @@ def decode_path(
     return record
 
 
-def _render_pdf(data: bytes) -> list[Any]:
-    import numpy as np
-    import pypdfium2 as pdfium
+def _pages(data: bytes) -> tuple[int, Iterator[Any]]:
+    """How many pages or frames the file has, and their pixels one at a time.
 
-    try:
-        document = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
-        msg = f"Failed to read the PDF: {exc}"
-        raise CorruptDocument(msg) from exc
-    try:
-        if len(document) > MAX_PDF_PAGES:
-            msg = f"PDF has too many pages: expected at most {MAX_PDF_PAGES}, got {len(document)}."
-            raise DocumentTooLarge(msg)
-        pages = []
-        for page in document:
-            width_pt, height_pt = page.get_size()
-            scale = PDF_RENDER_DPI / 72
-            pixels = width_pt * height_pt * scale * scale
-            if pixels > MAX_RENDER_PIXELS:  # e.g. a huge MediaBox or UserUnit
-                scale *= (MAX_RENDER_PIXELS / pixels) ** 0.5
-            bitmap = page.render(scale=scale, grayscale=True)
-            pages.append(np.ascontiguousarray(bitmap.to_numpy().squeeze()))
-            page.close()
-        return pages
-    finally:
-        document.close()
+    A PDF is opened and rendered as document extraction does it (`open_pdf`, `render_page`,
+    within `Limits()`), one page in memory at a time.
+    """
+    from gateway.barcodes import load_image
+
+    if not data.startswith(b"%PDF-"):
+        images = load_image(data)
+        return len(images), iter(images)
+    from gateway.parsers.limits import Limits
+    from gateway.parsers.pdfguard import open_pdf
+    from gateway.parsers.scan import render_page
+
+    limits = Limits()
+    document = open_pdf(data, limits)
+
+    def rendered() -> Iterator[Any]:
+        try:
+            for index in range(len(document)):
+                page = document[index]
+                try:
+                    yield render_page(page, limits)[0]
+                finally:
+                    page.close()
+        finally:
+            document.close()
+
+    return len(document), rendered()
 
 
 def _decode_star(args: tuple[str, str | None, float | None]) -> dict[str, Any]:
