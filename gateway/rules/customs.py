@@ -37,7 +37,7 @@ def check_hs(run: RuleRun) -> Iterator[Finding]:
         if not line.hs_code:
             continue
         hs = "".join(c for c in line.hs_code if c.isdigit())
-        records = [i.record for i in run.ctx.items_of(line) if i.record is not None]
+        records = run.ctx.records_of(line)
         ref = run.ctx.field_ref(line, "hs_code")
         if not records:
             continue

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from gateway.domain import Finding, ManifestLine, RegistrationRecord, Severity, SourceRef
@@ -22,8 +22,8 @@ from gateway.rules.reference import (
 )
 
 
-def _records(run: RuleRun, line: ManifestLine) -> list[RegistrationRecord]:
-    return [i.record for i in run.ctx.items_of(line) if i.record is not None]
+def _records(run: RuleRun, line: ManifestLine) -> Sequence[RegistrationRecord]:
+    return run.ctx.records_of(line)
 
 
 def _allowed_un(record: RegistrationRecord) -> frozenset[str] | None:

@@ -84,8 +84,12 @@ def looks_like_unlocode(text: str) -> bool:
 
 
 @functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=1024)
 def normalize_un(text: str | None) -> str | None:
-    """ "UN 3480", "3480", "UN No. 3480" -> "UN3480"; None when there is no 4-digit number."""
+    """ "UN 3480", "3480", "UN No. 3480" -> "UN3480"; None when there is no 4-digit number.
+
+    Remembered: several rules read the UN number of every line, and a shipment states a few.
+    """
     if not text:
         return None
     match = re.search(r"(\d{4})", text)
