@@ -1,11 +1,16 @@
-"""Spreadsheets and delimited text -> `Grid`s: xlsx/xlsm (own streaming reader), xls, csv/tsv.
+"""Spreadsheets and delimited text -> `Grid`s: xlsx/xlsm, xls, csv/tsv.
 
-The xlsx reader streams the sheet XML through defusedxml's iterparse (no DTDs, no entities,
-no external references) after the ZIP container passed its checks, reads only the parts it
-needs (workbook, relationships, shared strings, styles, sheets) and never the macro project:
-an xlsm is read as data only. It keeps numbers as stored, so a GTIN that Excel turned into a
-number can be told apart from one typed as text, and applies zero-padding number formats
-(`000000`) the way Excel shows them.
+Workbooks are read by python-calamine (Rust) after the ZIP container passed its checks and
+each sheet's claimed used range was checked against the limits; macros are never read. Its
+cells are turned into the values the table reader expects: integral numbers as ints (so a GTIN
+typed as a number comes out as its digits, never with `.0` or an exponent), dates as
+datetimes, text as written (a GTIN stored as text keeps its leading zero).
+
+A workbook whose styles pad numbers with zeros (`00000000000000`, the way Excel shows a GTIN
+typed as a number) is read by the own streaming reader instead, which sees each cell's style:
+calamine gives no cell formats. That reader streams the sheet XML through expat with
+defusedxml's guards (no DTDs, no entities, no external references) and keeps numbers as
+stored. docs/extraction.md says why and what each reader costs.
 """
 
 from __future__ import annotations
@@ -111,8 +116,12 @@ def _parse(zf: zipfile.ZipFile, name: str, limits: Limits) -> Any:
 # ----------------------------------------------------------------------------- xlsx
 
 
-def read_xlsx(data: bytes, limits: Limits) -> Iterator[Grid]:
-    """Yield one grid per worksheet of an xlsx/xlsm workbook (macros are never touched)."""
+def read_xlsx(data: bytes, limits: Limits, *, compiled: bool | None = None) -> Iterator[Grid]:
+    """Yield one grid per worksheet of an xlsx/xlsm workbook (macros are never touched).
+
+    `compiled=None` chooses the reader (calamine unless the styles pad numbers with zeros);
+    True or False forces one, for tests that compare them.
+    """
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
@@ -128,12 +137,205 @@ def read_xlsx(data: bytes, limits: Limits) -> Iterator[Grid]:
         if len(sheets) > limits.max_sheets:
             msg = f"Workbook has {len(sheets)} sheets; expected at most {limits.max_sheets}."
             raise DocumentTooLarge(msg, limit="max_sheets")
-        strings = _shared_strings(zf, names, limits)
         styles = _styles(zf, names, limits)
-        for title, part in sheets:
-            if part not in names:
-                continue
-            yield _read_sheet(zf, part, title, strings, styles, limits)
+        if compiled is None:
+            compiled = not styles.zero_pad and not _strings_amplify(zf, names, limits)
+        book: _Book | None = None
+        if compiled:
+            check_parts(zf, sheets, limits)
+            book = _Book.open(data)
+        strings: list[str] | None = None
+        try:
+            for title, part in sheets:
+                if part not in names:
+                    continue
+                if part.startswith("xl/chartsheets/"):
+                    # a chart sheet has no cells
+                    yield Grid(rows=[], method=ExtractionMethod.CELL, sheet=title, row_refs=[])
+                    continue
+                grid = book.sheet(title, limits) if book is not None else None
+                if grid is None:
+                    if strings is None:
+                        strings = _shared_strings(zf, names, limits)
+                    grid = _read_sheet(zf, part, title, strings, styles, limits)
+                yield grid
+        finally:
+            if book is not None:
+                book.close()
+
+
+# What calamine may spend on copies of shared strings: it gives every cell its own copy of
+# the string it references, where the streaming reader shares one object between them.
+_STRING_COPY_BUDGET = 256 * 1024 * 1024
+_SMALLEST_CELL = len(b'<c r="A1" t="s"><v>0</v></c>')
+
+
+def _strings_amplify(zf: zipfile.ZipFile, names: set[str], limits: Limits) -> bool:
+    """True when copying the longest shared string into every cell a sheet could hold would
+    pass the budget (one long text referenced by 200,000 cells is 6 GB of copies)."""
+    if "xl/sharedStrings.xml" not in names:
+        return False
+    cells = sum(
+        info.file_size // _SMALLEST_CELL
+        for info in zf.infolist()
+        if info.filename.startswith("xl/worksheets/")
+    )
+    if cells * zf.getinfo("xl/sharedStrings.xml").file_size <= _STRING_COPY_BUDGET:
+        return False  # not even the whole part copied into every cell would pass the budget
+    with _open_member(zf, "xl/sharedStrings.xml", limits) as fh:
+        longest = max(len(item) for item in fh.read().split(b"<si"))
+    return cells * longest > _STRING_COPY_BUDGET
+
+
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([^\"]*)\"")
+_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
+_PROLOG_BYTES = 65536
+
+
+def check_parts(zf: zipfile.ZipFile, sheets: list[tuple[str, str]], limits: Limits) -> None:
+    """What the compiled reader is not asked to judge, checked from the head of each part.
+
+    * No XML part may declare a DTD. quick-xml expands no entities and fetches nothing, but
+      a workbook never needs one, and refusing it is the policy for every XML the gateway
+      reads (the streaming reader refuses it through defusedxml).
+    * No sheet may claim a used range larger than the limits in its `<dimension>`: calamine
+      reserves the claimed range at once, so a 3 KB sheet claiming `A1:XFD1048576` would
+      abort the process instead of being refused.
+
+    Only the head of each part is inflated: the prolog comes before the root element and the
+    dimension before the sheet's data.
+    """
+    parts = {part: title for title, part in sheets}
+    for info in zf.infolist():
+        name = info.filename
+        if not name.endswith((".xml", ".rels", ".vml")):
+            continue
+        with _open_member(zf, name, limits) as fh:
+            head = fh.read(_PROLOG_BYTES)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            head = head.decode("utf-16", "replace").encode("utf-8")
+        first = _FIRST_ELEMENT.search(head)
+        prolog = head[: first.start()] if first else head
+        if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+            msg = (
+                f"Workbook part {name!r} declares a DTD (<!DOCTYPE>); spreadsheets never need "
+                f"one, so it is refused (DTDForbidden). Save the workbook again from Excel."
+            )
+            raise CorruptDocument(msg)
+        if first is None and len(head) >= _PROLOG_BYTES:
+            msg = f"Workbook part {name!r} has no XML element in its first {_PROLOG_BYTES} bytes."
+            raise CorruptDocument(msg)
+        if name in parts:
+            m = _DIMENSION.search(head)
+            if m:
+                _check_dimension(m.group(1).decode("ascii", "replace"), parts[name], limits)
+
+
+class _Book:
+    """A workbook opened by python-calamine; None from `open` when calamine refuses it."""
+
+    def __init__(self, book: Any) -> None:
+        self.book = book
+
+    @classmethod
+    def open(cls, data: bytes) -> _Book | None:
+        from python_calamine import CalamineWorkbook
+
+        try:
+            return cls(CalamineWorkbook.from_object(io.BytesIO(data)))
+        except BaseException as exc:  # a Rust panic is a BaseException
+            _library_failure(exc)
+            return None
+
+    def sheet(self, title: str, limits: Limits) -> Grid | None:
+        """One worksheet, or None when calamine cannot read it (the caller falls back)."""
+        try:
+            sheet = self.book.get_sheet_by_name(title)
+            end = sheet.end
+            if end is not None and end[0] >= limits.max_rows:
+                msg = (
+                    f"Sheet {title!r} has more than {limits.max_rows} rows; "
+                    f"expected at most {limits.max_rows}."
+                )
+                raise DocumentTooLarge(msg, limit="max_rows")
+            cells = sheet.to_python(skip_empty_area=False) if end is not None else []
+        except DocumentTooLarge:
+            raise
+        except BaseException as exc:  # a Rust panic is a BaseException
+            _library_failure(exc)
+            return None
+        rows, refs = _grid_rows(cells, limits)
+        return Grid(rows=rows, method=ExtractionMethod.CELL, sheet=title, row_refs=refs)
+
+    def close(self) -> None:
+        self.book.close()
+
+
+def _library_failure(exc: BaseException) -> None:
+    """Re-raise what is not the document's fault; a library error or panic is left to the
+    streaming reader, which reads (or names the fault of) the workbook calamine refused."""
+    if isinstance(exc, MemoryError):
+        raise exc
+    if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+        raise exc  # KeyboardInterrupt, SystemExit
+
+
+def _grid_rows(
+    cells: list[list[Any]], limits: Limits
+) -> tuple[list[list[Value]], list[tuple[int | None, int | None]]]:
+    """calamine's dense rows -> the table reader's rows: blanks as None, trailing blanks
+    dropped, empty rows left out (their numbers kept in the refs), values as the streaming
+    reader gives them."""
+    width, most = limits.max_columns, limits.max_cell_chars
+    rows: list[list[Value]] = []
+    refs: list[tuple[int | None, int | None]] = []
+    for number, raw in enumerate(cells, start=1):
+        if len(raw) > width:
+            raw = raw[:width]
+        row: list[Value] = [
+            (v or None)
+            if v.__class__ is str and v.isprintable() and len(v) <= most
+            else _cell_value(v, most)
+            for v in raw
+        ]
+        while row and row[-1] is None:
+            row.pop()
+        if row:
+            rows.append(row)
+            refs.append((number, None))
+    return rows, refs
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _cell_value(value: Any, most: int) -> Value:
+    """One calamine value that is not plain printable text."""
+    cls = value.__class__
+    if cls is float:
+        if value.is_integer() and 0 <= value < 1e15:
+            return int(value)  # stored as "4012345678901": the digits, never "...1.0"
+        return float(value)
+    if cls is str:
+        if not value:
+            return None
+        if _CONTROL.search(value):
+            # calamine unescapes `_x001D_` (a GS written into a cell); the streaming reader
+            # keeps the escape as written, and the code finder reads both
+            value = _CONTROL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", value)
+        return str(value[:most])
+    if cls is bool or cls is int or cls is dt.datetime:
+        known: Value = value
+        return known
+    if cls is dt.date:
+        return dt.datetime(value.year, value.month, value.day)  # noqa: DTZ001 - naive, as Excel
+    if cls is dt.time:
+        moment: dt.datetime = dt.datetime.combine(_EPOCH_1900.date(), value)
+        return moment
+    if cls is dt.timedelta:
+        later: dt.datetime = _EPOCH_1900 + value
+        return later
+    return None
 
 
 def _sheet_parts(zf: zipfile.ZipFile, names: set[str], limits: Limits) -> list[tuple[str, str]]:

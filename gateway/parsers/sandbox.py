@@ -265,7 +265,7 @@ def extract_sandboxed(
         if forked is None:
             forked = _run_cold(data, json.dumps(job), limits, workdir, child_command)
     returncode, output, timed_out, too_big = forked
-    return _outcome(returncode, output, timed_out, too_big, limits)
+    return _outcome(returncode, output, timed_out, too_big, limits, _advice(data))
 
 
 _Run = tuple[int | None, bytes, bool, bool]  # returncode, output, timed out, output too big
@@ -428,8 +428,30 @@ def _communicate(
     return b"".join(chunks), False, False
 
 
+def _advice(data: bytes) -> str:
+    """What a user can do about a document whose reader died, by what its bytes are."""
+    if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return (
+            " A workbook does this when a sheet has cells far outside its table (a stray value "
+            "at row 1,000,000 or column XFD) or one long text repeated in very many cells: "
+            "delete the empty rows and columns around the table, or save the sheet as CSV, "
+            "and upload it again."
+        )
+    if data[:5] == b"%PDF-":
+        return (
+            " A PDF does this when a page or image inflates to far more than it shows: print "
+            "it to a new PDF or export the packing list again, and upload that."
+        )
+    return " Save the document again from the program that made it and upload that."
+
+
 def _outcome(
-    returncode: int | None, output: bytes, timed_out: bool, too_big: bool, limits: Limits
+    returncode: int | None,
+    output: bytes,
+    timed_out: bool,
+    too_big: bool,
+    limits: Limits,
+    advice: str = "",
 ) -> Extraction:
     if timed_out:
         msg = f"Parsing exceeded the wall-clock limit of {limits.wall_seconds:g} s and was killed."
@@ -449,8 +471,10 @@ def _outcome(
             limit = "cpu_seconds"
         else:
             msg = (
-                f"The parser process died by signal {sig} (memory limit "
+                f"The document could not be read within the reader's limits: the parser "
+                f"process died by signal {sig} (memory limit "
                 f"{limits.memory_bytes // (1024 * 1024)} MiB, CPU limit {limits.cpu_seconds} s)."
+                f"{advice}"
             )
         raise ResourceLimitExceeded(msg, limit=limit)
     try:

@@ -2,18 +2,17 @@
 
 An exporter keeps its registrations in its own systems and exports them as a spreadsheet.
 Each row becomes one `RegistrationRecord`; a row that cannot become one is rejected with its
-row number and the reason, and never half-imported.
+row number and the reason, and never half-imported. The file is read by the document reader
+(`gateway.parsers.excel`), with its ZIP checks and a registry export's own row and size caps.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
 import functools
 import gc
 import hashlib
-import io
 import json
 import os
 import pickle
@@ -22,7 +21,6 @@ import stat
 import sys
 import tempfile
 import unicodedata
-import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -31,6 +29,10 @@ from typing import Any
 from gateway import countries
 from gateway.countries import normalize_country
 from gateway.domain import RegistrationRecord, RegistrationStatus
+from gateway.errors import InputError
+from gateway.parsers.excel import read_csv, read_xlsx
+from gateway.parsers.limits import Limits
+from gateway.parsers.table import Grid
 from gateway.platform_client import contract
 from gateway.platform_client.keys import decode_key, record_keys, valid_gtin14
 
@@ -305,12 +307,12 @@ def read_registry_file(path: Path | str) -> ReadResult:
 # A broker checks shipment after shipment against the same registry export: reading 20,000
 # rows costs about a second, loading what that read gave about a tenth of it. The cache holds
 # one file per export content, named by the SHA-256 of the file's bytes together with the
-# source of the code that reads it (this module, the contract, the key rules, the country
-# table), so a changed file or a changed reader never meets an old entry. Entries are pickles:
-# the folder must belong to this user and be writable by nobody else, as for Python's own
-# bytecode cache; a folder or file that is not is ignored. Any failure to read or write the
-# cache falls back to reading the file. GATEWAY_CACHE_DIR names the folder (empty: no cache);
-# by default it is $XDG_CACHE_HOME/battery-gateway/registry (~/.cache/...).
+# source of the code that reads it (this module, the document reader, the contract, the key
+# rules, the country table), so a changed file or a changed reader never meets an old entry.
+# Entries are pickles: the folder must belong to this user and be writable by nobody else, as
+# for Python's own bytecode cache; a folder or file that is not is ignored. Any failure to
+# read or write the cache falls back to reading the file. GATEWAY_CACHE_DIR names the folder
+# (empty: no cache); by default it is $XDG_CACHE_HOME/battery-gateway/registry (~/.cache/...).
 
 CACHE_ENTRIES = 8  # exports kept; the oldest go first
 _CACHE_FORMAT = b"registry-cache-1"
@@ -327,11 +329,12 @@ def cache_dir() -> Path | None:
 
 @functools.cache
 def _reader_digest() -> bytes:
+    from gateway.parsers import excel, limits, table
     from gateway.platform_client import keys
 
     digest = hashlib.sha256(_CACHE_FORMAT)
     digest.update(sys.version.encode())
-    for module in (sys.modules[__name__], contract, keys, countries):
+    for module in (sys.modules[__name__], contract, keys, countries, excel, limits, table):
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.digest()
 
@@ -766,69 +769,37 @@ def _date(name: str, cell: object) -> dt.date:
     raise RowRejected(msg)
 
 
+def _limits() -> Limits:
+    """The document reader's limits, with a registry export's own row and size caps."""
+    return Limits(max_bytes=MAX_FILE_BYTES, max_rows=MAX_ROWS)
+
+
 def _csv_rows(data: bytes) -> Iterator[tuple[int, Sequence[object]]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes every byte string
-        msg = "CSV is neither UTF-8 nor GB18030 text."
-        raise RegistryFileError(msg)
-    sample = text[:8192]
-    delimiter = max((",", ";", "\t", "|"), key=sample.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    """The records of a CSV export, read as a manifest CSV is (one decoder, one sniffer)."""
     try:
-        for number, cells in enumerate(reader, start=1):
-            if number > MAX_ROWS:
-                msg = f"CSV has more than {MAX_ROWS} rows; split the export."
-                raise RegistryFileError(msg)
-            yield number, cells[:MAX_COLUMNS]
-    except csv.Error as exc:
-        msg = f"CSV cannot be read: {exc}."
+        grids = list(read_csv(data, _limits()))
+    except InputError as exc:
+        msg = f"CSV cannot be read: {exc}"
         raise RegistryFileError(msg) from None
+    for grid in grids:
+        yield from _numbered(grid)
 
 
 def _xlsx_rows(data: bytes, name: str) -> Iterator[tuple[int, Sequence[object]]]:
-    _check_zip(data, name)
-    import openpyxl
-
+    """The first worksheet's rows, read by the document reader after its ZIP checks."""
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a broken file
-        msg = f"{name!r} cannot be read as XLSX: {type(exc).__name__}: {exc}"
+        first = next(read_xlsx(data, _limits()), None)
+    except InputError as exc:
+        msg = f"{name!r} cannot be read as XLSX: {exc}"
         raise RegistryFileError(msg) from None
-    try:
-        sheet = book.worksheets[0]
-        for number, cells in enumerate(
-            sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1
-        ):
-            if number > MAX_ROWS:
-                msg = f"{name!r} has more than {MAX_ROWS} rows; split the export."
-                raise RegistryFileError(msg)
-            yield number, cells
-    finally:
-        book.close()
+    if first is not None:
+        yield from _numbered(first)
 
 
-def _check_zip(data: bytes, name: str) -> None:
-    """Refuse ZIP bombs before openpyxl inflates anything."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-    except zipfile.BadZipFile as exc:
-        msg = f"{name!r} cannot be read as XLSX: expected a ZIP container ({exc})."
-        raise RegistryFileError(msg) from None
-    total = sum(i.file_size for i in infos)
-    if len(infos) > 500 or total > 4 * MAX_FILE_BYTES:
-        msg = f"{name!r}: {len(infos)} parts inflating to {total} bytes; refusing to open."
-        raise RegistryFileError(msg)
-    for info in infos:
-        if info.compress_size and info.file_size / info.compress_size > 200:
-            ratio = info.file_size // info.compress_size
-            msg = f"{name!r}: part {info.filename!r} compresses {ratio}:1; refusing to open."
-            raise RegistryFileError(msg)
+def _numbered(grid: Grid) -> Iterator[tuple[int, Sequence[object]]]:
+    refs = grid.row_refs or [(r + 1, None) for r in range(len(grid.rows))]
+    for (number, _), cells in zip(refs, grid.rows, strict=True):
+        yield number or 0, cells[:MAX_COLUMNS]
 
 
 def content_hash(record: RegistrationRecord) -> str:

@@ -172,6 +172,42 @@ class RuleContext:
         """The codes printed on one manifest line."""
         return self._by_line.get(id(line), [])
 
+    # What several rules derive from every line or unit is built once per shipment, in one
+    # pass, here: a 20,000-line shipment runs every rule over every line.
+
+    @functools.cached_property
+    def _records_by_line(self) -> dict[int, tuple[RegistrationRecord, ...]]:
+        index: dict[int, list[RegistrationRecord]] = {}
+        for item in self.items:
+            if item.line is not None and item.record is not None:
+                index.setdefault(id(item.line), []).append(item.record)
+        return {line: tuple(records) for line, records in index.items()}
+
+    def records_of(self, line: ManifestLine) -> Sequence[RegistrationRecord]:
+        """The registration records found for the codes on one line, in their order."""
+        return self._records_by_line.get(id(line), ())
+
+    @functools.cached_property
+    def _units_by_line(self) -> dict[int, frozenset[str]]:
+        index: dict[int, set[str]] = {}
+        for item in self._units:
+            if item.line is not None and item.unit is not None:
+                index.setdefault(id(item.line), set()).add(item.unit)
+        return {line: frozenset(units) for line, units in index.items()}
+
+    def units_of(self, line: ManifestLine) -> frozenset[str]:
+        """The units (registration records, else keys) listed on one line."""
+        return self._units_by_line.get(id(line), frozenset())
+
+    @functools.cached_property
+    def units_by_unit(self) -> Mapping[str, Sequence[CodeItem]]:
+        """unit -> every code naming it, in shipment order (a unit listed twice has two)."""
+        index: dict[str, list[CodeItem]] = {}
+        for item in self._units:
+            if item.unit is not None:
+                index.setdefault(item.unit, []).append(item)
+        return index
+
     @functools.cached_property
     def _lines_by_unit(self) -> dict[str, list[ManifestLine]]:
         # unit -> the lines listing it, over every document
@@ -193,7 +229,7 @@ class RuleContext:
         """
         if _given(getattr(line, name, None)):
             return True
-        units = {i.unit for i in self.items_of(line) if i.unit is not None}
+        units = self.units_of(line)
         if not units:
             return False
         index = self._lines_by_unit
@@ -204,10 +240,14 @@ class RuleContext:
 
     def field_ref(self, line: ManifestLine, name: str) -> SourceRef:
         """Where a line's field was read (its cell), with the printed line number."""
-        source = line.field_sources.get(name, line.source)
-        if source.line is None and line.line_no:
-            return dataclasses.replace(source, line=line.line_no)
-        return source
+        known: dict[tuple[int, str], SourceRef] = self.__dict__.setdefault("_field_refs", {})
+        ref = known.get((id(line), name))
+        if ref is None:
+            ref = line.field_sources.get(name, line.source)
+            if ref.line is None and line.line_no:
+                ref = dataclasses.replace(ref, line=line.line_no)
+            known[(id(line), name)] = ref
+        return ref
 
     def header(self, name: str) -> str | None:
         """The first non-empty header field `name` over all documents."""
@@ -256,6 +296,10 @@ class RuleContext:
         """The destination country: the line's own, else the documents', else the user's."""
         if line is not None and line.destination:
             return line.destination.upper()
+        return self._shipment_destination
+
+    @functools.cached_property
+    def _shipment_destination(self) -> str | None:
         for extraction in self.extractions:
             # "DE", "Germany (DE)", "德国", "Denmark / 丹麦": the first one that names a country
             code = normalize_country(extraction.header.get("destination"))

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 
 from gateway.domain import Finding, ManifestLine, RegistrationRecord, Severity, SourceRef
 from gateway.rules.engine import Rule, RuleRun
-from gateway.rules.reference import PACKAGING_APPRAISAL_UN, normalize_un, text_key
+from gateway.rules.reference import PACKAGING_APPRAISAL_UN, digits, normalize_un, text_key
 
 _LITHIUM = frozenset({"LFP", "NCM", "NCA", "LMO", "LCO", "LTO"})
 
@@ -36,9 +36,8 @@ def check_hs(run: RuleRun) -> Iterator[Finding]:
     for _, line in run.ctx.lines():
         if not line.hs_code:
             continue
-        hs = "".join(c for c in line.hs_code if c.isdigit())
-        records = [i.record for i in run.ctx.items_of(line) if i.record is not None]
-        ref = run.ctx.field_ref(line, "hs_code")
+        hs = digits(line.hs_code)
+        records = run.ctx.records_of(line)
         if not records:
             continue
         record = records[0]
@@ -47,7 +46,7 @@ def check_hs(run: RuleRun) -> Iterator[Finding]:
         if lithium != hs.startswith("850760"):  # lithium is 8507.60, the others are not
             yield run.finding(
                 "HS_HEADING_CONFLICT",
-                refs=[ref],
+                refs=[run.ctx.field_ref(line, "hs_code")],
                 severity=Severity.BLOCK,
                 stated=line.hs_code,
                 expected="8507.60" if lithium else "8507.80",
@@ -60,7 +59,7 @@ def check_hs(run: RuleRun) -> Iterator[Finding]:
         if expected and len(hs) == 10 and hs != expected:
             yield run.finding(
                 "HS_SUBHEADING_MISMATCH",
-                refs=[ref],
+                refs=[run.ctx.field_ref(line, "hs_code")],
                 severity=Severity.WARN,
                 stated=line.hs_code,
                 expected=expected,
@@ -250,18 +249,13 @@ def _element_of_label(label: str) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=1024)
-def _digits(text: str) -> str:
-    return "".join(c for c in text if c.isdigit())
-
-
 def line_groups(run: RuleRun) -> dict[tuple[str, str], list[ManifestLine]]:
     """Heading-8507 lines grouped as one declaration item: same model (or description), HS."""
 
     def build() -> dict[tuple[str, str], list[ManifestLine]]:
         groups: dict[tuple[str, str], list[ManifestLine]] = defaultdict(list)
         for _, line in run.ctx.lines():
-            hs = _digits(line.hs_code or "")
+            hs = digits(line.hs_code or "")
             if hs.startswith("8507"):
                 groups[(text_key(line.model or line.description or "?"), hs)].append(line)
         return groups
@@ -346,8 +340,8 @@ def check_declaration_elements(run: RuleRun) -> Iterator[Finding]:
 
 
 def _gtin14(text: str) -> str:
-    digits = "".join(c for c in text if c.isdigit())
-    return digits.zfill(14) if 8 <= len(digits) <= 14 else digits
+    found = digits(text)
+    return found.zfill(14) if 8 <= len(found) <= 14 else found
 
 
 def check_declaration_gtin(run: RuleRun) -> Iterator[Finding]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from gateway.domain import Finding, ManifestLine, RegistrationRecord, Severity, SourceRef
@@ -22,8 +22,8 @@ from gateway.rules.reference import (
 )
 
 
-def _records(run: RuleRun, line: ManifestLine) -> list[RegistrationRecord]:
-    return [i.record for i in run.ctx.items_of(line) if i.record is not None]
+def _records(run: RuleRun, line: ManifestLine) -> Sequence[RegistrationRecord]:
+    return run.ctx.records_of(line)
 
 
 def _allowed_un(record: RegistrationRecord) -> frozenset[str] | None:
@@ -47,7 +47,6 @@ def check_un_number(run: RuleRun) -> Iterator[Finding]:
     missing: list[SourceRef] = []
     for _, line in run.ctx.lines():
         un = normalize_un(line.un_number)
-        ref = run.ctx.field_ref(line, "un_number")
         records = _records(run, line)
         if un is None:
             # another document stating the UN number for the same units states it here too
@@ -56,7 +55,10 @@ def check_un_number(run: RuleRun) -> Iterator[Finding]:
             continue
         if un not in BATTERY_UN:
             yield run.finding(
-                "UN_NUMBER_NOT_BATTERY", refs=[ref], stated=un, line=line.line_no or ""
+                "UN_NUMBER_NOT_BATTERY",
+                refs=[run.ctx.field_ref(line, "un_number")],
+                stated=un,
+                line=line.line_no or "",
             )
             continue
         if records:
@@ -64,7 +66,7 @@ def check_un_number(run: RuleRun) -> Iterator[Finding]:
             if allowed is not None and un not in allowed:
                 yield run.finding(
                     "UN_NUMBER_MISMATCH",
-                    refs=[ref],
+                    refs=[run.ctx.field_ref(line, "un_number")],
                     stated=un,
                     expected=" / ".join(sorted(allowed)),
                     chemistry=records[0].chemistry or "",
@@ -219,7 +221,8 @@ class _DgFigures:
     un_numbers: set[str] = field(default_factory=set)
     packages: float | None = None
     net_kg: float | None = None
-    places: dict[str, list[SourceRef]] = field(default_factory=dict)  # compared field -> cells
+    # compared field -> the lines stating it (their cells are looked up only for a finding)
+    places: dict[str, list[ManifestLine]] = field(default_factory=dict)
 
 
 def _dg_figures(run: RuleRun) -> dict[str, _DgFigures]:
@@ -233,14 +236,14 @@ def _dg_figures(run: RuleRun) -> dict[str, _DgFigures]:
             if un not in BATTERY_UN:
                 continue
             seen.un_numbers.add(un)
-            seen.places.setdefault("un_number", []).append(run.ctx.field_ref(line, "un_number"))
+            seen.places.setdefault("un_number", []).append(line)
             count = _number(line.extra.get("packages"))
             if count is not None:
                 line_packages = (line_packages or 0.0) + count
-                seen.places.setdefault("packages", []).append(run.ctx.field_ref(line, "packages"))
+                seen.places.setdefault("packages", []).append(line)
             if line.net_kg is not None:
                 seen.net_kg = (seen.net_kg or 0.0) + line.net_kg
-                seen.places.setdefault("net_kg", []).append(run.ctx.field_ref(line, "net_kg"))
+                seen.places.setdefault("net_kg", []).append(line)
         header_un = normalize_un(extraction.header.get("un_number"))
         if not seen.un_numbers and header_un in BATTERY_UN:
             seen.un_numbers.add(header_un)
@@ -269,7 +272,8 @@ def check_dg_declaration(run: RuleRun) -> Iterator[Finding]:
 
     def cells(name: str) -> list[SourceRef]:
         # The cells that state the figure in each document (the document when none does).
-        found = [ref for f in figures.values() for ref in f.places.get(name, ())]
+        lines = [line for f in figures.values() for line in f.places.get(name, ())]
+        found = [run.ctx.field_ref(line, name) for line in lines]
         return found or refs
 
     if len(figures) > 1:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from gateway.domain import Finding, RegistrationRecord, Severity, SourceRef
 from gateway.rules.context import CodeItem
 from gateway.rules.engine import Rule, RuleRun
-from gateway.rules.reference import EU_MEMBERS
+from gateway.rules.reference import EU_MEMBERS, digits
 
 _EORI = re.compile(r"\b[A-Z]{2}[A-Z0-9]{1,15}\b")
 
@@ -169,9 +169,9 @@ def check_entry_summary(run: RuleRun) -> Iterator[Finding]:
     for _, line in run.ctx.lines():
         if (run.ctx.destination(line) or "") not in EU_MEMBERS:
             continue
-        digits = "".join(c for c in line.hs_code or "" if c.isdigit())
+        hs = digits(line.hs_code or "")
         description = (line.description or "").strip().lower()
-        if len(digits) < 6 or not description or description in _GENERIC:
+        if len(hs) < 6 or not description or description in _GENERIC:
             refs.append(line.source)
     if refs:
         yield run.finding("EU_ENTRY_SUMMARY_DATA", refs=refs, count=len(refs))

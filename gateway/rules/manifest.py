@@ -67,12 +67,11 @@ def check_duplicates(run: RuleRun) -> Iterator[Finding]:
     """A unit code appears once in the shipment, across all its documents."""
     # A unit is its registration record (else its key): the GS1 code on one line and the
     # GB/T code of the same pack on another list the pack twice.
-    seen: dict[str, list[CodeItem]] = defaultdict(list)
-    for item in run.ctx.units():
-        if item.decoded.key_kind != "sscc" and item.unit:
-            seen[item.unit].append(item)
     allow_cross_document = bool(run.param("same_unit_across_documents_ok"))
-    for items in seen.values():
+    for named in run.ctx.units_by_unit.values():
+        if len(named) < 2:
+            continue
+        items = [i for i in named if i.decoded.key_kind != "sscc"]
         if len(items) < 2:
             continue
         key = items[0].key or ""
@@ -596,9 +595,9 @@ def range_count(text: str) -> int | None:
     return last - first + 1 if last >= first else None
 
 
-def _line_units(run: RuleRun, line: ManifestLine) -> set[str]:
+def _line_units(run: RuleRun, line: ManifestLine) -> frozenset[str]:
     """The units (registration records, else keys) listed on a line."""
-    return {i.unit for i in run.ctx.items_of(line) if i.unit}
+    return run.ctx.units_of(line)
 
 
 def _unit_keys(run: RuleRun) -> dict[str, str]:
@@ -606,9 +605,10 @@ def _unit_keys(run: RuleRun) -> dict[str, str]:
 
     def build() -> dict[str, str]:
         keys: dict[str, str] = {}
-        for item in run.ctx.units():
-            if item.unit and item.key:
-                keys.setdefault(item.unit, item.key)
+        for unit, items in run.ctx.units_by_unit.items():
+            key = next((i.key for i in items if i.key), None)
+            if key:
+                keys[unit] = key
         return keys
 
     return run.ctx.memo("manifest.unit_keys", build)

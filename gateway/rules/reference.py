@@ -69,8 +69,19 @@ def looks_like_unlocode(text: str) -> bool:
 
 
 @functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=1024)
+def digits(text: str) -> str:
+    """The digits of a code as written (`8507.60.00` -> `85076000`), remembered: every rule
+    reading HS codes or GTINs reads the same few texts on every line."""
+    return "".join(c for c in text if c.isdigit())
+
+
+@functools.lru_cache(maxsize=1024)
 def normalize_un(text: str | None) -> str | None:
-    """ "UN 3480", "3480", "UN No. 3480" -> "UN3480"; None when there is no 4-digit number."""
+    """ "UN 3480", "3480", "UN No. 3480" -> "UN3480"; None when there is no 4-digit number.
+
+    Remembered: several rules read the UN number of every line, and a shipment states a few.
+    """
     if not text:
         return None
     match = re.search(r"(\d{4})", text)

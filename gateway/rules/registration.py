@@ -180,7 +180,7 @@ def check_model(run: RuleRun) -> Iterator[Finding]:
     """The manifest's model equals the registered model or design id (one finding per line)."""
     missing_lines: list[SourceRef] = []
     for _, line in run.ctx.lines():
-        records = [i.record for i in run.ctx.items_of(line) if i.record is not None]
+        records = run.ctx.records_of(line)
         if not records:
             continue
         if not line.model:
@@ -255,7 +255,7 @@ def check_tolerance(run: RuleRun) -> Iterator[Finding]:
     """Rated energy and unit mass on the manifest agree with the record within a tolerance."""
     tolerance = run.number("tolerance")
     for _, line in run.ctx.lines():
-        records = [i.record for i in run.ctx.items_of(line) if i.record is not None]
+        records = run.ctx.records_of(line)
         if not records:
             continue
         record = records[0]

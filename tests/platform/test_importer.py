@@ -172,6 +172,32 @@ def test_spreadsheet_numbers_that_lost_digits_are_rejected(tmp_path):
     assert [r.record.gtin for r in result.rows] == [GTIN]
 
 
+def test_xlsx_exports_are_read_by_the_document_reader(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["GTIN", "序列号", "状态", "生产日期"])
+    sheet.append([GTIN, 1001, "已登记", dt.datetime(2026, 3, 1)])  # a serial typed as a number
+    sheet.append([int(GTIN), "S2", "已登记", "2026-03-02"])  # a GTIN shown with its zero:
+    sheet["A3"].number_format = "0" * 14  # the zero-padded format Excel users give it
+    book.save(tmp_path / "r.xlsx")
+    result = read_registry_file(tmp_path / "r.xlsx")
+    assert [(r.row, r.record.gtin, r.record.serial) for r in result.rows] == [
+        (2, GTIN, "1001"),
+        (3, GTIN, "S2"),
+    ]
+    assert result.rows[0].record.manufacturing_date == dt.date(2026, 3, 1)
+
+
+def test_hostile_xlsx_exports_meet_the_document_readers_guards(tmp_path):
+    from samples.hostile import build_corpus
+
+    for name, words in (("zip-bomb.xlsx", "expected at most"), ("huge-dimension.xlsx", "claims")):
+        path = tmp_path / name
+        path.write_bytes(next(c.data for c in build_corpus() if c.name == name))
+        with pytest.raises(RegistryFileError, match=words):
+            read_registry_file(path)
+
+
 def test_a_file_without_a_code_column_is_refused(tmp_path):
     path = _csv(tmp_path / "x.csv", [["Name", "Price"], ["battery", "10"]])
     with pytest.raises(RegistryFileError, match="No header row found"):
