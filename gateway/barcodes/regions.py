@@ -133,7 +133,8 @@ def _downscaled(gray: np.ndarray, scale: float) -> np.ndarray:
     rest = image.shape[1] / size[0]
     if rest <= 1.01:
         return image if (image.shape[1], image.shape[0]) == size else cv2.resize(image, size)
-    smooth = cv2.GaussianBlur(image, (0, 0), 0.5 * math.sqrt(rest * rest - 1.0))
+    # About the spread of the area filter of that width (a box of width f: f / sqrt(12)).
+    smooth = cv2.GaussianBlur(image, (0, 0), 0.4 * math.sqrt(rest * rest - 1.0))
     return np.asarray(cv2.resize(smooth, size, interpolation=cv2.INTER_LINEAR))
 
 
