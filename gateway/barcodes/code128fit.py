@@ -17,6 +17,8 @@ different sequence, and then the reader's own rules (two bands agreeing, the cod
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 
 import cv2
@@ -212,11 +214,18 @@ def _ends(profile: np.ndarray) -> tuple[float, float] | None:
     return float(left), float(right)
 
 
-def decode(profile: np.ndarray, kernel: np.ndarray, count: int | None = None) -> FitRead | None:
+def decode(
+    profile: np.ndarray,
+    kernel: np.ndarray,
+    count: int | None = None,
+    *,
+    deadline: float = math.inf,
+) -> FitRead | None:
     """The Code 128 symbol in `profile` (dark bars low), blurred by `kernel`, or None.
 
     `count` (characters from start to check) skips the search for it, for a second band of
-    a symbol whose first band was read.
+    a symbol whose first band was read. Past `deadline` (`time.perf_counter()` seconds) the
+    search for the count gives up: None, as for a profile that is no Code 128.
     """
     ends = _ends(profile)
     if ends is None:
@@ -224,7 +233,7 @@ def decode(profile: np.ndarray, kernel: np.ndarray, count: int | None = None) ->
     left, right = ends
     profile = profile.astype(np.float32)
     if count is None:
-        scored = _count_errors(profile, kernel, left, right)
+        scored = _count_errors(profile, kernel, left, right, deadline)
         if not scored:
             return None
         # A printed symbol has one module width: the right count fits far better than any
@@ -245,7 +254,7 @@ def decode(profile: np.ndarray, kernel: np.ndarray, count: int | None = None) ->
 
 
 def _count_errors(
-    profile: np.ndarray, kernel: np.ndarray, left: float, right: float
+    profile: np.ndarray, kernel: np.ndarray, left: float, right: float, deadline: float
 ) -> list[tuple[float, int]]:
     """(error, character count) pairs, best first, by the error of a quick greedy decode.
 
@@ -263,6 +272,8 @@ def _count_errors(
             break
         if module > largest:
             continue
+        if time.perf_counter() >= deadline:
+            return []  # a damaged symbol can take a second of counts: the photo's time is up
         limit = 3 * min(scored)[0] if scored else np.inf
         error = _greedy_error(profile, kernel, left, right, count, limit)
         if np.isfinite(error):

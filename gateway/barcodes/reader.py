@@ -152,7 +152,9 @@ def read_labels(image: np.ndarray, *, budget_s: float | None = READ_BUDGET_S) ->
     active = [
         (
             region,
-            _linear_steps(gray, region) if region.linear else _matrix_steps(gray, region, motion),
+            _linear_steps(gray, region, deadline)
+            if region.linear
+            else _matrix_steps(gray, region, motion),
         )
         for region in pending[:_MAX_ESCALATED_REGIONS]
     ]
@@ -304,8 +306,13 @@ def _map(points: np.ndarray, affine: np.ndarray) -> np.ndarray:
 # --- escalation steps of one region ---------------------------------------------------------
 
 
-def _linear_steps(gray: np.ndarray, region: Region) -> Iterator[list[_Read]]:
-    """Reads from views of a linear region, cheapest first; lazily, so stopping is free."""
+def _linear_steps(
+    gray: np.ndarray, region: Region, deadline: float = math.inf
+) -> Iterator[list[_Read]]:
+    """Reads from views of a linear region, cheapest first; lazily, so stopping is free.
+
+    The Code 128 model fit, the one step that can take long, stops at `deadline`.
+    """
     width, height = region.size
     # Turn the region so the gradient is horizontal: bars upright, every row crosses all.
     scale = float(np.clip(_TARGET_LINEAR_WIDTH / max(width, 1.0), 1.0, 3.0))
@@ -357,14 +364,14 @@ def _linear_steps(gray: np.ndarray, region: Region) -> Iterator[list[_Read]]:
     middle = len(bands) // 2
     for kind, size, _ in ranking.kernels[:_FIT_KERNELS]:
         taps = profiles.kernel(kind, size, scale)
-        first = code128fit.decode(bands[middle], taps)
+        first = code128fit.decode(bands[middle], taps, deadline=deadline)
         if first is None:
             yield []
             continue
         found = [(middle, first)]
         for index, band in enumerate(bands):
             if index != middle:
-                other = code128fit.decode(band, taps, count=first.count)
+                other = code128fit.decode(band, taps, count=first.count, deadline=deadline)
                 if other is not None:
                     found.append((index, other))
         yield [

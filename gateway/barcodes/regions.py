@@ -43,6 +43,13 @@ _MAX_ALONG_CHANGE_SHORT = 0.1
 _MAX_BAR_TESTS = 48
 # A region spanning this share of the photo's width and height both is the photo's surface.
 _MAX_FRAME_SHARE = 0.9
+# Both ends of a symbol have a quiet zone: somewhere within this share of the region's width
+# beyond each end, a stretch of `_QUIET_WINDOW` of its width (at least 8 px) whose scan
+# line changes less than `_MAX_QUIET_CHANGE` times as much as inside the bars. A grained or
+# woven surface goes on past the ends of a patch of bars.
+_QUIET_REACH = 0.3
+_QUIET_WINDOW = 0.06
+_MAX_QUIET_CHANGE = 0.08
 _NEAR_GAP = 1.2  # bar heights between pieces of one symbol that are always joined
 _FAR_GAP = 3.5  # bar heights up to which a union of pieces is tried as well
 
@@ -71,14 +78,9 @@ def find_regions(gray: np.ndarray, limit: int = 12, work_side: int = _WORK_SIDE)
     """
     height, width = gray.shape[:2]
     scale = min(1.0, work_side / max(height, width))
-    small = (
-        cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        if scale < 1.0
-        else gray
-    )
-    small_f = small.astype(np.float32)
-    gx = cv2.Sobel(small_f, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(small_f, cv2.CV_32F, 0, 1, ksize=3)
+    small = _downscaled(gray, scale)
+    gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)
     # OpenCV's element-wise operations: a fraction of numpy's time on these float images.
     jxx = cv2.blur(cv2.multiply(gx, gx), (5, 5))
     jyy = cv2.blur(cv2.multiply(gy, gy), (5, 5))
@@ -86,12 +88,10 @@ def find_regions(gray: np.ndarray, limit: int = 12, work_side: int = _WORK_SIDE)
     energy = cv2.add(jxx, jyy)
     difference, twice_xy = cv2.subtract(jxx, jyy), cv2.add(jxy, jxy)
     coherence = cv2.divide(cv2.magnitude(difference, twice_xy), energy + np.float32(1e-3))
-    # Gradient direction over 180 degrees, shifted to [0, 180) from -90: half the tensor's
-    # phase (OpenCV's phase and magnitude cost a fraction of numpy's arctan2 and sqrt).
-    direction = np.asarray(cv2.phase(difference, twice_xy, angleInDegrees=True), np.float32)
-    direction *= 0.5
-    direction += 90.0
-    direction[direction >= 180.0] -= 180.0
+    # The gradient direction over 180 degrees is half the tensor's phase; its bin, counted
+    # from -90 degrees, straight from the phase (OpenCV's phase costs a fraction of numpy's
+    # arctan2, and no float direction image is kept).
+    bins = _direction_bins(cv2.phase(difference, twice_xy, angleInDegrees=True))
 
     # Strong texture, thresholded by Otsu on this image: robust to exposure and contrast.
     # (Scaled so the strongest gradient is 255: no value leaves 0-255.)
@@ -102,16 +102,53 @@ def find_regions(gray: np.ndarray, limit: int = 12, work_side: int = _WORK_SIDE)
     long_side = max(small.shape[:2])
     tensor = (jxx, jyy, jxy)
 
-    linear = _linear_regions(strong & (coherence > _MIN_COHERENCE), direction, tensor, long_side)
+    linear = _linear_regions(strong & (coherence > _MIN_COHERENCE), bins, tensor, long_side)
     matrix = _matrix_regions(strong & (coherence <= 0.75), long_side)
     linear = _with_bars(gray, [_scaled(region, scale) for region in linear], limit)
-    linear = _join_pieces(linear)
+    linear = [region for region in _join_pieces(linear) if _quiet_ends(gray, region)]
     linear.sort(key=lambda region: region.score, reverse=True)
     matrix = [_scaled(region, scale) for region in matrix]
     matrix = [r for r in matrix if is_squarish(r) or _has_finder(gray, r)]
     matrix.sort(key=lambda region: region.score, reverse=True)
     found = [region for region in linear + matrix if not _fills_frame(region, width, height)]
     return found[:limit]
+
+
+def _downscaled(gray: np.ndarray, scale: float) -> np.ndarray:
+    """`gray` scaled by `scale` (at most 1), smoothed first so that nothing aliases.
+
+    OpenCV's area resampling is fast at whole-number factors only (a 1.4x reduction of a
+    1.3 MP photo cost as much as zxing-cpp's whole read): the whole-number part is taken by
+    area, the rest (under 2x) by a Gaussian of the width that factor needs and bilinear
+    interpolation. Bilinear alone aliases: a line of capitals then shows as bars.
+    """
+    if scale >= 1.0:
+        return gray
+    height, width = gray.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    factor = int(1.0 / scale + 1e-6)
+    image = gray
+    if factor >= 2:
+        image = cv2.resize(gray, (width // factor, height // factor), interpolation=cv2.INTER_AREA)
+    rest = image.shape[1] / size[0]
+    if rest <= 1.01:
+        return image if (image.shape[1], image.shape[0]) == size else cv2.resize(image, size)
+    # About the spread of the area filter of that width (a box of width f: f / sqrt(12)).
+    smooth = cv2.GaussianBlur(image, (0, 0), 0.4 * math.sqrt(rest * rest - 1.0))
+    return np.asarray(cv2.resize(smooth, size, interpolation=cv2.INTER_LINEAR))
+
+
+def _direction_bins(phase: np.ndarray) -> np.ndarray:
+    """The direction bin (0 to `_BINS` - 1) of each pixel, from the tensor's phase in degrees.
+
+    The gradient direction is half the phase, measured over 180 degrees from -90: bin
+    floor((phase / 2 + 90) / step) modulo `_BINS`.
+    """
+    step = 180.0 / _BINS
+    # Rounded after subtracting a half: the floor, in OpenCV's saturating conversion.
+    index = cv2.convertScaleAbs(phase, alpha=0.5 / step, beta=90.0 / step - 0.5)
+    table = (np.arange(256) % _BINS).astype(np.uint8)
+    return np.asarray(cv2.LUT(index, table))
 
 
 def _fills_frame(region: Region, width: int, height: int) -> bool:
@@ -229,6 +266,30 @@ def _has_bars(gray: np.ndarray, region: Region) -> bool:
     return bool(scores) and float(np.mean(scores)) >= _MIN_BAND_SIMILARITY
 
 
+def _quiet_ends(gray: np.ndarray, region: Region) -> bool:
+    """True when both ends of the region are followed by a quiet zone (see `_QUIET_REACH`).
+
+    Measured on the scan line averaged over the rows (sensor noise averages out, bars do
+    not); outside the photo counts as quiet (a symbol cut by the photo's edge is not refused
+    here). Tested once pieces are joined: a piece of a symbol split by glare has washed-out
+    bars, not a quiet zone, at the end the glare cut.
+    """
+    length = int(min(max(region.size[0], 8.0), 4000.0))
+    rows = int(min(max(region.size[1] * 0.8, 6.0), 400.0))
+    reach = int(max(12.0, _QUIET_REACH * region.size[0]))
+    strip = _upright(gray, region, length + 2 * reach, rows, border=255)
+    change = np.abs(np.diff(strip.astype(np.float32).mean(axis=0)))
+    inside = float(change[reach : reach + length].mean()) + 1e-3
+    window = int(max(8.0, _QUIET_WINDOW * region.size[0]))
+    box = np.ones(window, np.float32) / window
+    for side in (change[:reach], change[reach + length - 1 :]):
+        if side.size >= window and float(np.convolve(side, box, "valid").min()) >= (
+            _MAX_QUIET_CHANGE * inside
+        ):
+            return False
+    return True
+
+
 def _along_change(strip: np.ndarray) -> float:
     """How much the middle rows of an upright strip change along the bars, relative to across.
 
@@ -302,7 +363,7 @@ def _similarity(a: np.ndarray, b: np.ndarray, max_lag: int) -> float:
 
 def _linear_regions(
     coherent: np.ndarray,
-    direction: np.ndarray,
+    bins: np.ndarray,
     tensor: tuple[np.ndarray, np.ndarray, np.ndarray],
     long_side: int,
 ) -> list[Region]:
@@ -310,8 +371,7 @@ def _linear_regions(
     join = max(7, round(long_side / 75)) | 1  # wider than the widest space between bars
     found: list[Region] = []
     # A pixel lies between the centres of bins `lower` and `lower + 1` and belongs to both.
-    # `direction` is in [0, 180), measured from -90 degrees.
-    lower = np.minimum(direction * (1.0 / step), _BINS - 1).astype(np.uint8)
+    lower = bins.copy()
     lower[~coherent] = 255
     for index in range(_BINS):
         center = -90.0 + step * index
