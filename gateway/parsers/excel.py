@@ -141,8 +141,7 @@ def read_xlsx(data: bytes, limits: Limits, *, compiled: bool | None = None) -> I
         if compiled is None:
             compiled = not styles.zero_pad and not _strings_amplify(zf, names, limits)
         book: _Book | None = None
-        if compiled:
-            check_parts(zf, sheets, limits)
+        if compiled and check_parts(zf, sheets, limits):
             book = _Book.open(data)
         strings: list[str] | None = None
         try:
@@ -192,8 +191,9 @@ _FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
 _PROLOG_BYTES = 65536
 
 
-def check_parts(zf: zipfile.ZipFile, sheets: list[tuple[str, str]], limits: Limits) -> None:
-    """What the compiled reader is not asked to judge, checked from the head of each part.
+def check_parts(zf: zipfile.ZipFile, sheets: list[tuple[str, str]], limits: Limits) -> bool:
+    """What the compiled reader is not asked to judge, checked from the head of each part;
+    True when calamine may read the workbook.
 
     * No XML part may declare a DTD. quick-xml expands no entities and fetches nothing, but
       a workbook never needs one, and refusing it is the policy for every XML the gateway
@@ -202,10 +202,15 @@ def check_parts(zf: zipfile.ZipFile, sheets: list[tuple[str, str]], limits: Limi
       reserves the claimed range at once, so a 3 KB sheet claiming `A1:XFD1048576` would
       abort the process instead of being refused.
 
+    * A sheet without a `<dimension>` (Excel always writes one; some generators do not) goes
+      to the streaming reader: calamine would size the sheet from its cells, and one stray
+      cell far from the table (`XFD90000`) makes it allocate the whole range and abort.
+
     Only the head of each part is inflated: the prolog comes before the root element and the
     dimension before the sheet's data.
     """
     parts = {part: title for title, part in sheets}
+    measured = True
     for info in zf.infolist():
         name = info.filename
         if not name.endswith((".xml", ".rels", ".vml")):
@@ -229,6 +234,9 @@ def check_parts(zf: zipfile.ZipFile, sheets: list[tuple[str, str]], limits: Limi
             m = _DIMENSION.search(head)
             if m:
                 _check_dimension(m.group(1).decode("ascii", "replace"), parts[name], limits)
+            else:
+                measured = False
+    return measured
 
 
 class _Book:
