@@ -27,9 +27,8 @@ from gateway.api.errors import Unauthorized
 from gateway.countries import COUNTRIES
 from gateway.errors import InputError
 from gateway.reports import changes
-from gateway.reports.messages import LANGS
 from gateway.storage.repo import ShipmentFilter, aware
-from gateway.web.words import script_words, word
+from gateway.web.words import LANGUAGES, script_words, word
 
 bp = Blueprint("pages", __name__)
 LANG_COOKIE = "gateway_lang"
@@ -52,7 +51,7 @@ def set_language() -> BaseResponse:
     """Switch the app's language; remembered in this browser for a year."""
     check_csrf()
     lang = request.form.get("lang", "")
-    if lang not in LANGS:
+    if lang not in LANGUAGES:
         msg = f"Unknown language {lang!r}: expected 'en' or 'zh'."
         raise InputError(msg)
     target = request.form.get("next", "")
@@ -242,7 +241,7 @@ def report_css() -> Response:
 def page_language() -> str:
     """The language of the app's pages: the user's choice, else the tenant's language."""
     chosen = request.cookies.get(LANG_COOKIE)
-    if chosen in LANGS:
+    if chosen in LANGUAGES:
         return chosen
     if "key_id" not in session and not request.headers.get("Authorization"):
         return "en"
