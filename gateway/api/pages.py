@@ -27,9 +27,8 @@ from gateway.api.errors import Unauthorized
 from gateway.countries import COUNTRIES
 from gateway.errors import InputError
 from gateway.reports import changes
-from gateway.reports.messages import LANGS
 from gateway.storage.repo import ShipmentFilter, aware
-from gateway.web.words import script_words, word
+from gateway.web.words import LANGUAGES, script_words, word
 
 bp = Blueprint("pages", __name__)
 LANG_COOKIE = "gateway_lang"
@@ -52,7 +51,7 @@ def set_language() -> BaseResponse:
     """Switch the app's language: kept with the signed-in user's key, and in this browser."""
     check_csrf()
     lang = request.form.get("lang", "")
-    if lang not in LANGS:
+    if lang not in LANGUAGES:
         msg = f"Unknown language {lang!r}: expected 'en' or 'zh'."
         raise InputError(msg)
     if _signed_in():
@@ -251,7 +250,7 @@ def page_language() -> str:
     sign-in.
     """
     chosen = request.cookies.get(LANG_COOKIE)
-    browser = chosen if chosen in LANGS else None
+    browser = chosen if chosen in LANGUAGES else None
     if "key_id" not in session and not request.headers.get("Authorization"):
         return browser or "en"
     try:

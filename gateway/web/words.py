@@ -7,7 +7,7 @@ page (no inline script, so the strict CSP holds). The report's words live with t
 
 from __future__ import annotations
 
-from gateway.reports.messages import UI
+from gateway.reports.messages import LANGS, UI
 
 WORDS: dict[str, dict[str, str]] = {
     "brand": {"en": "Battery export check", "zh": "电池出口校验"},
@@ -119,6 +119,8 @@ WORDS: dict[str, dict[str, str]] = {
         "zh": "国家列表中没有此项：请填写代码（DE）或名称（Germany、德国）。",
     },
 }
+
+LANGUAGES: tuple[str, ...] = LANGS  # the languages of the app's pages are the report's
 
 
 def word(key: str, lang: str) -> str:
