@@ -25,8 +25,10 @@ from gateway.api.auth import (
 )
 from gateway.api.errors import Unauthorized
 from gateway.countries import COUNTRIES
+from gateway.domain import TRANSPORT_MODES
 from gateway.errors import InputError
 from gateway.reports import changes
+from gateway.reports.messages import TRANSPORT_MODES as MODE_WORDS
 from gateway.storage.repo import ShipmentFilter, aware
 from gateway.web.words import LANGUAGES, script_words, word
 
@@ -149,6 +151,7 @@ def upload_page() -> BaseResponse | str:
         max_documents=services().settings.max_documents,
         max_bytes=services().settings.max_upload_bytes,
         countries=COUNTRIES,
+        transport_modes=[(mode, MODE_WORDS[mode]) for mode in TRANSPORT_MODES],
     )
 
 

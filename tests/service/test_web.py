@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
-from gateway.domain import CodeOccurrence, ExtractionMethod, SourceRef
+from gateway.domain import TRANSPORT_MODES, CodeOccurrence, ExtractionMethod, SourceRef
 from gateway.services import Services
 from tests.factories import bearer
 
@@ -529,3 +529,16 @@ def test_docs_page_renders_the_whole_openapi_document(client: FlaskClient) -> No
     # nothing is loaded from elsewhere, and no script is needed
     assert "<script" not in page
     assert "https://" not in page.replace("https://id.gs1.org", "")
+
+
+def test_the_upload_form_offers_every_transport_mode_the_api_accepts_in_the_page_language(
+    services: Services, client: FlaskClient, make_tenant: Any
+) -> None:
+    _, key = make_tenant(services, language="zh")
+    _login(client, key)
+    page = client.get("/upload").get_data(as_text=True)
+    select = page.split('id="transport_mode"', 1)[1].split("</select>", 1)[0]
+    offered = re.findall(r'<option value="([a-z]+)">([^<]+)</option>', select)
+    assert [value for value, _ in offered] == list(TRANSPORT_MODES)
+    assert dict(offered)["sea"] == "海运"
+    assert dict(offered)["post"] == "邮寄"
