@@ -30,12 +30,16 @@ from openpyxl.worksheet.datavalidation import DataValidationList
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from gateway.domain import Finding, Report, Severity
-from gateway.errors import CorruptDocument, DocumentTooLarge, InputError
+from gateway.errors import CorruptDocument, InputError
+from gateway.parsers.excel import check_zip
+from gateway.parsers.limits import Limits
 from gateway.reports import model
 from gateway.reports.messages import check_lang, t
 
-# A manifest unpacking beyond this is not one we annotate (a ZIP bomb, or not a manifest).
+# A manifest unpacking beyond this is not one we annotate (a ZIP bomb, or not a manifest):
+# openpyxl holds the whole workbook in memory, so the cap is below the reader's.
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+_ZIP_LIMITS = Limits(zip_max_total_uncompressed=MAX_UNPACKED_BYTES)
 MAX_COMMENT_CHARS = 2000
 _FILL = {
     Severity.BLOCK: PatternFill("solid", fgColor="F4C7C3"),
@@ -60,18 +64,13 @@ def _document_id(data: bytes, report: Report, document_id: str | None) -> str:
 
 
 def _check_zip(data: bytes) -> None:
+    """The document reader's own ZIP guard (entries, sizes, ratio, member paths)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
+            check_zip(archive, _ZIP_LIMITS)
     except zipfile.BadZipFile:
         msg = "Cannot annotate: expected an XLSX workbook (a ZIP container), got other bytes."
         raise CorruptDocument(msg) from None
-    if unpacked > MAX_UNPACKED_BYTES:
-        msg = (
-            f"Cannot annotate: the workbook unpacks to {unpacked} bytes, "
-            f"limit {MAX_UNPACKED_BYTES}."
-        )
-        raise DocumentTooLarge(msg)
 
 
 def annotate_workbook(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import zipfile
 
 import pytest
 from openpyxl import Workbook, load_workbook
 
 from gateway.domain import Finding, Report, Severity, SourceRef
-from gateway.errors import InputError
+from gateway.errors import DocumentTooLarge, InputError
 from gateway.reports.annotate import annotate_workbook
 from gateway.reports.html_report import render_html
 from gateway.reports.json_report import render_json, report_from_dict
@@ -265,3 +266,13 @@ def test_the_report_explains_source_tags_and_writes_transport_in_the_readers_lan
     assert "<td><bdi>sea</bdi></td>" in en
     assert "平台公布的 2026-04-01 政策，尚未确认" in zh  # SEED, where the tag appears
     assert 'title="Chinese customs practice">CN-CUS</abbr>' in en
+
+
+def test_annotation_refuses_a_workbook_that_inflates_like_a_bomb():
+    _, report = sample_report("problems_to_germany")
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * 50_000_000)
+    with pytest.raises(DocumentTooLarge, match="compression ratio"):
+        annotate_workbook(bomb.getvalue(), report, document_id="doc-1")
