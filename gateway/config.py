@@ -36,6 +36,8 @@ class Settings:
     ruleset: str = "default"
     retention_days: int = 90
     log_json: bool = False
+    # the parsed-registry cache's folder; None: $XDG_CACHE_HOME/battery-gateway, "": no cache
+    cache_dir: str | None = None
     base_url: str = "http://127.0.0.1:8000"
     # `gateway serve` (its --workers, --threads and --keepalive flags win over these)
     web_workers: int = 2  # web processes

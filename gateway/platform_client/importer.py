@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway import countries
+from gateway.config import Settings
 from gateway.countries import normalize_country
 from gateway.domain import RegistrationRecord, RegistrationStatus
 from gateway.errors import InputError
@@ -320,7 +321,7 @@ _CACHE_FORMAT = b"registry-cache-1"
 
 def cache_dir() -> Path | None:
     """The folder of the parsed-registry cache, None when it is switched off."""
-    configured = os.environ.get("GATEWAY_CACHE_DIR")
+    configured = Settings.from_env().cache_dir
     if configured is not None:
         return Path(configured) / "registry" if configured else None
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
