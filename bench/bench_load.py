@@ -31,6 +31,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import requests
@@ -443,6 +444,72 @@ def sandbox_overhead(rounds: int = 10) -> tuple[float, float, float]:
     )
 
 
+def _proc_stat(pid: int) -> tuple[float, int]:
+    """(CPU seconds, minor page faults) of a process so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), int(fields[7])
+
+
+def scan_hop(rounds: int = 15) -> dict[str, float]:
+    """Where the sandbox hop of one scan goes, in ms (medians over `rounds` photos).
+
+    The benchmark's 12 MP photo read in this process (the baseline), by a warm reader
+    (`gateway.parsers.warm`: its wall time, its child's CPU and page faults per photo, and
+    the first photo of a fresh reader) and by a child forked per photo from the fork
+    server (wall time, and the fork alone: until the server answers with the child's pid).
+    """
+    import cv2
+
+    from gateway.api.codes import SCAN_LIMITS
+    from gateway.barcodes import read_photo
+    from gateway.parsers.sandbox import ForkServer, extract_sandboxed
+    from gateway.parsers.warm import WarmReader
+
+    photo = label_photo()
+    cv2.setNumThreads(1)
+    server = ForkServer()
+    timings: dict[str, list[float]] = {}
+
+    def note(name: str, value: float) -> None:
+        timings.setdefault(name, []).append(value)
+
+    original = ForkServer.start_child
+
+    def timed_start(self: ForkServer, *args: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(self, *args)
+        finally:
+            note("fork", (time.perf_counter() - started) * 1000)
+
+    try:
+        extract_sandboxed(photo, filename="scan", limits=SCAN_LIMITS, server=server)
+        reader = WarmReader(server, SCAN_LIMITS)
+        for index in range(rounds + 1):
+            started = time.perf_counter()
+            read_photo(photo, budget_s=SCAN_LIMITS.label_read_seconds)
+            note("in process", (time.perf_counter() - started) * 1000)
+            cpu, faults = _proc_stat(reader.pid)
+            started = time.perf_counter()
+            reader.read(photo, filename="scan", document_id="scan")
+            wall = (time.perf_counter() - started) * 1000
+            cpu_after, faults_after = _proc_stat(reader.pid)
+            prefix = "warm first" if index == 0 else "warm"
+            note(f"{prefix} wall", wall)
+            note(f"{prefix} child cpu", (cpu_after - cpu) * 1000)
+            note(f"{prefix} faults", faults_after - faults)
+            ForkServer.start_child = timed_start  # type: ignore[method-assign]
+            started = time.perf_counter()
+            extract_sandboxed(photo, filename="scan", limits=SCAN_LIMITS, server=server)
+            note("forked wall", (time.perf_counter() - started) * 1000)
+            ForkServer.start_child = original  # type: ignore[method-assign]
+        reader.close()
+    finally:
+        ForkServer.start_child = original  # type: ignore[method-assign]
+        server.close()
+    return {name: statistics.median(values) for name, values in timings.items()}
+
+
 def _spin(_: int) -> float:
     started = time.perf_counter()
     total = 0
@@ -483,11 +550,29 @@ def main() -> None:
     parser.add_argument(
         "--sandbox-only", action="store_true", help="only the per-document sandbox overhead"
     )
+    parser.add_argument(
+        "--hop-only", action="store_true", help="only where a scan's sandbox hop goes"
+    )
     parser.add_argument("--quick", action="store_true", help="CI size: 2/s for 10 s, 20 scans")
     args = parser.parse_args()
     if args.quick:
         args.rate, args.seconds, args.scans = 2.0, 10.0, 20
     import tempfile
+
+    if args.hop_only:
+        hop = scan_hop()
+        base = hop["in process"]
+        print(
+            f"scan hop (12 MP photo, median ms): in process {base:.0f} (baseline); warm reader "
+            f"{hop['warm wall']:.0f} (ratio {hop['warm wall'] / base:.2f}; child CPU "
+            f"{hop['warm child cpu']:.0f}, {hop['warm faults']:.0f} page faults; a fresh "
+            f"reader's first photo {hop['warm first wall']:.0f}, CPU "
+            f"{hop['warm first child cpu']:.0f}, {hop['warm first faults']:.0f} faults); "
+            f"child forked per photo {hop['forked wall']:.0f} (ratio "
+            f"{hop['forked wall'] / base:.2f}; the fork {hop['fork']:.1f}); load average "
+            f"{load_average()}"
+        )
+        return
 
     inproc, fork, cold = sandbox_overhead()
     print(

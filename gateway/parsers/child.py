@@ -12,6 +12,10 @@
   wall-clock limit) and, when it has reaped it, its wait status (so crashes by signal are
   named as before).
 
+A job with `"serve": N` makes the forked child a warm reader instead (`gateway.parsers.warm`):
+it reads up to N documents one after another on the same pipes, each as a length-prefixed
+frame (see `_serve_documents`).
+
 The protocol on the control socket (AF_UNIX, SOCK_SEQPACKET, one message per document): the
 job as UTF-8 JSON with three file descriptors attached: the read end of the document pipe,
 the write end of the result pipe, and one end of a stream socket on which the server answers
@@ -241,6 +245,9 @@ def _forked_child(
 
         tempfile.tempdir = job["workdir"]
         start_oom = _encode(_START_OOM)  # built before the limit, written without allocating
+        if job.get("serve"):
+            _serve_documents(job, start_oom)
+            os._exit(0)
         apply_limits(job["limits"])
         try:
             chunks = []
@@ -256,6 +263,81 @@ def _forked_child(
     except BaseException:
         os._exit(71)
     os._exit(0)
+
+
+def _serve_documents(job: dict[str, Any], start_oom: bytes) -> None:
+    """A warm reader: up to `job["serve"]` documents one after another, on the same pipes.
+
+    Each document comes as a frame, `len(job) len(data)` (two signed 64-bit big-endian
+    integers) then the job's JSON and the document's bytes, and is answered by
+    `len(result)` and the result's JSON, as a one-document child prints it. The address
+    space limit holds for the process's life; the CPU limit is moved before every document
+    to what the process has used so far plus the document's own allowance, under a hard
+    limit of every document's allowance together. After a result that is not `ok` the
+    process exits: whatever state that document left is not carried to the next one.
+    """
+    documents = int(job["serve"])
+    cpu = int(job["limits"]["cpu_seconds"])
+    _keep_heap()
+    ceiling = cpu * documents + 2
+    apply_limits({**job["limits"], "cpu_seconds": ceiling - 2})
+    for _ in range(documents):
+        try:
+            header = _read_exact(16)
+            if header is None:
+                return  # the client closed the pipe: no more documents
+            job_size, data_size = struct.unpack("!qq", header)
+            doc_job = json.loads(_read_exact(job_size) or b"{}")
+            data = _read_exact(data_size) or b""
+        except MemoryError:
+            _write_frame(start_oom)
+            return
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        used = int(usage.ru_utime + usage.ru_stime) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (min(used + cpu, ceiling), ceiling))
+        outcome = parse(doc_job, data)
+        _write_frame(_encode(outcome))
+        del data
+        gc.enable()  # `parse` paused the collector for a process that ends; this one goes on
+        if not outcome.get("ok"):
+            return
+
+
+def _keep_heap() -> None:
+    """Keep freed memory mapped between documents (glibc), up to the address space limit.
+
+    With glibc's defaults a process that never freed a large block returns the top of its
+    heap to the system after every document, and the next document faults every page in
+    again: about 7,400 page faults and 30 ms of CPU per 12 MP photo, most of what a warm
+    reader saves. Blocks up to 32 MiB now come from the heap and stay there.
+    """
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None)
+        libc.mallopt(-1, 256 * 1024 * 1024)  # M_TRIM_THRESHOLD
+        libc.mallopt(-3, 32 * 1024 * 1024)  # M_MMAP_THRESHOLD
+
+
+def _read_exact(size: int) -> bytes | None:
+    """`size` bytes from stdin, or None at EOF before the first byte."""
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    got = 0
+    while got < size:
+        n = os.readv(0, [view[got:]])
+        if not n:
+            if got == 0:
+                return None
+            msg = f"the document pipe closed after {got} of {size} bytes"
+            raise EOFError(msg)
+        got += n
+    return bytes(buffer)
+
+
+def _write_frame(data: bytes) -> None:
+    _write_all(_INT.pack(len(data)))
+    _write_all(data)
 
 
 def _write_all(data: bytes) -> None:

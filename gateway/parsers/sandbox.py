@@ -19,6 +19,10 @@ Two ways to get that process:
 * **cold start** (`python -m gateway.parsers.child`, the default for one-off callers): a fresh
   interpreter per document, about 0.3-0.5 s of start-up; nothing lives between calls.
 
+A third, for label scans, is built on the fork server: a warm reader
+(`gateway.parsers.warm`), one forked child that reads many photos one after another under
+the same limits.
+
 Either way, a child that crashes, overruns or is killed yields `ResourceLimitExceeded`
 naming the limit; a document it cannot read yields the same `InputError` subclass the
 in-process `extract` raises.
@@ -155,7 +159,7 @@ class ForkServer:
             theirs.close()
         mine.settimeout(10.0)  # a fork takes milliseconds; a silent server is a dead one
         try:
-            answer = _recv_exact(mine, _PID)
+            answer = recv_exact(mine, _PID)
         except OSError:
             mine.close()
             self.dead = True
@@ -168,7 +172,7 @@ class ForkServer:
         return int.from_bytes(answer, "big", signed=True), mine
 
 
-def _recv_exact(sock: socket.socket, size: int) -> bytes | None:
+def recv_exact(sock: socket.socket, size: int) -> bytes | None:
     """`size` bytes, or None at EOF (the server died). Timeouts raise OSError."""
     buf = b""
     while len(buf) < size:
@@ -265,7 +269,7 @@ def extract_sandboxed(
         if forked is None:
             forked = _run_cold(data, json.dumps(job), limits, workdir, child_command)
     returncode, output, timed_out, too_big = forked
-    return _outcome(returncode, output, timed_out, too_big, limits, _advice(data))
+    return child_outcome(returncode, output, timed_out, too_big, limits, failure_advice(data))
 
 
 _Run = tuple[int | None, bytes, bool, bool]  # returncode, output, timed out, output too big
@@ -355,7 +359,7 @@ def _run_forked(
             wait = deadline - time.monotonic() if not (timed_out or too_big) else 5.0
             status_sock.settimeout(max(wait, 0.01))
             try:
-                status = _recv_exact(status_sock, _PID)
+                status = recv_exact(status_sock, _PID)
             except TimeoutError:
                 if timed_out or too_big:
                     break  # killed already; its exact end does not change the outcome
@@ -428,7 +432,7 @@ def _communicate(
     return b"".join(chunks), False, False
 
 
-def _advice(data: bytes) -> str:
+def failure_advice(data: bytes) -> str:
     """What a user can do about a document whose reader died, by what its bytes are."""
     if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         return (
@@ -445,7 +449,7 @@ def _advice(data: bytes) -> str:
     return " Save the document again from the program that made it and upload that."
 
 
-def _outcome(
+def child_outcome(
     returncode: int | None,
     output: bytes,
     timed_out: bool,

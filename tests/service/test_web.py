@@ -391,6 +391,26 @@ def test_photos_over_the_pixel_limit_are_refused_from_the_header(
     assert "101x100" in response.get_json()["error"]["message"]
 
 
+def test_a_photo_whose_reader_overruns_gets_a_clear_error_and_the_next_scan_is_read(
+    client: FlaskClient, tenant: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway.api import codes
+    from gateway.parsers.warm import ReaderPool
+
+    _, key = tenant
+    data = _qr_png("OK-2")
+    stuck = ReaderPool(replace(codes.SCAN_LIMITS, wall_seconds=0.001))
+    monkeypatch.setattr(codes, "_readers", stuck)
+    response = client.post("/v1/scans", data=data, headers=bearer(key))
+    assert 400 <= response.status_code < 500
+    assert "wall-clock limit" in response.get_json()["error"]["message"]
+    stuck.close()
+    monkeypatch.undo()
+    # the web process and the warm readers of everyone else go on as before
+    (entry,) = client.post("/v1/scans", data=data, headers=bearer(key)).get_json()["codes"]
+    assert entry["code"].endswith("OK-2")
+
+
 def test_large_photos_are_read_at_half_size_with_quads_in_photo_pixels(
     client: FlaskClient, tenant: tuple[str, str]
 ) -> None:
