@@ -444,7 +444,8 @@ def read_grid(
     for key, value in wide.items():
         doc.setdefault(key, value)
     header.update({k: v for k, v in wide.items() if k not in header})
-    lines = [reader.finish(line, doc) for line in reader.lines]
+    values = doc_values(doc)
+    lines = [reader.finish(line, values) for line in reader.lines]
     return TableResult(lines, problems, header, columns, hdr_index)
 
 
@@ -467,12 +468,14 @@ class _LineReader:
         for col, name in sorted(columns.items()):
             self.by_field.setdefault(name, []).append(col)
         self.header_names = set(columns.values())
-        # the fields read per line and their columns, in column order
-        self.field_columns = [
-            (name, cols)
+        # the fields read per line: their columns, how their cells are read, and whether
+        # the record has a field of that name (else it goes to the line's extra fields)
+        self.field_plan = [
+            (name, cols, _FIELD_KINDS.get(name, _AS_TEXT), name in _LINE_FIELDS)
             for name, cols in self.by_field.items()
             if name not in _CODE_FIELDS and name != "line_no"
         ]
+        self._parsed: dict[tuple[int, type, Value], tuple[object | None, str | None]] = {}
         line_cols = self.by_field.get("line_no") or []
         self.line_col: int | None = line_cols[0] if line_cols else None
         # the last totals row's numbers: field -> (number, the cell stating it)
@@ -719,33 +722,49 @@ class _LineReader:
             self._report_possible(possible, line_no)
         return codes, destroyed, lot
 
+    def _parse(self, kind: int, value: Value) -> tuple[object | None, str | None]:
+        """A field cell's value as the line keeps it, and its text when it holds no usable
+        number; remembered per distinct cell value (a sheet repeats its HS code, UN number,
+        destination and weights on every line)."""
+        key = (kind, value.__class__, value)
+        known = self._parsed.get(key)
+        if known is None:
+            if kind == _AS_NUMBER:
+                known = read_number(value)
+            elif kind == _AS_HS:
+                known = (parse_hs(value), None)
+            elif kind == _AS_UN:
+                known = (parse_un(value), None)
+            else:
+                known = (normalize_country(cell_text(value)), None)
+            self._parsed[key] = known
+        return known
+
     def _read_fields(self, r: int, row: Sequence[Value], line: _Line) -> None:
         width = len(row)
-        refs: list[tuple[str, int]] = []
-        for name, cols in self.field_columns:
+        refs: dict[str, int] = {}
+        for name, cols, kind, on_line in self.field_plan:
             value: Value = None
             col = -1
             for c in cols:
-                if c < width and row[c] is not None and row[c] != "":
-                    value, col = row[c], c
-                    break
+                if c < width:
+                    v = row[c]
+                    if v is not None and v != "":
+                        value, col = v, c
+                        break
             if col < 0:
                 continue
             parsed: object | None
-            if name in _NUMBER_FIELDS:
-                parsed, unreadable = read_number(value)
+            if kind == _AS_TEXT:
+                parsed = (value.strip() if value.__class__ is str else cell_text(value)) or None
+            else:
+                parsed, unreadable = self._parse(kind, value)
                 if unreadable is not None:
                     # kept for the rules, which name the cell (`manifest.numbers`)
                     line.extra[name + RAW_SUFFIX] = unreadable
-                    refs.append((name, col))
+                    refs[name] = col
                     continue
-            elif name == "hs_code":
-                parsed = parse_hs(value)
-            elif name == "un_number":
-                parsed = parse_un(value)
-            elif name == "destination":
-                parsed = normalize_country(cell_text(value))
-                if parsed is None:
+                if parsed is None and kind == _AS_COUNTRY:
                     self.problems.append(
                         ExtractionProblem(
                             kind="destination_unknown",
@@ -759,63 +778,60 @@ class _LineReader:
                             severity=Severity.WARN,
                         )
                     )
-            elif name == "lot":
-                parsed = cell_text(value) or None
-            else:
-                parsed = cell_text(value) or None
             if parsed is None:
                 continue
-            if name in _LINE_FIELDS:
+            if on_line:
                 line.fields[name] = parsed
             else:
                 line.extra[name] = str(parsed)
-            refs.append((name, col))
+            refs[name] = col
         if refs:
             row_no, page = (
                 self.grid.row_refs[r] if self.grid.row_refs is not None else (r + 1, None)
             )
             bbox = self.grid.row_boxes[r] if self.grid.row_boxes is not None else None
             line.field_sources = FieldSources(
-                (self.document_id, page, self.grid.sheet, row_no, bbox, line.line_no), dict(refs)
+                (self.document_id, page, self.grid.sheet, row_no, bbox, line.line_no), refs
             )
 
-    def finish(self, line: _Line, doc: Mapping[str, str]) -> ManifestLine:
+    def finish(self, line: _Line, doc: Mapping[str, object]) -> ManifestLine:
+        """The line as a record; `doc` holds the document-wide values (`doc_values`) that
+        apply where the line states none."""
         f = line.fields
-        for key in ("hs_code", "un_number"):
-            if key not in f and key in doc:
-                value = parse_hs(doc[key]) if key == "hs_code" else parse_un(doc[key])
-                if value:
-                    f[key] = value
-        if "destination" not in f and "destination" in doc:
-            country = normalize_country(doc["destination"])
-            if country:
-                f["destination"] = country
+        for key, value in doc.items():
+            if key not in f:
+                f[key] = value
         if "lot" not in f and line.code_lot:
             f["lot"] = line.code_lot
-        qty = f.get("quantity")
+        # the fields hold only what their columns make (text, or a float for numbers), so
+        # they become the record's fields as they are
         return ManifestLine(
             source=line.source,
             line_no=line.line_no,
-            description=_str(f.get("description")),
-            model=_str(f.get("model")),
-            quantity=qty if isinstance(qty, float) else None,
-            unit=_str(f.get("unit")),
-            lot=_str(f.get("lot")),
-            hs_code=_str(f.get("hs_code")),
-            un_number=_str(f.get("un_number")),
-            net_kg=_float(f.get("net_kg")),
-            gross_kg=_float(f.get("gross_kg")),
-            carton=_str(f.get("carton")),
-            pallet=_str(f.get("pallet")),
-            container=_str(f.get("container")),
-            destination=_str(f.get("destination")),
-            extra=dict(line.extra),
+            extra=line.extra,
             codes=tuple(line.codes),
             field_sources=line.field_sources,
+            **f,  # type: ignore[arg-type]
         )
 
 
-_NUMBER_FIELDS = frozenset({"quantity", "gross_kg", "net_kg"})
+def doc_values(doc: Mapping[str, str]) -> dict[str, object]:
+    """The HS code, UN number and destination stated for the whole document, read once."""
+    values: dict[str, object] = {}
+    for key in ("hs_code", "un_number"):
+        if key in doc:
+            value = parse_hs(doc[key]) if key == "hs_code" else parse_un(doc[key])
+            if value:
+                values[key] = value
+    if "destination" in doc:
+        country = normalize_country(doc["destination"])
+        if country:
+            values["destination"] = country
+    return values
+
+
+# how a field's cell is read (`_LineReader.field_plan`)
+_AS_TEXT, _AS_NUMBER, _AS_HS, _AS_UN, _AS_COUNTRY = range(5)
 # the columns a totals row states, in the order header keys are written
 _TOTAL_FIELDS = ("quantity", "net_kg", "gross_kg", "packages")
 # per carton, per page, carried over: "Sub-total", "Total this page", "Total c/f", "本页小计"
@@ -824,18 +840,14 @@ _SUBTOTAL = re.compile(
     r"|承上页|转下页|过次页|brought\s*forward|\bb/f\b",
     re.IGNORECASE,
 )
+_FIELD_KINDS = {
+    "quantity": _AS_NUMBER, "gross_kg": _AS_NUMBER, "net_kg": _AS_NUMBER, "hs_code": _AS_HS,
+    "un_number": _AS_UN, "destination": _AS_COUNTRY,
+}  # fmt: skip
 _LINE_FIELDS = frozenset(
     {"description", "model", "quantity", "unit", "lot", "hs_code", "un_number", "net_kg",
      "gross_kg", "carton", "pallet", "container", "destination"}
 )  # fmt: skip
-
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _float(value: object) -> float | None:
-    return value if isinstance(value, float) else None
 
 
 def _occ(
