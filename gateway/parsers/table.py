@@ -22,9 +22,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TypeGuard, cast
 
 from gateway.countries import normalize_country
 from gateway.domain import (
@@ -56,6 +57,8 @@ _CODE_FIELDS = ("code", "gtin", "sscc")
 TOTAL_LABEL = re.compile(
     r"^\s*(total|totals|grand\s*total|sub-?\s*total|合计|小计|总计|共计|总数)\b", re.IGNORECASE
 )
+_TOTAL_MATCH = TOTAL_LABEL.match
+_IS_STR = cast("Callable[[object], TypeGuard[str]]", str.__instancecheck__)
 _UN = re.compile(r"\bUN\s*(?:No\.?|Number|编号)?\s*[:#]?\s*(\d{4})\b", re.IGNORECASE)
 _SERIALS = re.compile(r"[,;\n]+")
 _SPACE = re.compile(r"\s+")
@@ -476,6 +479,12 @@ class _LineReader:
             if name not in _CODE_FIELDS and name != "line_no"
         ]
         self._parsed: dict[tuple[int, type, Value], tuple[object | None, str | None]] = {}
+        # the code cells of a row, in the order they are read
+        self.code_columns = [
+            (name, col) for name in ("code", "sscc") for col in self.by_field.get(name, ())
+        ]
+        self.has_gtin = "gtin" in self.by_field
+        self.letters: dict[int, str] = {}
         line_cols = self.by_field.get("line_no") or []
         self.line_col: int | None = line_cols[0] if line_cols else None
         # the last totals row's numbers: field -> (number, the cell stating it)
@@ -531,14 +540,16 @@ class _LineReader:
         return out
 
     def _ref(self, r: int, col: int | None, line_no: str | None = None) -> SourceRef:
-        row_no, page = self.grid.row_refs[r] if self.grid.row_refs is not None else (r + 1, None)
-        bbox = self.grid.row_boxes[r] if self.grid.row_boxes is not None else None
-        cell = (
-            column_letter(col) + str(row_no)
-            if col is not None and row_no is not None and page is None
-            else None
-        )
-        return SourceRef(self.document_id, page, self.grid.sheet, row_no, cell, bbox, line_no)
+        grid = self.grid
+        row_no, page = grid.row_refs[r] if grid.row_refs is not None else (r + 1, None)
+        bbox = grid.row_boxes[r] if grid.row_boxes is not None else None
+        cell: str | None = None
+        if col is not None and row_no is not None and page is None:
+            letters = self.letters.get(col)
+            if letters is None:
+                letters = self.letters[col] = column_letter(col)
+            cell = letters + str(row_no)
+        return SourceRef(self.document_id, page, grid.sheet, row_no, cell, bbox, line_no)
 
     def _value(self, row: Sequence[Value], name: str) -> tuple[Value, int | None]:
         for col in self.by_field.get(name, ()):
@@ -553,7 +564,8 @@ class _LineReader:
         # cells' display texts are built only for rows that are not plainly lines
         if not any(v is not None and (type(v) is not str or v.strip()) for v in row):
             return None
-        if any(type(v) is str and TOTAL_LABEL.match(v) for v in row):
+        # the grid's text cells are plain `str`: `filter` and `map` keep the test in C
+        if any(map(_TOTAL_MATCH, filter(_IS_STR, row))):
             self._read_totals(r, row)
             return None
         line_value = (
@@ -648,45 +660,47 @@ class _LineReader:
         possible: list[tuple[str, SourceRef]] = []
         method = self.grid.method
         conf = self.grid.confidence[r] if self.grid.confidence is not None else None
-        gtin_value, gtin_col = self._value(row, "gtin")
+        gtin_value, gtin_col = self._value(row, "gtin") if self.has_gtin else (None, None)
         gtin: str | None = None
         if gtin_col is not None:
             gtin, lost = _read_gtin(gtin_value)
             if lost:
                 destroyed.append(("GTIN", cell_text(gtin_value), self._ref(r, gtin_col, line_no)))
         serial_texts: list[tuple[str, int]] = []
-        for name in ("code", "sscc"):
-            for col in self.by_field.get(name, ()):
-                if col >= len(row) or row[col] in (None, ""):
-                    continue
-                value = row[col]
-                ref = self._ref(r, col, line_no)
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    digits = cell_text(value)
-                    if gtin_col is not None and name == "code":
-                        serial_texts.append((digits, col))  # a serial stored as a number
-                    elif abs(value) >= 1e15 or not float(value).is_integer():
-                        destroyed.append(("Identifier", digits, ref))
-                    elif len(digits) in (12, 13) and (gtin_digits := gtin_from_digits(digits)):
-                        # a GTIN typed into a code column that the spreadsheet made a number
-                        codes.append(_occ(f"(01){gtin_digits}", ref, method, conf))
-                    continue
-                text = cell_text(value)
-                if looks_like_lost_number(text):
-                    destroyed.append(("Identifier", text, ref))
-                    continue
-                cell = read_cell(text, code_column=True)
-                if cell.codes:
-                    codes.extend(_occ(f.raw, ref, method, conf) for f in cell.codes)
-                    if lot is None:
-                        lot = next(
-                            (f.decoded.ais["10"] for f in cell.codes if "10" in f.decoded.ais),
-                            None,
-                        )
-                elif gtin_col is not None and name == "code":
-                    serial_texts.append((text, col))
-                else:
-                    possible.extend((t, ref) for t in cell.possible)
+        width = len(row)
+        for name, col in self.code_columns:
+            if col >= width:
+                continue
+            value = row[col]
+            if value is None or value == "":
+                continue
+            ref = self._ref(r, col, line_no)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                digits = cell_text(value)
+                if gtin_col is not None and name == "code":
+                    serial_texts.append((digits, col))  # a serial stored as a number
+                elif abs(value) >= 1e15 or not float(value).is_integer():
+                    destroyed.append(("Identifier", digits, ref))
+                elif len(digits) in (12, 13) and (gtin_digits := gtin_from_digits(digits)):
+                    # a GTIN typed into a code column that the spreadsheet made a number
+                    codes.append(_occ(f"(01){gtin_digits}", ref, method, conf))
+                continue
+            text = cell_text(value)
+            if looks_like_lost_number(text):
+                destroyed.append(("Identifier", text, ref))
+                continue
+            cell = read_cell(text, code_column=True)
+            if cell.codes:
+                codes.extend(_occ(f.raw, ref, method, conf) for f in cell.codes)
+                if lot is None:
+                    lot = next(
+                        (f.decoded.ais["10"] for f in cell.codes if "10" in f.decoded.ais),
+                        None,
+                    )
+            elif gtin_col is not None and name == "code":
+                serial_texts.append((text, col))
+            else:
+                possible.extend((t, ref) for t in cell.possible)
         if gtin is not None:
             lot_value, _ = self._value(row, "lot")
             ref = self._ref(r, gtin_col, line_no)
@@ -724,25 +738,24 @@ class _LineReader:
 
     def _parse(self, kind: int, value: Value) -> tuple[object | None, str | None]:
         """A field cell's value as the line keeps it, and its text when it holds no usable
-        number; remembered per distinct cell value (a sheet repeats its HS code, UN number,
-        destination and weights on every line)."""
-        key = (kind, value.__class__, value)
-        known = self._parsed.get(key)
-        if known is None:
-            if kind == _AS_NUMBER:
-                known = read_number(value)
-            elif kind == _AS_HS:
-                known = (parse_hs(value), None)
-            elif kind == _AS_UN:
-                known = (parse_un(value), None)
-            else:
-                known = (normalize_country(cell_text(value)), None)
-            self._parsed[key] = known
+        number; remembered in `_parsed` per distinct cell value (a sheet repeats its HS code,
+        UN number, destination and weights on every line)."""
+        known: tuple[object | None, str | None]
+        if kind == _AS_NUMBER:
+            known = read_number(value)
+        elif kind == _AS_HS:
+            known = (parse_hs(value), None)
+        elif kind == _AS_UN:
+            known = (parse_un(value), None)
+        else:
+            known = (normalize_country(cell_text(value)), None)
+        self._parsed[(kind, value.__class__, value)] = known
         return known
 
     def _read_fields(self, r: int, row: Sequence[Value], line: _Line) -> None:
         width = len(row)
         refs: dict[str, int] = {}
+        parsed_cache = self._parsed
         for name, cols, kind, on_line in self.field_plan:
             value: Value = None
             col = -1
@@ -758,7 +771,8 @@ class _LineReader:
             if kind == _AS_TEXT:
                 parsed = (value.strip() if value.__class__ is str else cell_text(value)) or None
             else:
-                parsed, unreadable = self._parse(kind, value)
+                known = parsed_cache.get((kind, value.__class__, value))
+                parsed, unreadable = known if known is not None else self._parse(kind, value)
                 if unreadable is not None:
                     # kept for the rules, which name the cell (`manifest.numbers`)
                     line.extra[name + RAW_SUFFIX] = unreadable
