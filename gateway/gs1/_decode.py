@@ -489,6 +489,13 @@ def decode_text(raw: str, strict: bool, associations: bool) -> DecodedCode:
         # only when the GS1 reading fails, since digit-led GS1 strings are far more common.
         # A valid GS1 reading that identifies nothing (only company-internal AIs 90-99, e.g.
         # "982WJB1-..." read as AI 98) loses to a GB/T reading of the same text.
+        if len(text) == 24 and text[3] in "PMC" and GB34014_RE.fullmatch(text):
+            # No GS1 reading of this shape identifies anything: its fourth character is no
+            # digit, so the first AI is not a key (00, 01, 02, 8003, 8004 and every other
+            # fixed-length AI are digits there) and, with no GS, takes the whole text.
+            return _gb(raw, t, 0, strict, problems, None) or _raw_gs1(
+                raw, t, problems, associations, strict
+            )
         attempt = _raw_gs1(raw, t, list(problems), associations, strict)
         if attempt.valid and attempt.key is not None:
             return attempt

@@ -29,7 +29,7 @@ from defusedxml import ElementTree as SafeET
 from gateway.domain import ExtractionMethod
 from gateway.errors import CorruptDocument, DocumentTooLarge
 from gateway.parsers.limits import Limits, library_message
-from gateway.parsers.table import Grid, Value
+from gateway.parsers.table import Grid, Value, column_letter
 
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -202,12 +202,15 @@ def check_parts(zf: zipfile.ZipFile, sheets: list[tuple[str, str]], limits: Limi
       reserves the claimed range at once, so a 3 KB sheet claiming `A1:XFD1048576` would
       abort the process instead of being refused.
 
-    * A sheet without a `<dimension>` (Excel always writes one; some generators do not) goes
-      to the streaming reader: calamine would size the sheet from its cells, and one stray
-      cell far from the table (`XFD90000`) makes it allocate the whole range and abort.
+    * A sheet without a `<dimension>` (Excel always writes one; openpyxl's write-only mode
+      and some other generators do not) is measured from its cells (`cells_within_limits`):
+      calamine sizes such a sheet from its cells, and one stray cell far from the table
+      (`XFD90000`) would make it allocate the whole range and abort. A sheet whose cells
+      cannot be measured that way, or lie beyond the limits, goes to the streaming reader.
 
-    Only the head of each part is inflated: the prolog comes before the root element and the
-    dimension before the sheet's data.
+    Only the head of each part is inflated (the prolog comes before the root element and the
+    dimension before the sheet's data), and the whole of a sheet only when it has no
+    dimension.
     """
     parts = {part: title for title, part in sheets}
     measured = True
@@ -234,9 +237,62 @@ def check_parts(zf: zipfile.ZipFile, sheets: list[tuple[str, str]], limits: Limi
             m = _DIMENSION.search(head)
             if m:
                 _check_dimension(m.group(1).decode("ascii", "replace"), parts[name], limits)
-            else:
-                measured = False
+            elif measured:
+                measured = cells_within_limits(zf, name, limits)
     return measured
+
+
+_SCAN_BYTES = 1 << 20
+
+
+def cells_within_limits(zf: zipfile.ZipFile, part: str, limits: Limits) -> bool:
+    """True when every row and cell of a sheet part names its place (`r` as its first
+    attribute) and none lies beyond the limits: calamine, sizing the sheet from its cells,
+    then reserves no more than a `<dimension>` within the limits would make it reserve.
+
+    A row or cell without its reference is placed by counting, which a sheet can make as
+    large as it likes, and a prefixed element (`<x:c>`) is not looked at here: either sends
+    the sheet to the streaming reader. The sheet is inflated in pieces; only the references
+    long enough to pass a limit are read one by one.
+    """
+    # references with fewer letters and digits than the limits' own are within them
+    letters = len(column_letter(limits.max_columns - 1)) - 1
+    digits = len(str(limits.max_rows)) - 1
+    safe = b'[A-Z]{0,%d}[0-9]{1,%d}"' % (letters, digits) if digits else b"(?!)"
+    suspect = re.compile(rb'<(?:c|row)(?=[\s/>])(?:\s+r="(?!%s)([^"<>]*)"|(?!\s+r="))' % safe)
+    carry = b""
+    with _open_member(zf, part, limits) as fh:
+        while True:
+            chunk = fh.read(_SCAN_BYTES)
+            buf = carry + chunk
+            # every tag before the last "<" is whole; the rest waits for the next piece
+            cut = buf.rfind(b"<") if chunk else len(buf)
+            if cut < 0:
+                carry = b""  # text only, no tag
+                continue
+            if b":c" in buf or b":row" in buf:
+                return False  # maybe a prefixed element
+            for m in suspect.finditer(buf, 0, cut):
+                ref = _REF.fullmatch(m.group(1) or b"")
+                if ref is None:
+                    return False  # no reference (placed by counting), or not one calamine reads
+                col = _column_number(ref.group(1).decode("ascii"))
+                if col > limits.max_columns or int(ref.group(2)) > limits.max_rows:
+                    return False
+            if not chunk:
+                return True
+            carry = buf[cut:]
+
+
+_REF = re.compile(rb"([A-Z]{0,3})([0-9]{1,7})")
+
+
+def _column_number(letters: str) -> int:
+    """A -> 1, Z -> 26, AA -> 27 (0 for none: a row's reference)."""
+    col = 0
+    for ch in letters:
+        col = col * 26 + (ord(ch) - 64)
+    return col
 
 
 class _Book:

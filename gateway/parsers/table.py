@@ -22,9 +22,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TypeGuard, cast
 
 from gateway.countries import normalize_country
 from gateway.domain import (
@@ -56,6 +57,8 @@ _CODE_FIELDS = ("code", "gtin", "sscc")
 TOTAL_LABEL = re.compile(
     r"^\s*(total|totals|grand\s*total|sub-?\s*total|合计|小计|总计|共计|总数)\b", re.IGNORECASE
 )
+_TOTAL_MATCH = TOTAL_LABEL.match
+_IS_STR = cast("Callable[[object], TypeGuard[str]]", str.__instancecheck__)
 _UN = re.compile(r"\bUN\s*(?:No\.?|Number|编号)?\s*[:#]?\s*(\d{4})\b", re.IGNORECASE)
 _SERIALS = re.compile(r"[,;\n]+")
 _SPACE = re.compile(r"\s+")
@@ -444,7 +447,8 @@ def read_grid(
     for key, value in wide.items():
         doc.setdefault(key, value)
     header.update({k: v for k, v in wide.items() if k not in header})
-    lines = [reader.finish(line, doc) for line in reader.lines]
+    values = doc_values(doc)
+    lines = [reader.finish(line, values) for line in reader.lines]
     return TableResult(lines, problems, header, columns, hdr_index)
 
 
@@ -467,12 +471,20 @@ class _LineReader:
         for col, name in sorted(columns.items()):
             self.by_field.setdefault(name, []).append(col)
         self.header_names = set(columns.values())
-        # the fields read per line and their columns, in column order
-        self.field_columns = [
-            (name, cols)
+        # the fields read per line: their columns, how their cells are read, and whether
+        # the record has a field of that name (else it goes to the line's extra fields)
+        self.field_plan = [
+            (name, cols, _FIELD_KINDS.get(name, _AS_TEXT), name in _LINE_FIELDS)
             for name, cols in self.by_field.items()
             if name not in _CODE_FIELDS and name != "line_no"
         ]
+        self._parsed: dict[tuple[int, type, Value], tuple[object | None, str | None]] = {}
+        # the code cells of a row, in the order they are read
+        self.code_columns = [
+            (name, col) for name in ("code", "sscc") for col in self.by_field.get(name, ())
+        ]
+        self.has_gtin = "gtin" in self.by_field
+        self.letters: dict[int, str] = {}
         line_cols = self.by_field.get("line_no") or []
         self.line_col: int | None = line_cols[0] if line_cols else None
         # the last totals row's numbers: field -> (number, the cell stating it)
@@ -528,14 +540,16 @@ class _LineReader:
         return out
 
     def _ref(self, r: int, col: int | None, line_no: str | None = None) -> SourceRef:
-        row_no, page = self.grid.row_refs[r] if self.grid.row_refs is not None else (r + 1, None)
-        bbox = self.grid.row_boxes[r] if self.grid.row_boxes is not None else None
-        cell = (
-            column_letter(col) + str(row_no)
-            if col is not None and row_no is not None and page is None
-            else None
-        )
-        return SourceRef(self.document_id, page, self.grid.sheet, row_no, cell, bbox, line_no)
+        grid = self.grid
+        row_no, page = grid.row_refs[r] if grid.row_refs is not None else (r + 1, None)
+        bbox = grid.row_boxes[r] if grid.row_boxes is not None else None
+        cell: str | None = None
+        if col is not None and row_no is not None and page is None:
+            letters = self.letters.get(col)
+            if letters is None:
+                letters = self.letters[col] = column_letter(col)
+            cell = letters + str(row_no)
+        return SourceRef(self.document_id, page, grid.sheet, row_no, cell, bbox, line_no)
 
     def _value(self, row: Sequence[Value], name: str) -> tuple[Value, int | None]:
         for col in self.by_field.get(name, ()):
@@ -550,7 +564,8 @@ class _LineReader:
         # cells' display texts are built only for rows that are not plainly lines
         if not any(v is not None and (type(v) is not str or v.strip()) for v in row):
             return None
-        if any(type(v) is str and TOTAL_LABEL.match(v) for v in row):
+        # the grid's text cells are plain `str`: `filter` and `map` keep the test in C
+        if any(map(_TOTAL_MATCH, filter(_IS_STR, row))):
             self._read_totals(r, row)
             return None
         line_value = (
@@ -645,45 +660,47 @@ class _LineReader:
         possible: list[tuple[str, SourceRef]] = []
         method = self.grid.method
         conf = self.grid.confidence[r] if self.grid.confidence is not None else None
-        gtin_value, gtin_col = self._value(row, "gtin")
+        gtin_value, gtin_col = self._value(row, "gtin") if self.has_gtin else (None, None)
         gtin: str | None = None
         if gtin_col is not None:
             gtin, lost = _read_gtin(gtin_value)
             if lost:
                 destroyed.append(("GTIN", cell_text(gtin_value), self._ref(r, gtin_col, line_no)))
         serial_texts: list[tuple[str, int]] = []
-        for name in ("code", "sscc"):
-            for col in self.by_field.get(name, ()):
-                if col >= len(row) or row[col] in (None, ""):
-                    continue
-                value = row[col]
-                ref = self._ref(r, col, line_no)
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    digits = cell_text(value)
-                    if gtin_col is not None and name == "code":
-                        serial_texts.append((digits, col))  # a serial stored as a number
-                    elif abs(value) >= 1e15 or not float(value).is_integer():
-                        destroyed.append(("Identifier", digits, ref))
-                    elif len(digits) in (12, 13) and (gtin_digits := gtin_from_digits(digits)):
-                        # a GTIN typed into a code column that the spreadsheet made a number
-                        codes.append(_occ(f"(01){gtin_digits}", ref, method, conf))
-                    continue
-                text = cell_text(value)
-                if looks_like_lost_number(text):
-                    destroyed.append(("Identifier", text, ref))
-                    continue
-                cell = read_cell(text, code_column=True)
-                if cell.codes:
-                    codes.extend(_occ(f.raw, ref, method, conf) for f in cell.codes)
-                    if lot is None:
-                        lot = next(
-                            (f.decoded.ais["10"] for f in cell.codes if "10" in f.decoded.ais),
-                            None,
-                        )
-                elif gtin_col is not None and name == "code":
-                    serial_texts.append((text, col))
-                else:
-                    possible.extend((t, ref) for t in cell.possible)
+        width = len(row)
+        for name, col in self.code_columns:
+            if col >= width:
+                continue
+            value = row[col]
+            if value is None or value == "":
+                continue
+            ref = self._ref(r, col, line_no)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                digits = cell_text(value)
+                if gtin_col is not None and name == "code":
+                    serial_texts.append((digits, col))  # a serial stored as a number
+                elif abs(value) >= 1e15 or not float(value).is_integer():
+                    destroyed.append(("Identifier", digits, ref))
+                elif len(digits) in (12, 13) and (gtin_digits := gtin_from_digits(digits)):
+                    # a GTIN typed into a code column that the spreadsheet made a number
+                    codes.append(_occ(f"(01){gtin_digits}", ref, method, conf))
+                continue
+            text = cell_text(value)
+            if looks_like_lost_number(text):
+                destroyed.append(("Identifier", text, ref))
+                continue
+            cell = read_cell(text, code_column=True)
+            if cell.codes:
+                codes.extend(_occ(f.raw, ref, method, conf) for f in cell.codes)
+                if lot is None:
+                    lot = next(
+                        (f.decoded.ais["10"] for f in cell.codes if "10" in f.decoded.ais),
+                        None,
+                    )
+            elif gtin_col is not None and name == "code":
+                serial_texts.append((text, col))
+            else:
+                possible.extend((t, ref) for t in cell.possible)
         if gtin is not None:
             lot_value, _ = self._value(row, "lot")
             ref = self._ref(r, gtin_col, line_no)
@@ -719,33 +736,49 @@ class _LineReader:
             self._report_possible(possible, line_no)
         return codes, destroyed, lot
 
+    def _parse(self, kind: int, value: Value) -> tuple[object | None, str | None]:
+        """A field cell's value as the line keeps it, and its text when it holds no usable
+        number; remembered in `_parsed` per distinct cell value (a sheet repeats its HS code,
+        UN number, destination and weights on every line)."""
+        known: tuple[object | None, str | None]
+        if kind == _AS_NUMBER:
+            known = read_number(value)
+        elif kind == _AS_HS:
+            known = (parse_hs(value), None)
+        elif kind == _AS_UN:
+            known = (parse_un(value), None)
+        else:
+            known = (normalize_country(cell_text(value)), None)
+        self._parsed[(kind, value.__class__, value)] = known
+        return known
+
     def _read_fields(self, r: int, row: Sequence[Value], line: _Line) -> None:
         width = len(row)
-        refs: list[tuple[str, int]] = []
-        for name, cols in self.field_columns:
+        refs: dict[str, int] = {}
+        parsed_cache = self._parsed
+        for name, cols, kind, on_line in self.field_plan:
             value: Value = None
             col = -1
             for c in cols:
-                if c < width and row[c] is not None and row[c] != "":
-                    value, col = row[c], c
-                    break
+                if c < width:
+                    v = row[c]
+                    if v is not None and v != "":
+                        value, col = v, c
+                        break
             if col < 0:
                 continue
             parsed: object | None
-            if name in _NUMBER_FIELDS:
-                parsed, unreadable = read_number(value)
+            if kind == _AS_TEXT:
+                parsed = (value.strip() if value.__class__ is str else cell_text(value)) or None
+            else:
+                known = parsed_cache.get((kind, value.__class__, value))
+                parsed, unreadable = known if known is not None else self._parse(kind, value)
                 if unreadable is not None:
                     # kept for the rules, which name the cell (`manifest.numbers`)
                     line.extra[name + RAW_SUFFIX] = unreadable
-                    refs.append((name, col))
+                    refs[name] = col
                     continue
-            elif name == "hs_code":
-                parsed = parse_hs(value)
-            elif name == "un_number":
-                parsed = parse_un(value)
-            elif name == "destination":
-                parsed = normalize_country(cell_text(value))
-                if parsed is None:
+                if parsed is None and kind == _AS_COUNTRY:
                     self.problems.append(
                         ExtractionProblem(
                             kind="destination_unknown",
@@ -759,63 +792,60 @@ class _LineReader:
                             severity=Severity.WARN,
                         )
                     )
-            elif name == "lot":
-                parsed = cell_text(value) or None
-            else:
-                parsed = cell_text(value) or None
             if parsed is None:
                 continue
-            if name in _LINE_FIELDS:
+            if on_line:
                 line.fields[name] = parsed
             else:
                 line.extra[name] = str(parsed)
-            refs.append((name, col))
+            refs[name] = col
         if refs:
             row_no, page = (
                 self.grid.row_refs[r] if self.grid.row_refs is not None else (r + 1, None)
             )
             bbox = self.grid.row_boxes[r] if self.grid.row_boxes is not None else None
             line.field_sources = FieldSources(
-                (self.document_id, page, self.grid.sheet, row_no, bbox, line.line_no), dict(refs)
+                (self.document_id, page, self.grid.sheet, row_no, bbox, line.line_no), refs
             )
 
-    def finish(self, line: _Line, doc: Mapping[str, str]) -> ManifestLine:
+    def finish(self, line: _Line, doc: Mapping[str, object]) -> ManifestLine:
+        """The line as a record; `doc` holds the document-wide values (`doc_values`) that
+        apply where the line states none."""
         f = line.fields
-        for key in ("hs_code", "un_number"):
-            if key not in f and key in doc:
-                value = parse_hs(doc[key]) if key == "hs_code" else parse_un(doc[key])
-                if value:
-                    f[key] = value
-        if "destination" not in f and "destination" in doc:
-            country = normalize_country(doc["destination"])
-            if country:
-                f["destination"] = country
+        for key, value in doc.items():
+            if key not in f:
+                f[key] = value
         if "lot" not in f and line.code_lot:
             f["lot"] = line.code_lot
-        qty = f.get("quantity")
+        # the fields hold only what their columns make (text, or a float for numbers), so
+        # they become the record's fields as they are
         return ManifestLine(
             source=line.source,
             line_no=line.line_no,
-            description=_str(f.get("description")),
-            model=_str(f.get("model")),
-            quantity=qty if isinstance(qty, float) else None,
-            unit=_str(f.get("unit")),
-            lot=_str(f.get("lot")),
-            hs_code=_str(f.get("hs_code")),
-            un_number=_str(f.get("un_number")),
-            net_kg=_float(f.get("net_kg")),
-            gross_kg=_float(f.get("gross_kg")),
-            carton=_str(f.get("carton")),
-            pallet=_str(f.get("pallet")),
-            container=_str(f.get("container")),
-            destination=_str(f.get("destination")),
-            extra=dict(line.extra),
+            extra=line.extra,
             codes=tuple(line.codes),
             field_sources=line.field_sources,
+            **f,  # type: ignore[arg-type]
         )
 
 
-_NUMBER_FIELDS = frozenset({"quantity", "gross_kg", "net_kg"})
+def doc_values(doc: Mapping[str, str]) -> dict[str, object]:
+    """The HS code, UN number and destination stated for the whole document, read once."""
+    values: dict[str, object] = {}
+    for key in ("hs_code", "un_number"):
+        if key in doc:
+            value = parse_hs(doc[key]) if key == "hs_code" else parse_un(doc[key])
+            if value:
+                values[key] = value
+    if "destination" in doc:
+        country = normalize_country(doc["destination"])
+        if country:
+            values["destination"] = country
+    return values
+
+
+# how a field's cell is read (`_LineReader.field_plan`)
+_AS_TEXT, _AS_NUMBER, _AS_HS, _AS_UN, _AS_COUNTRY = range(5)
 # the columns a totals row states, in the order header keys are written
 _TOTAL_FIELDS = ("quantity", "net_kg", "gross_kg", "packages")
 # per carton, per page, carried over: "Sub-total", "Total this page", "Total c/f", "本页小计"
@@ -824,18 +854,14 @@ _SUBTOTAL = re.compile(
     r"|承上页|转下页|过次页|brought\s*forward|\bb/f\b",
     re.IGNORECASE,
 )
+_FIELD_KINDS = {
+    "quantity": _AS_NUMBER, "gross_kg": _AS_NUMBER, "net_kg": _AS_NUMBER, "hs_code": _AS_HS,
+    "un_number": _AS_UN, "destination": _AS_COUNTRY,
+}  # fmt: skip
 _LINE_FIELDS = frozenset(
     {"description", "model", "quantity", "unit", "lot", "hs_code", "un_number", "net_kg",
      "gross_kg", "carton", "pallet", "container", "destination"}
 )  # fmt: skip
-
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _float(value: object) -> float | None:
-    return value if isinstance(value, float) else None
 
 
 def _occ(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import zipfile
 
 import pytest
 from openpyxl import Workbook
@@ -23,8 +24,8 @@ from gateway.errors import (
     UnsupportedDocument,
 )
 from gateway.parsers import extract
-from gateway.parsers.excel import read_xlsx
-from gateway.parsers.limits import DEFAULT_LIMITS
+from gateway.parsers.excel import cells_within_limits, read_xlsx
+from gateway.parsers.limits import DEFAULT_LIMITS, Limits
 from gateway.parsers.sandbox import extract_sandboxed
 from samples.hostile import build_corpus, manifest_xlsx, xlsx
 
@@ -207,6 +208,37 @@ def test_a_sheet_without_its_dimension_is_read_by_the_streaming_reader_in_any_pr
     for read in (extract, lambda data: extract_sandboxed(data, filename="far.xlsx")):
         far = read(_far_cell())
         assert [c.raw for line in far.lines for c in line.codes] == [f"(01){GTIN}(21)D1"]
+
+
+def _measured(sheet: bytes, limits: Limits = DEFAULT_LIMITS) -> bool:
+    with zipfile.ZipFile(io.BytesIO(xlsx(sheet))) as zf:
+        return cells_within_limits(zf, "xl/worksheets/sheet1.xml", limits)
+
+
+def test_a_sheet_without_its_dimension_goes_to_calamine_only_when_its_cells_fit_the_limits():
+    assert _measured(_plain_sheet())
+    # a workbook written by openpyxl's write-only mode has no dimension: read by calamine
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Packing List")
+    ws.append(["No.", "Battery code", "Qty"])
+    ws.append([1, f"(01){GTIN}(21)W1", 1])
+    out = io.BytesIO()
+    wb.save(out)
+    assert _grids(out.getvalue(), compiled=None) == _grids(out.getvalue(), compiled=False)
+    with zipfile.ZipFile(out) as zf:
+        assert cells_within_limits(zf, "xl/worksheets/sheet1.xml", DEFAULT_LIMITS)
+    far_row = '<row r="100001"><c r="A100001" t="inlineStr"><is><t>far</t></is></c></row>'
+    no_ref = '<row r="3"><c t="inlineStr"><is><t>counted</t></is></c></row>'
+    unplaced_row = '<row><c r="A4" t="inlineStr"><is><t>counted</t></is></c></row>'
+    later_ref = '<row r="3"><c t="inlineStr" r="A3"><is><t>x</t></is></c></row>'
+    for extra in (far_row, no_ref, unplaced_row, later_ref):
+        assert not _measured(_plain_sheet(extra)), extra
+    assert not _measured(_plain_sheet().replace(b'r="A1"', b'r="GS1"'))  # column 201
+    assert not _measured(_plain_sheet(), Limits(max_rows=1))
+    assert not _measured(_plain_sheet(), Limits(max_columns=4))
+    assert _measured(_plain_sheet(), Limits(max_rows=2, max_columns=5))
+    prefixed = _plain_sheet().replace(b"<row", b"<x:row").replace(b"</row", b"</x:row")
+    assert not _measured(prefixed)
 
 
 def test_deep_xml_and_a_shared_string_bomb_are_read_within_the_limits():
