@@ -141,7 +141,11 @@ def read_labels(image: np.ndarray, *, budget_s: float | None = READ_BUDGET_S) ->
     # region search (half the time of the full one); any region left, or no read at all,
     # takes the full search, whose regions the escalation's views are cut from. (The coarse
     # search can miss a faint symbol's region: a DataMatrix under strong motion blur.)
-    regions = find_regions(gray, coarse=True) if accepted else []
+    regions = (
+        find_regions(gray, coarse=True, explained=lambda region: _covered(region, accepted))
+        if accepted
+        else []
+    )
     pending = [region for region in regions if not _covered(region, accepted)]
     if pending or not accepted:
         regions = find_regions(gray)

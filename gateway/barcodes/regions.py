@@ -14,6 +14,7 @@ no longer looks like a barcode; joining across the bars keeps each symbol apart.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -71,7 +72,12 @@ class Region:
 
 
 def find_regions(
-    gray: np.ndarray, limit: int = 12, work_side: int = _WORK_SIDE, *, coarse: bool = False
+    gray: np.ndarray,
+    limit: int = 12,
+    work_side: int = _WORK_SIDE,
+    *,
+    coarse: bool = False,
+    explained: Callable[[Region], bool] | None = None,
 ) -> list[Region]:
     """Candidate symbol regions, linear ones first, most barcode-like first, at most `limit`.
 
@@ -79,7 +85,9 @@ def find_regions(
     the bar tests run at full resolution. `coarse`: the tensor is sampled at half the working
     scale, for about half the time; the regions are the same but for a pixel or two of their
     edges and a few squarish blocks of text, found or missed (see `_halved`), and a faint
-    symbol's region may be missed (a DataMatrix under strong motion blur).
+    symbol's region may be missed (a DataMatrix under strong motion blur). A linear
+    candidate that `explained` says a read already explains is kept without the tests at
+    full resolution (bars, quiet zones): either it is that symbol or it is nothing.
     """
     height, width = gray.shape[:2]
     scale = min(1.0, work_side / max(height, width))
@@ -114,8 +122,11 @@ def find_regions(
     coherent = strong & (coherence > _MIN_COHERENCE)
     linear = _linear_regions(coherent, bins, tensor, long_side, step)
     matrix = _matrix_regions(strong & (coherence <= 0.75), long_side, step)
-    linear = _with_bars(gray, [_scaled(region, scale, shift) for region in linear], limit)
+    linear = [_scaled(region, scale, shift) for region in linear]
+    known = [region for region in linear if explained is not None and explained(region)]
+    linear = _with_bars(gray, [region for region in linear if region not in known], limit)
     linear = [region for region in _join_pieces(linear) if _quiet_ends(gray, region)]
+    linear += known
     linear.sort(key=lambda region: region.score, reverse=True)
     matrix = [_scaled(region, scale, shift) for region in matrix]
     matrix = [r for r in matrix if is_squarish(r) or _has_finder(gray, r)]
