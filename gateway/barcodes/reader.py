@@ -1,10 +1,11 @@
 """The reader: cheap path first, targeted views per unread region after.
 
 1. zxing-cpp on the image as it is (one call, all five symbologies). Most labels end here.
-2. Candidate regions (`regions.find_regions`, found once) not yet covered by an accepted read
-   escalate, round robin under a step budget, each stopping as soon as it is covered: for a
-   linear symbol the crop turned so the bars stand upright (zxing-cpp and ZBar, which is
-   strong on blurred bars), then scan-line profiles averaged along the bars, contrast
+2. Candidate regions (`regions.find_regions`: a coarse search first when something was read,
+   which settles a photo whose every region a read explains) not yet covered by an accepted
+   read escalate, round robin under a step budget, each stopping as soon as it is covered:
+   for a linear symbol the crop turned so the bars stand upright (zxing-cpp and ZBar, which
+   is strong on blurred bars), then scan-line profiles averaged along the bars, contrast
    flattened, and deblurred across them by a bank of 1-D kernels (`profiles`); for a matrix
    symbol the crop rescaled, smoothed, sharpened, deconvolved for defocus and motion,
    binarised.
