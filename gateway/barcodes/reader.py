@@ -1,10 +1,11 @@
 """The reader: cheap path first, targeted views per unread region after.
 
 1. zxing-cpp on the image as it is (one call, all five symbologies). Most labels end here.
-2. Candidate regions (`regions.find_regions`, found once) not yet covered by an accepted read
-   escalate, round robin under a step budget, each stopping as soon as it is covered: for a
-   linear symbol the crop turned so the bars stand upright (zxing-cpp and ZBar, which is
-   strong on blurred bars), then scan-line profiles averaged along the bars, contrast
+2. Candidate regions (`regions.find_regions`: a coarse search first when something was read,
+   which settles a photo whose every region a read explains) not yet covered by an accepted
+   read escalate, round robin under a step budget, each stopping as soon as it is covered:
+   for a linear symbol the crop turned so the bars stand upright (zxing-cpp and ZBar, which
+   is strong on blurred bars), then scan-line profiles averaged along the bars, contrast
    flattened, and deblurred across them by a bank of 1-D kernels (`profiles`); for a matrix
    symbol the crop rescaled, smoothed, sharpened, deconvolved for defocus and motion,
    binarised.
@@ -137,8 +138,19 @@ def read_labels(image: np.ndarray, *, budget_s: float | None = READ_BUDGET_S) ->
     _add(clusters, _zxing(original, _FORMATS, whole=True))
     accepted = _accepted(clusters)
 
-    regions = find_regions(gray)
+    # A photo whose every region the whole-image read explains is settled by the coarse
+    # region search (half the time of the full one); any region left, or no read at all,
+    # takes the full search, whose regions the escalation's views are cut from. (The coarse
+    # search can miss a faint symbol's region: a DataMatrix under strong motion blur.)
+    regions = (
+        find_regions(gray, coarse=True, explained=lambda region: _covered(region, accepted))
+        if accepted
+        else []
+    )
     pending = [region for region in regions if not _covered(region, accepted)]
+    if pending or not accepted:
+        regions = find_regions(gray)
+        pending = [region for region in regions if not _covered(region, accepted)]
     if (pending or not accepted) and (upscaled := _upscaled(original)) is not None:
         # A low-resolution photo: modules of a pixel or less, which the whole-image read
         # misses and a region may not even show. Read once more at three times the size.
@@ -646,7 +658,16 @@ def _covered(region: Region, clusters: list[_Cluster]) -> bool:
         inside = cv2.pointPolygonTest(corners.reshape(-1, 1, 2), tuple(map(float, center)), False)
         if inside >= 0 and _extent(quad) >= 0.45 * axis_len * _cos_fit(region):
             return True
+        if _within(region.corners(), quad):
+            return True  # a part of a read symbol (a QR Code's rows of modules look like bars)
     return False
+
+
+def _within(points: np.ndarray, quad: np.ndarray, grow: float = 0.1) -> bool:
+    """True when every point lies in `quad` grown by `grow` of its size about its centre."""
+    center = _center(quad)
+    grown = (center + (quad - center) * (1.0 + grow)).astype(np.float32).reshape(-1, 1, 2)
+    return all(cv2.pointPolygonTest(grown, (float(x), float(y)), False) >= 0 for x, y in points)
 
 
 def _cos_fit(region: Region) -> float:

@@ -14,6 +14,7 @@ no longer looks like a barcode; joining across the bars keeps each symbol apart.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -70,21 +71,37 @@ class Region:
         return np.asarray(box, dtype=np.float32)
 
 
-def find_regions(gray: np.ndarray, limit: int = 12, work_side: int = _WORK_SIDE) -> list[Region]:
+def find_regions(
+    gray: np.ndarray,
+    limit: int = 12,
+    work_side: int = _WORK_SIDE,
+    *,
+    coarse: bool = False,
+    explained: Callable[[Region], bool] | None = None,
+) -> list[Region]:
     """Candidate symbol regions, linear ones first, most barcode-like first, at most `limit`.
 
     The gradient structure is measured on a copy whose long side is `work_side` px at most;
-    the bar tests run at full resolution.
+    the bar tests run at full resolution. `coarse`: the tensor is sampled at half the working
+    scale, for about half the time; the regions are the same but for a pixel or two of their
+    edges and a few squarish blocks of text, found or missed (see `_halved`), and a faint
+    symbol's region may be missed (a DataMatrix under strong motion blur). A linear
+    candidate that `explained` says a read already explains is kept without the tests at
+    full resolution (bars, quiet zones): either it is that symbol or it is nothing.
     """
     height, width = gray.shape[:2]
     scale = min(1.0, work_side / max(height, width))
     small = _downscaled(gray, scale)
-    gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)
-    # OpenCV's element-wise operations: a fraction of numpy's time on these float images.
-    jxx = cv2.blur(cv2.multiply(gx, gx), (5, 5))
-    jyy = cv2.blur(cv2.multiply(gy, gy), (5, 5))
-    jxy = cv2.blur(cv2.multiply(gx, gy), (5, 5))
+    gx = cv2.Sobel(small, cv2.CV_16S, 1, 0, ksize=3)  # exact; products are taken in float
+    gy = cv2.Sobel(small, cv2.CV_16S, 0, 1, ksize=3)
+    average = _halved if coarse else _box5
+    jxx, jyy, jxy = (
+        average(cv2.multiply(a, b, dtype=cv2.CV_32F)) for a, b in ((gx, gx), (gy, gy), (gx, gy))
+    )
+    step = small.shape[1] / jxx.shape[1]  # working pixels per tensor pixel
+    # A tensor pixel's centre, in original pixels: (centre * step + (step - 1) / 2) / scale.
+    shift = (step - 1.0) / 2.0 / scale
+    scale /= step
     energy = cv2.add(jxx, jyy)
     difference, twice_xy = cv2.subtract(jxx, jyy), cv2.add(jxy, jxy)
     coherence = cv2.divide(cv2.magnitude(difference, twice_xy), energy + np.float32(1e-3))
@@ -99,15 +116,19 @@ def find_regions(gray: np.ndarray, limit: int = 12, work_side: int = _WORK_SIDE)
     scaled *= 255.0 / max(float(scaled.max()), 1.0)
     otsu, _ = cv2.threshold(scaled.astype(np.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     strong = scaled > max(0.7 * otsu, 12.0)
-    long_side = max(small.shape[:2])
+    long_side = max(jxx.shape[:2])
     tensor = (jxx, jyy, jxy)
 
-    linear = _linear_regions(strong & (coherence > _MIN_COHERENCE), bins, tensor, long_side)
-    matrix = _matrix_regions(strong & (coherence <= 0.75), long_side)
-    linear = _with_bars(gray, [_scaled(region, scale) for region in linear], limit)
+    coherent = strong & (coherence > _MIN_COHERENCE)
+    linear = _linear_regions(coherent, bins, tensor, long_side, step)
+    matrix = _matrix_regions(strong & (coherence <= 0.75), long_side, step)
+    linear = [_scaled(region, scale, shift) for region in linear]
+    known = [region for region in linear if explained is not None and explained(region)]
+    linear = _with_bars(gray, [region for region in linear if region not in known], limit)
     linear = [region for region in _join_pieces(linear) if _quiet_ends(gray, region)]
+    linear += known
     linear.sort(key=lambda region: region.score, reverse=True)
-    matrix = [_scaled(region, scale) for region in matrix]
+    matrix = [_scaled(region, scale, shift) for region in matrix]
     matrix = [r for r in matrix if is_squarish(r) or _has_finder(gray, r)]
     matrix.sort(key=lambda region: region.score, reverse=True)
     found = [region for region in linear + matrix if not _fills_frame(region, width, height)]
@@ -136,6 +157,27 @@ def _downscaled(gray: np.ndarray, scale: float) -> np.ndarray:
     # About the spread of the area filter of that width (a box of width f: f / sqrt(12)).
     smooth = cv2.GaussianBlur(image, (0, 0), 0.4 * math.sqrt(rest * rest - 1.0))
     return np.asarray(cv2.resize(smooth, size, interpolation=cv2.INTER_LINEAR))
+
+
+def _box5(product: np.ndarray) -> np.ndarray:
+    """A tensor product averaged over a 5x5 box."""
+    return np.asarray(cv2.blur(product, (5, 5)))
+
+
+def _halved(product: np.ndarray) -> np.ndarray:
+    """A tensor product averaged over 2x2 pixels and then over a 3x3 box, at half the size.
+
+    The tensor is averaged over a few pixels anyway: its products are taken at the working
+    scale, where strokes of text are still resolved, and sampled at half of it, where all
+    that follows (phase, coherence, the direction bins' closings, the contours) costs a
+    quarter; the two boxes span about the 5x5 box at the working scale. (Gradients of a copy
+    at two thirds of the scale merge blocks of text into squarish "matrix" regions.)
+    """
+    height, width = product.shape[:2]
+    if min(height, width) < 16:
+        return _box5(product)
+    half = cv2.resize(product, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
+    return np.asarray(cv2.blur(half, (3, 3)))
 
 
 def _direction_bins(phase: np.ndarray) -> np.ndarray:
@@ -366,15 +408,20 @@ def _linear_regions(
     bins: np.ndarray,
     tensor: tuple[np.ndarray, np.ndarray, np.ndarray],
     long_side: int,
+    step: float = 1.0,
 ) -> list[Region]:
-    step = 180.0 / _BINS
-    join = max(7, round(long_side / 75)) | 1  # wider than the widest space between bars
+    """Linear regions of the tensor's masks; `step` is the working pixels per mask pixel,
+    by which the kernels (sized at the working scale) shrink."""
+    bin_width = 180.0 / _BINS
+    # Wider than the widest space between bars.
+    join = _odd(max(7, round(long_side * step / 75)) / step)
+    speck = _odd(5 / step)
     found: list[Region] = []
     # A pixel lies between the centres of bins `lower` and `lower + 1` and belongs to both.
     lower = bins.copy()
     lower[~coherent] = 255
     for index in range(_BINS):
-        center = -90.0 + step * index
+        center = -90.0 + bin_width * index
         table = np.zeros(256, np.uint8)
         table[[index, (index - 1) % _BINS]] = 255
         raw = cv2.LUT(lower, table)
@@ -382,7 +429,7 @@ def _linear_regions(
             continue
         mask = cv2.morphologyEx(raw, cv2.MORPH_CLOSE, _line_kernel(join, center))
         # A short opening along the bars drops isolated strokes of text.
-        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _line_kernel(5, center + 90.0))
+        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _line_kernel(speck, center + 90.0))
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         for contour in contours:
             _, _, w, h = cv2.boundingRect(contour)
@@ -416,6 +463,11 @@ def _inside_any(point: tuple[float, float], frames: np.ndarray) -> bool:
     along = np.abs(dx * frames[:, 2] + dy * frames[:, 3])
     across = np.abs(-dx * frames[:, 3] + dy * frames[:, 2])
     return bool(np.any((along <= frames[:, 4]) & (across <= frames[:, 5])))
+
+
+def _odd(length: float) -> int:
+    """A kernel length: the whole part of `length`, made odd (at least 1)."""
+    return int(length) | 1
 
 
 def _line_kernel(length: int, angle: float) -> np.ndarray:
@@ -460,11 +512,12 @@ def _linear_region(
     return Region(center, (across, along), angle, True, coh * density)
 
 
-def _matrix_regions(textured: np.ndarray, long_side: int) -> list[Region]:
-    close = max(3, round(long_side / 130)) | 1
+def _matrix_regions(textured: np.ndarray, long_side: int, step: float = 1.0) -> list[Region]:
+    close = _odd(max(3, round(long_side * step / 130)) / step)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (close, close))
     mask = cv2.morphologyEx(textured.astype(np.uint8) * 255, cv2.MORPH_CLOSE, kernel)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    speck = max(2, round(3 / step))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((speck, speck), np.uint8))
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     found: list[Region] = []
     for contour in contours:
@@ -514,11 +567,16 @@ def _has_finder(gray: np.ndarray, region: Region) -> bool:
     return any(solid[i] and solid[(i + 1) % 4] for i in range(4))
 
 
-def _scaled(region: Region, scale: float) -> Region:
+def _scaled(region: Region, scale: float, shift: float = 0.0) -> Region:
+    """The region of a copy scaled by `scale`, in the original's pixels, moved by `shift`."""
     cx, cy = region.center
     w, h = region.size
     return Region(
-        (cx / scale, cy / scale), (w / scale, h / scale), region.angle, region.linear, region.score
+        (cx / scale + shift, cy / scale + shift),
+        (w / scale, h / scale),
+        region.angle,
+        region.linear,
+        region.score,
     )
 
 
