@@ -12,6 +12,7 @@ Baselines measured in the same run: `GET /healthz` latency (the bare cost of a r
 gunicorn) for uploads, and `gateway.barcodes.read` on the same photo in this process for scans.
 
     .venv/bin/python bench/bench_load.py [--rate 5] [--seconds 120] [--scans 100] [--quick]
+    .venv/bin/python bench/bench_load.py --hop-only | --sandbox-only | --annotate-only
 """
 
 from __future__ import annotations
@@ -510,6 +511,61 @@ def scan_hop(rounds: int = 15) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in timings.items()}
 
 
+def annotate_cost(rounds: int = 10) -> dict[str, float]:
+    """What `?annotate=1` adds to a scan, in ms (medians over `rounds` of the 12 MP photo).
+
+    `in process`: the photo decoded and drawn in this process, as the web process did before
+    the drawing went to the sandbox; `warm reader`: the same marks drawn by the warm reader
+    that read the photo (photo to the child, decode, draw, JPEG back); `read`: the scan's
+    own read by that reader, the baseline the extra time is set against.
+    """
+    import cv2
+
+    from gateway.api.codes import COLOR, SCAN_LIMITS
+    from gateway.barcodes import Symbol, annotate, load_image
+    from gateway.parsers.sandbox import ForkServer
+    from gateway.parsers.warm import ReaderPool
+
+    photo = label_photo()
+    cv2.setNumThreads(1)
+    server = ForkServer()
+    pool = ReaderPool(SCAN_LIMITS, server=lambda: server)
+    timings: dict[str, list[float]] = {}
+    try:
+        extraction = pool.read(photo, key="bench", filename="scan", document_id="scan")
+        codes = list(extraction.loose_codes)
+        marks = [
+            {
+                "text": c.raw,
+                "symbology": c.symbology or "",
+                "quad": [[x, y] for x, y in c.quad or ()],
+                "color": COLOR["clear"],
+            }
+            for c in codes
+        ]
+        symbols = [Symbol(c.raw, True, c.symbology or "", None, tuple(c.quad or ())) for c in codes]
+        pool.annotate(photo, key="bench", marks=marks)  # the reader's first drawing
+        for _ in range(rounds):
+            for name in ("read", "in process", "warm reader"):
+                started = time.perf_counter()
+                if name == "read":
+                    pool.read(photo, key="bench", filename="scan", document_id="scan")
+                elif name == "in process":
+                    annotate(
+                        load_image(photo)[0],
+                        symbols,
+                        dict.fromkeys(range(len(codes)), "green"),
+                        fmt="jpeg",
+                    )
+                else:
+                    pool.annotate(photo, key="bench", marks=marks)
+                timings.setdefault(name, []).append((time.perf_counter() - started) * 1000)
+    finally:
+        pool.close()
+        server.close()
+    return {name: statistics.median(values) for name, values in timings.items()}
+
+
 def _spin(_: int) -> float:
     started = time.perf_counter()
     total = 0
@@ -553,12 +609,27 @@ def main() -> None:
     parser.add_argument(
         "--hop-only", action="store_true", help="only where a scan's sandbox hop goes"
     )
+    parser.add_argument(
+        "--annotate-only", action="store_true", help="only what ?annotate=1 adds to a scan"
+    )
     parser.add_argument("--quick", action="store_true", help="CI size: 2/s for 10 s, 20 scans")
     args = parser.parse_args()
     if args.quick:
         args.rate, args.seconds, args.scans = 2.0, 10.0, 20
     import tempfile
 
+    if args.annotate_only:
+        cost = annotate_cost()
+        read = cost["read"]
+        print(
+            f"?annotate=1 on a 12 MP photo (median ms): the scan's read by a warm reader "
+            f"{read:.0f} (baseline); drawn in process (before) {cost['in process']:.0f} "
+            f"({cost['in process'] / read:.2f} of the read); drawn by the warm reader (now) "
+            f"{cost['warm reader']:.0f} ({cost['warm reader'] / read:.2f} of the read, "
+            f"{cost['warm reader'] / cost['in process']:.2f}x in process); load average "
+            f"{load_average()}"
+        )
+        return
     if args.hop_only:
         hop = scan_hop()
         base = hop["in process"]

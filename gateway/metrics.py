@@ -21,6 +21,10 @@ HELP = {
     "gateway_platform_calls_total": ("counter", "Unit registration look-ups, by outcome."),
     "gateway_platform_failures_total": ("counter", "Registration look-ups left unverified."),
     "gateway_outbox_total": ("counter", "Outbox deliveries, by kind and outcome."),
+    "gateway_scan_annotations_failed_total": (
+        "counter",
+        "Marked-up scan photos that could not be drawn (the verdicts were answered).",
+    ),
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 # Everything a scan needs is imported with the app, not on a request. gateway.barcodes comes
 # first: it sets OpenCV's pixel cap, which cv2 reads once, at its import.
-from gateway.barcodes import Symbol, annotate, load_image, retake_message
+from gateway.barcodes import retake_message
 
 # isort: split
 import base64
@@ -245,18 +245,36 @@ def _bracketed(raw: str) -> str | None:
     return format_hri(dict(decoded.ais)) if decoded.ais else None
 
 
-def _symbols(codes: Sequence[CodeOccurrence]) -> list[Symbol]:
-    """The codes as the annotator draws them."""
+def _marks(codes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The answer's codes as the sandboxed annotator draws them (`mark_photo`'s marks)."""
     return [
-        Symbol(
-            c.raw,
-            (c.symbology or "").startswith("gs1-"),
-            c.symbology or "",
-            None,
-            tuple(c.quad or ()),
-        )
+        {
+            "text": c["code"],
+            "symbology": c["symbology"] or "",
+            "quad": c["quad"],
+            "color": c["color"],
+        }
         for c in codes
     ]
+
+
+_NOT_DRAWN = (
+    "The marked-up photo could not be drawn; the verdicts above stand.",
+    "未能生成标注照片；以上判定结果有效。",
+)
+
+
+def _annotated(data: bytes, codes: Sequence[dict[str, Any]], tenant: str) -> bytes | str:
+    """The photo with a box per code as a JPEG, drawn in the parser sandbox (a warm reader of
+    `tenant`'s) like the read itself: the web process never decodes a photo. When that
+    fails (the photo crashed or overran the child), what the sandbox said about it instead
+    of the JPEG ("" for a failure of our own, which is only logged)."""
+    try:
+        return _readers.annotate(data, key=tenant, marks=_marks(codes))
+    except Exception as exc:  # the scanner keeps its verdicts whatever became of the drawing
+        logging.getLogger(__name__).warning("scan annotation failed", exc_info=True)
+        METRICS.inc("gateway_scan_annotations_failed_total")
+        return str(exc) if isinstance(exc, InputError) else ""
 
 
 @bp.post("/v1/scans")
@@ -291,9 +309,15 @@ def scan() -> Response:
         answer["retake"] = retake
     want_annotation = request.args.get("annotate") in ("1", "true", "yes")
     if want_annotation:
-        colors = {i: COLOR[c["verdict"]] for i, c in enumerate(codes)}
-        frame = load_image(data)[0]
-        image = annotate(frame, _symbols(occurrences), colors, fmt="jpeg")
+        image = _annotated(data, codes, current_principal().tenant_id)
+        if isinstance(image, str):
+            # the answer without its picture, as JSON whatever was asked for: the scanner
+            # gets its verdicts and codes, and the header it may read them from
+            en, zh = _NOT_DRAWN
+            answer["notes"] = [*notes, f"{zh if lang == 'zh' else en} {image}".strip()]
+            response = jsonify(answer)
+            response.headers["X-Gateway-Verdict"] = verdict
+            return response
         best = request.accept_mimetypes.best_match(["application/json", "image/jpeg"])
         if best == "image/jpeg":
             response = Response(image, mimetype="image/jpeg")

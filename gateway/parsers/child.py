@@ -12,9 +12,11 @@
   wall-clock limit) and, when it has reaped it, its wait status (so crashes by signal are
   named as before).
 
-A job with `"serve": N` makes the forked child a warm reader instead (`gateway.parsers.warm`):
-it reads up to N documents one after another on the same pipes, each as a length-prefixed
-frame (see `_serve_documents`).
+A job with `"kind": "annotate"` draws a label photo's marks instead of parsing it and
+answers `{"ok": true, "jpeg": BASE64}` (see `parse`). A job with `"serve": N` makes the
+forked child a warm reader instead (`gateway.parsers.warm`): it reads up to N documents
+one after another on the same pipes, each as a length-prefixed frame (see
+`_serve_documents`).
 
 The protocol on the control socket (AF_UNIX, SOCK_SEQPACKET, one message per document): the
 job as UTF-8 JSON with three file descriptors attached: the read end of the document pipe,
@@ -25,6 +27,7 @@ every holder of the client end has closed it.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import gc
 import json
@@ -65,8 +68,18 @@ def apply_limits(limits: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+# the job kind that draws a label photo's marks instead of parsing a document
+ANNOTATE = "annotate"
+
+
 def parse(job: dict[str, Any], data: bytes) -> dict[str, object]:
-    """The outcome of parsing one document, as the JSON-ready dict the parent expects."""
+    """The outcome of one job, as the JSON-ready dict the parent expects.
+
+    A job parses its document (`{"ok": true, "extraction": ...}`), unless its `kind` is
+    `ANNOTATE`: then `data` is a label photo, decoded here and drawn on with the job's
+    `marks` (`gateway.parsers.image.mark_photo`), and the result is the JPEG, base64 in
+    `"jpeg"`. Either way a failure is the same kind of error dict.
+    """
     from gateway.errors import InputError
     from gateway.parsers import Limits, extract
     from gateway.parsers.limits import library_message
@@ -74,6 +87,11 @@ def parse(job: dict[str, Any], data: bytes) -> dict[str, object]:
 
     try:
         limits = Limits(**job.get("limits", {}))
+        if job.get("kind") == ANNOTATE:
+            from gateway.parsers.image import mark_photo
+
+            jpeg = mark_photo(data, job.get("marks", []), limits)
+            return {"ok": True, "jpeg": base64.b64encode(jpeg).decode("ascii")}
         extraction = extract(
             data,
             filename=job.get("filename", ""),

@@ -16,7 +16,7 @@ decoders are allowed (Pillow has many more, with their own histories of bugs).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from gateway.domain import (
@@ -160,6 +160,30 @@ def _box(quad: Any, scale: float) -> tuple[float, float, float, float]:
     xs = [x * scale for x, _ in quad]
     ys = [y * scale for _, y in quad]
     return (min(xs), min(ys), max(xs), max(ys))
+
+
+def mark_photo(data: bytes, marks: Sequence[Mapping[str, Any]], limits: Limits) -> bytes:
+    """The label photo as a JPEG with a box and label per mark, drawn by `annotate`.
+
+    Each mark is a code as read: `text`, `symbology`, `quad` (four `[x, y]` corners in the
+    photo's pixels) and `color` ("green", "amber" or "red"). The photo is decoded here, so
+    only in the sandbox child that runs this (`gateway.parsers.child.ANNOTATE`).
+    """
+    from gateway.barcodes import Symbol, annotate, load_image
+
+    _open_checked(data, limits).close()
+    symbols = [
+        Symbol(
+            str(mark.get("text", "")),
+            str(mark.get("symbology", "")).startswith("gs1-"),
+            str(mark.get("symbology", "")),
+            None,
+            tuple((float(x), float(y)) for x, y in mark.get("quad", ())),
+        )
+        for mark in marks
+    ]
+    colors = {index: str(mark.get("color", "")) for index, mark in enumerate(marks)}
+    return annotate(load_image(data)[0], symbols, colors, fmt="jpeg")
 
 
 def read_scanned_image(data: bytes, document: Document, limits: Limits) -> Extraction:

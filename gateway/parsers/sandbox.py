@@ -251,12 +251,27 @@ def extract_sandboxed(
         UnsupportedDocument, DocumentTooLarge, CorruptDocument: as `extract`.
     """
     limits = limits or DEFAULT_LIMITS
+    job = {"filename": filename, "document_id": document_id}
+    return result_extraction(
+        run_sandboxed(data, job, limits, child_command=child_command, server=server)
+    )
+
+
+def run_sandboxed(
+    data: bytes,
+    job: dict[str, Any],
+    limits: Limits,
+    *,
+    child_command: Sequence[str] | None = None,
+    server: ForkServer | None = None,
+) -> dict[str, Any]:
+    """One job of the sandbox child (see `gateway.parsers.child.parse`) on `data`, under
+    `limits`: the child's result (`"ok": true`), or the error it names, raised.
+
+    Raises what `extract_sandboxed` raises.
+    """
     check_size(data, limits)
-    job: dict[str, Any] = {
-        "filename": filename,
-        "document_id": document_id,
-        "limits": dataclasses.asdict(limits),
-    }
+    job = {**job, "limits": dataclasses.asdict(limits)}
     with tempfile.TemporaryDirectory(prefix="gateway-parse-") as workdir:
         forked = None
         if (
@@ -269,7 +284,7 @@ def extract_sandboxed(
         if forked is None:
             forked = _run_cold(data, json.dumps(job), limits, workdir, child_command)
     returncode, output, timed_out, too_big = forked
-    return child_outcome(returncode, output, timed_out, too_big, limits, failure_advice(data))
+    return child_result(returncode, output, timed_out, too_big, limits, failure_advice(data))
 
 
 _Run = tuple[int | None, bytes, bool, bool]  # returncode, output, timed out, output too big
@@ -449,14 +464,26 @@ def failure_advice(data: bytes) -> str:
     return " Save the document again from the program that made it and upload that."
 
 
-def child_outcome(
+def result_extraction(result: dict[str, Any]) -> Extraction:
+    """The extraction of a parsing child's `"ok"` result."""
+    with gc_paused():
+        return from_wire(result["extraction"])
+
+
+def child_result(
     returncode: int | None,
     output: bytes,
     timed_out: bool,
     too_big: bool,
     limits: Limits,
     advice: str = "",
-) -> Extraction:
+) -> dict[str, Any]:
+    """A child's `"ok"` result from how it ended and what it printed.
+
+    Raises:
+        ResourceLimitExceeded: it overran a limit, died by a signal or printed no result.
+        InputError: the subclass the child named (the document cannot be read).
+    """
     if timed_out:
         msg = f"Parsing exceeded the wall-clock limit of {limits.wall_seconds:g} s and was killed."
         raise ResourceLimitExceeded(msg, limit="wall_seconds")
@@ -491,8 +518,7 @@ def child_outcome(
         )
         raise ResourceLimitExceeded(msg, limit="memory_bytes") from exc
     if result.get("ok"):
-        with gc_paused():
-            return from_wire(result["extraction"])
+        return result
     error = str(result.get("error", "CorruptDocument"))
     message = str(result.get("message", ""))
     if error == "MemoryError":

@@ -14,6 +14,10 @@ sandbox:
 * the same cap on each result's bytes, and the same outcomes (`ResourceLimitExceeded`
   naming the limit or the signal, or the reader's `InputError`).
 
+A reader also draws a scan's marked-up photo (`ReaderPool.annotate`: the photo decoded and
+drawn in the child, a job of the kind `gateway.parsers.child.ANNOTATE`), a job like any
+other under the same limits, so the web process never decodes a photo.
+
 A reader that crashed, overran, was killed or answered anything but a result is never used
 again: the document that did it gets the error, the next one a fresh child. A reader also
 exits after any document it could not read (the child does that itself) and after
@@ -28,6 +32,7 @@ to `extract_sandboxed`, a child of its own.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import json
@@ -38,16 +43,20 @@ import struct
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from gateway.domain import Extraction
+from gateway.parsers.child import ANNOTATE
 from gateway.parsers.limits import Limits, check_size
 from gateway.parsers.sandbox import (
     ForkServer,
-    child_outcome,
+    child_result,
     extract_sandboxed,
     failure_advice,
     recv_exact,
+    result_extraction,
+    run_sandboxed,
     shared_fork_server,
 )
 
@@ -106,16 +115,22 @@ class WarmReader:
             ReaderGone: the child was dead before it had the document (read it elsewhere).
             ResourceLimitExceeded, InputError: as `extract_sandboxed`.
         """
+        return result_extraction(self.run({"filename": filename, "document_id": document_id}, data))
+
+    def run(self, job: dict[str, Any], data: bytes) -> dict[str, Any]:
+        """The child's result of one job on `data` (a document to read, or a photo to mark:
+        see `gateway.parsers.child.parse`), under this reader's limits.
+
+        Raises what `read` raises.
+        """
         limits = self.limits
-        job = json.dumps(
-            {"filename": filename, "document_id": document_id, "limits": dataclasses.asdict(limits)}
-        ).encode()
+        frame_job = json.dumps({**job, "limits": dataclasses.asdict(limits)}).encode()
         deadline = time.monotonic() + limits.wall_seconds
         self.served += 1
         output, ended = _exchange(
             self._doc_w,
             self._result_r,
-            [_FRAME.pack(len(job), len(data)), job, data],
+            [_FRAME.pack(len(frame_job), len(data)), frame_job, data],
             limits.max_output_bytes,
             deadline,
         )
@@ -126,7 +141,7 @@ class WarmReader:
             self._kill()
             returncode = self._returncode() if ended == "eof" else None
             self.close()
-            return child_outcome(
+            return child_result(
                 returncode,
                 b"",
                 ended == "timeout",
@@ -135,7 +150,7 @@ class WarmReader:
                 failure_advice(data),
             )
         try:
-            return child_outcome(0, output, False, False, limits, failure_advice(data))
+            return child_result(0, output, False, False, limits, failure_advice(data))
         except Exception:
             self.close()  # the child exits after a document it could not read
             raise
@@ -251,13 +266,40 @@ class ReaderPool:
 
         Raises what `extract_sandboxed` raises.
         """
+        job = {"filename": filename, "document_id": document_id}
+        result = self._run(job, data, key)
+        if result is None:
+            return extract_sandboxed(
+                data,
+                filename=filename,
+                document_id=document_id,
+                limits=self.limits,
+                server=self._server(),
+            )
+        return result_extraction(result)
+
+    def annotate(self, data: bytes, *, key: str, marks: Sequence[Mapping[str, Any]]) -> bytes:
+        """The label photo as a JPEG with its `marks` drawn (`gateway.parsers.image.mark_photo`),
+        decoded and drawn by a warm reader of `key` (or a child of its own), under the same
+        limits as a read.
+
+        Raises what `extract_sandboxed` raises.
+        """
+        job = {"kind": ANNOTATE, "marks": [dict(mark) for mark in marks]}
+        result = self._run(job, data, key)
+        if result is None:
+            result = run_sandboxed(data, job, self.limits, server=self._server())
+        return base64.b64decode(result["jpeg"])
+
+    def _run(self, job: dict[str, Any], data: bytes, key: str) -> dict[str, Any] | None:
+        """The job's result from a warm reader of `key`; None when no reader could take it."""
         check_size(data, self.limits)
         for _ in range(2):  # an idle reader found dead is replaced once
             reader = self._take(key)
             if reader is None:
                 break
             try:
-                extraction = reader.read(data, filename=filename, document_id=document_id)
+                result = reader.run(job, data)
             except ReaderGone:
                 reader.close()
                 continue
@@ -265,14 +307,8 @@ class ReaderPool:
                 reader.close()
                 raise
             self._give_back(key, reader)
-            return extraction
-        return extract_sandboxed(
-            data,
-            filename=filename,
-            document_id=document_id,
-            limits=self.limits,
-            server=self._server(),
-        )
+            return result
+        return None
 
     def _take(self, key: str) -> WarmReader | None:
         with self._lock:

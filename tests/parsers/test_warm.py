@@ -15,6 +15,7 @@ import pytest
 
 from gateway.errors import CorruptDocument, ResourceLimitExceeded
 from gateway.parsers import Limits, extract, warm
+from gateway.parsers.image import mark_photo
 from gateway.parsers.sandbox import ForkServer
 from gateway.parsers.warm import ReaderPool, WarmReader
 from samples.labels import LabelCode, draw_label
@@ -216,3 +217,43 @@ def test_without_a_fork_server_a_document_gets_a_child_of_its_own():
     assert pool.read(data, key="a", filename="a.csv", document_id="d") == extract(
         data, filename="a.csv", document_id="d"
     )
+
+
+def _marks(photo: bytes) -> list[dict[str, object]]:
+    (code,) = extract(photo, filename="p", document_id="p").loose_codes
+    quad = [[x, y] for x, y in code.quad or ()]
+    return [{"text": code.raw, "symbology": code.symbology, "quad": quad, "color": "red"}]
+
+
+def test_a_photo_is_marked_up_by_the_reader_that_read_it(server, no_child_per_document):
+    pool = _pool(server)
+    photo = _photo("MARK-1")
+    marks = _marks(photo)
+    try:
+        pool.read(photo, key="a", filename="p", document_id="p")
+        [pid] = _idle_pids(pool)
+        jpeg = pool.annotate(photo, key="a", marks=marks)
+        assert jpeg == mark_photo(photo, marks, Limits())
+        assert _idle_pids(pool) == [pid]  # the same child, still warm for the next scan
+    finally:
+        pool.close()
+
+
+def test_a_mark_up_that_overruns_a_limit_ends_its_reader_like_a_read(server):
+    pool = _pool(server, Limits(max_output_bytes=4000))
+    photo = _photo("MARK-2")
+    try:
+        assert pool.read(photo, key="a", filename="p", document_id="p").loose_codes
+        with pytest.raises(ResourceLimitExceeded, match="exceeded the limit of 4000 bytes"):
+            pool.annotate(photo, key="a", marks=_marks(photo))
+        assert _idle_pids(pool) == []  # that reader is not used again
+        assert pool.read(photo, key="a", filename="p", document_id="p").loose_codes
+    finally:
+        pool.close()
+
+
+def test_without_a_fork_server_a_photo_is_marked_up_by_a_child_of_its_own():
+    pool = ReaderPool(Limits(), server=lambda: None)
+    photo = _photo("MARK-3")
+    marks = _marks(photo)
+    assert pool.annotate(photo, key="a", marks=marks) == mark_photo(photo, marks, Limits())

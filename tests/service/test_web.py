@@ -336,6 +336,93 @@ def test_a_scan_can_return_the_annotated_photo(
     assert as_jpeg.data[:3] == b"\xff\xd8\xff"
 
 
+def test_the_marked_up_photo_is_decoded_and_drawn_outside_the_web_process(
+    client: FlaskClient, tenant: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cv2
+    from PIL import ImageFile
+
+    import gateway.barcodes
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the web process decoded the photo")
+
+    _, key = tenant
+    data = _qr_png("OK-2")
+    with monkeypatch.context() as patched:
+        # every way this process could decode pixels: the label reader's loader, Pillow's
+        # pixel decoding and OpenCV's (the header of the photo is still read here, no pixels)
+        patched.setattr(gateway.barcodes, "load_image", refuse)
+        patched.setattr(ImageFile.ImageFile, "load", refuse)
+        patched.setattr(cv2, "imdecode", refuse)
+        patched.setattr(cv2, "imread", refuse)
+        as_json = client.post("/v1/scans?annotate=1", data=data, headers=bearer(key)).get_json()
+        as_jpeg = client.post(
+            "/v1/scans?annotate=1", data=data, headers={**bearer(key), "Accept": "image/jpeg"}
+        )
+    assert not any("marked-up" in note for note in as_json.get("notes", []))
+    assert as_json["codes"][0]["color"] == "green"
+    image = Image.open(io.BytesIO(base64.b64decode(as_json["annotated_jpeg"])))
+    assert (image.format, image.size) == ("JPEG", Image.open(io.BytesIO(data)).size)
+    assert as_jpeg.content_type == "image/jpeg"
+    assert as_jpeg.headers["X-Gateway-Verdict"] == as_json["verdict"]
+    assert as_jpeg.data == base64.b64decode(as_json["annotated_jpeg"])
+
+
+def test_a_marked_up_photo_that_cannot_be_drawn_leaves_the_verdicts_with_a_note(
+    client: FlaskClient, tenant: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway.api import codes
+    from gateway.parsers.warm import ReaderPool
+
+    # an output cap the read's answer (under 1 KB) fits in and the drawn JPEG does not: the
+    # annotation child overruns a limit of the sandbox, as a hostile photo would
+    pool = ReaderPool(replace(codes.SCAN_LIMITS, max_output_bytes=4000))
+    monkeypatch.setattr(codes, "_readers", pool)
+    _, key = tenant
+    data = _qr_png("OK-3")
+    try:
+        plain = client.post("/v1/scans", data=data, headers=bearer(key)).get_json()
+        as_json = client.post("/v1/scans?annotate=1", data=data, headers=bearer(key))
+        as_jpeg = client.post(
+            "/v1/scans?annotate=1&lang=zh",
+            data=data,
+            headers={**bearer(key), "Accept": "image/jpeg"},
+        )
+    finally:
+        pool.close()
+    for response in (as_json, as_jpeg):
+        assert response.status_code == 200
+        assert response.content_type == "application/json"
+        assert response.headers["X-Gateway-Verdict"] == plain["verdict"]
+        body = response.get_json()
+        assert "annotated_jpeg" not in body
+        assert body["codes"] == plain["codes"]
+        assert body["verdict"] == plain["verdict"]
+        assert "max_output_bytes" not in body["notes"][-1]  # the limit is said in words
+        assert "4000 bytes" in body["notes"][-1]
+    assert as_json.get_json()["notes"][-1].startswith("The marked-up photo could not be drawn")
+    assert as_jpeg.get_json()["notes"][-1].startswith("未能生成标注照片")
+
+
+def test_a_marked_up_photo_that_fails_unexpectedly_still_leaves_the_verdicts(
+    client: FlaskClient, tenant: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway.api import codes
+
+    def broken(*_args: object, **_kwargs: object) -> bytes:
+        raise ConnectionError("the fork server went away")
+
+    monkeypatch.setattr(codes._readers, "annotate", broken)
+    _, key = tenant
+    response = client.post("/v1/scans?annotate=1", data=_qr_png("OK-4"), headers=bearer(key))
+    body = response.get_json()
+    assert response.status_code == 200
+    assert [c["color"] for c in body["codes"]] == ["green"]
+    # what went wrong inside is logged, not told to the scanner
+    assert body["notes"][-1] == "The marked-up photo could not be drawn; the verdicts above stand."
+
+
 def test_a_photo_without_a_code_is_never_clear(
     client: FlaskClient, tenant: tuple[str, str]
 ) -> None:
