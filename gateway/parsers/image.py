@@ -117,7 +117,8 @@ def read_image(data: bytes, document: Document, limits: Limits) -> Extraction:
         codes = symbol_occurrences(result.symbols, document.id, scale=scale)
         problems = _read_problems(result, document.id, scale)
         return assemble(document, {}, [], problems, method="image", pages=1, loose_codes=codes)
-    return read_scanned_image(data, document, limits)
+    # read whole and found nothing: the page's OCR need not read it for barcodes again
+    return read_scanned_image(data, document, limits, barcodes=result.out_of_time)
 
 
 def _read_problems(result: Any, document_id: str, scale: float) -> list[ExtractionProblem]:
@@ -162,10 +163,15 @@ def _box(quad: Any, scale: float) -> tuple[float, float, float, float]:
     return (min(xs), min(ys), max(xs), max(ys))
 
 
-def read_scanned_image(data: bytes, document: Document, limits: Limits) -> Extraction:
-    """An image of a printed page: OCR text as table lines, its barcodes on their lines."""
+def read_scanned_image(
+    data: bytes, document: Document, limits: Limits, *, barcodes: bool = True
+) -> Extraction:
+    """An image of a printed page: OCR text as table lines, its barcodes on their lines.
+
+    `barcodes=False` when the label reader has read the image to the end and found none.
+    """
     from gateway.parsers.scan import ocr_array
 
     array = open_image(data, limits)
-    page = ocr_array(array, 1, scale=200.0 / 72.0)
+    page = ocr_array(array, 1, scale=200.0 / 72.0, barcodes=barcodes)
     return assemble_pages([page], document, 1, method="image", scanned={1})

@@ -405,8 +405,12 @@ def _blank(image: Any) -> bool:
     return bool(dark < few or sample.size - dark < few)
 
 
-def ocr_array(image: Any, number: int, *, scale: float) -> PageText:
-    """OCR an RGB array rendered at `scale` pixels per point, and read its barcodes."""
+def ocr_array(image: Any, number: int, *, scale: float, barcodes: bool = True) -> PageText:
+    """OCR an RGB array rendered at `scale` pixels per point, and read its barcodes.
+
+    `barcodes=False` when the caller has read the whole image for barcodes and found none
+    (an image file goes to the label reader first): reading it again costs ~0.5 s.
+    """
     import numpy as np
 
     if _blank(image):
@@ -418,7 +422,7 @@ def ocr_array(image: Any, number: int, *, scale: float) -> PageText:
     if turns:
         image = np.ascontiguousarray(np.rot90(image, turns))
     _trim()
-    symbols = _symbols(image)
+    symbols = _symbols(image) if barcodes else []
     angles = []
     for box, _txt, _score in items:
         (x0, y0), (x1, y1) = box[0], box[1]

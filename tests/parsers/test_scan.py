@@ -187,3 +187,12 @@ def test_a_sideways_page_is_turned_after_the_first_band_without_detecting_the_re
     vote = engine.batches[0]
     assert max(vote) <= scan.VOTE_LENGTH * 21 + 1
 
+
+def test_an_image_the_label_reader_read_whole_is_not_read_for_barcodes_again(monkeypatch):
+    data, exp = _scanned(seed=34)
+    reads: list[Any] = []
+    real = scan._symbols
+    monkeypatch.setattr(scan, "_symbols", lambda image: reads.append(image) or real(image))
+    out = to_records(extract(_scan_png(data), filename="scan.png"))
+    assert reads == []
+    _assert_scanned_lines(out["records"], exp)
