@@ -8,10 +8,12 @@ reused. Each OCR pass costs seconds and hundreds of MB, so a page gets as few as
   detector loses lone digits such as a quantity of `1`; `OCR_DPI` scales the OCR image down
   when set lower); text detection looks at most at `DETECT_SIDE` pixels with a low box
   threshold, so that narrow glyphs are kept, instead of upscaling the page to 2000 pixels;
-* the page is detected once as it lies, without recognising anything: when its text boxes
-  stand on end (a page laid sideways), or the upright reading is poor, the direction is
-  chosen by recognising a handful of sample boxes both ways, and only the turned page is
-  detected again and recognised; a sideways page is never recognised as it lies;
+* the page is detected as it lies, band by band, without recognising anything: when its
+  text boxes stand on end (a page laid sideways; the first band or two show it, and the
+  bands below are then not detected as the page lies), or the upright reading is poor,
+  the direction is chosen by recognising the middles of a handful of sample boxes both
+  ways, and only the turned page is detected again and recognised; a sideways page is
+  never recognised as it lies;
 * the detector takes the page in overlapping bands of `DETECT_BAND` rows, not in one call:
   its working memory grows with the pixels of a call (~450 MB for a whole page, ~180 MB
   for a band), and with this overlap it finds the boxes one whole-page call finds;
@@ -23,8 +25,10 @@ reused. Each OCR pass costs seconds and hundreds of MB, so a page gets as few as
 
 Skew is measured from the text boxes and removed, and the OCR boxes become the phrases a
 text PDF gives, so the same table reader applies. Barcodes (read by `gateway.barcodes` when
-installed) are kept apart as `PageSymbol`s with their position: `gateway.parsers.pdf` puts
-each on its line, where it wins over the OCR reading of the same code.
+installed) are kept apart as `PageSymbol`s with their position:
+`gateway.parsers.placement` puts each on its line, where it wins over the OCR reading of the
+same code. An image file has been read whole by the label reader before it comes here; when
+that found no barcode the page is not read for barcodes again.
 """
 
 from __future__ import annotations
