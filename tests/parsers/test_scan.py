@@ -188,6 +188,7 @@ def test_a_sideways_page_is_turned_after_the_first_band_without_detecting_the_re
     assert max(vote) <= scan.VOTE_LENGTH * 21 + 1
 
 
+@pytest.mark.slow
 def test_an_image_the_label_reader_read_whole_is_not_read_for_barcodes_again(monkeypatch):
     data, exp = _scanned(seed=34)
     reads: list[Any] = []
