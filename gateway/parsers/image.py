@@ -117,7 +117,8 @@ def read_image(data: bytes, document: Document, limits: Limits) -> Extraction:
         codes = symbol_occurrences(result.symbols, document.id, scale=scale)
         problems = _read_problems(result, document.id, scale)
         return assemble(document, {}, [], problems, method="image", pages=1, loose_codes=codes)
-    return read_scanned_image(data, document, limits)
+    # read whole and found nothing: the page's OCR need not read it for barcodes again
+    return read_scanned_image(data, document, limits, barcodes=result.out_of_time)
 
 
 def _read_problems(result: Any, document_id: str, scale: float) -> list[ExtractionProblem]:
@@ -186,10 +187,15 @@ def mark_photo(data: bytes, marks: Sequence[Mapping[str, Any]], limits: Limits) 
     return annotate(load_image(data)[0], symbols, colors, fmt="jpeg")
 
 
-def read_scanned_image(data: bytes, document: Document, limits: Limits) -> Extraction:
-    """An image of a printed page: OCR text as table lines, its barcodes on their lines."""
+def read_scanned_image(
+    data: bytes, document: Document, limits: Limits, *, barcodes: bool = True
+) -> Extraction:
+    """An image of a printed page: OCR text as table lines, its barcodes on their lines.
+
+    `barcodes=False` when the label reader has read the image to the end and found none.
+    """
     from gateway.parsers.scan import ocr_array
 
     array = open_image(data, limits)
-    page = ocr_array(array, 1, scale=200.0 / 72.0)
+    page = ocr_array(array, 1, scale=200.0 / 72.0, barcodes=barcodes)
     return assemble_pages([page], document, 1, method="image", scanned={1})

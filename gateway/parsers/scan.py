@@ -8,10 +8,12 @@ reused. Each OCR pass costs seconds and hundreds of MB, so a page gets as few as
   detector loses lone digits such as a quantity of `1`; `OCR_DPI` scales the OCR image down
   when set lower); text detection looks at most at `DETECT_SIDE` pixels with a low box
   threshold, so that narrow glyphs are kept, instead of upscaling the page to 2000 pixels;
-* the page is detected once as it lies, without recognising anything: when its text boxes
-  stand on end (a page laid sideways), or the upright reading is poor, the direction is
-  chosen by recognising a handful of sample boxes both ways, and only the turned page is
-  detected again and recognised; a sideways page is never recognised as it lies;
+* the page is detected as it lies, band by band, without recognising anything: when its
+  text boxes stand on end (a page laid sideways; the first band or two show it, and the
+  bands below are then not detected as the page lies), or the upright reading is poor,
+  the direction is chosen by recognising the middles of a handful of sample boxes both
+  ways, and only the turned page is detected again and recognised; a sideways page is
+  never recognised as it lies;
 * the detector takes the page in overlapping bands of `DETECT_BAND` rows, not in one call:
   its working memory grows with the pixels of a call (~450 MB for a whole page, ~180 MB
   for a band), and with this overlap it finds the boxes one whole-page call finds;
@@ -23,8 +25,10 @@ reused. Each OCR pass costs seconds and hundreds of MB, so a page gets as few as
 
 Skew is measured from the text boxes and removed, and the OCR boxes become the phrases a
 text PDF gives, so the same table reader applies. Barcodes (read by `gateway.barcodes` when
-installed) are kept apart as `PageSymbol`s with their position: `gateway.parsers.pdf` puts
-each on its line, where it wins over the OCR reading of the same code.
+installed) are kept apart as `PageSymbol`s with their position:
+`gateway.parsers.placement` puts each on its line, where it wins over the OCR reading of the
+same code. An image file has been read whole by the label reader before it comes here; when
+that found no barcode the page is not read for barcodes again.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import math
 import re
 import statistics
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 from gateway.gs1 import has_valid_check_digit
@@ -51,6 +56,7 @@ REC_MIN_WIDTH = 80.0
 REC_BATCH_WIDTH = 1920.0  # padded pixels of width in one recognizer call: 6 short crops
 TEXT_SCORE = 0.5  # readings under this confidence are dropped, as the OCR engine does
 VOTE_BOXES = 8  # sample boxes recognised both ways to choose a page's direction
+VOTE_LENGTH = 6  # of each, at most this many times its thickness along the text
 # one intra-op thread: on a shared machine (or several workers) a second thread bought
 # little wall-clock time here and cost CPU and ~35 MB
 OCR_THREADS = 1
@@ -151,14 +157,21 @@ def _load(image: Any) -> Any:
 
 
 def _detect(image: Any) -> list[Any]:
-    """Text boxes (4 corners, float32, image pixels) found on the page.
+    """Text boxes (4 corners, float32, image pixels) found on the page: every band's."""
+    boxes = [box for found in _bands(image) for box in found]
+    _trim()
+    return boxes
+
+
+def _bands(image: Any) -> Iterator[list[Any]]:
+    """The text boxes of the page, one band at a time, top to bottom.
 
     The detector sees the page at most `DETECT_SIDE` pixels long, in horizontal bands of
     `DETECT_BAND` rows that overlap by `DETECT_OVERLAP`: its working memory grows with the
     pixels of one call (a whole page at 1600 pixels took ~450 MB), and a text line, a few
     dozen rows high there, always lies whole in one band. A box belongs to the band whose
     core (the band less half the overlap at each inner edge) holds its middle, so a line
-    in an overlap is kept once.
+    in an overlap is kept once. A caller that stops early detects no further band.
     """
     import cv2
     import numpy as np
@@ -175,20 +188,19 @@ def _detect(image: Any) -> list[Any]:
     step = DETECT_BAND - DETECT_OVERLAP
     starts = [0] if rows <= DETECT_BAND else list(range(0, rows - DETECT_OVERLAP, step))
     scale = np.array([width / cols, height / rows], dtype=np.float32)
-    boxes: list[Any] = []
     for index, start in enumerate(starts):
         end = min(start + DETECT_BAND, rows)
         core_top = start + DETECT_OVERLAP / 2 if index else -math.inf
         core_bottom = end - DETECT_OVERLAP / 2 if end < rows else math.inf
         found = detector(np.ascontiguousarray(small[start:end])).boxes
+        boxes: list[Any] = []
         for box in [] if found is None else found:
             middle = start + float(box[:, 1].mean())
             if core_top <= middle < core_bottom:
                 placed = box.astype(np.float32)
                 placed[:, 1] += start
                 boxes.append(placed * scale)
-    _trim()
-    return boxes
+        yield boxes
 
 
 def _crop(image: Any, box: Any) -> Any:
@@ -253,15 +265,31 @@ def _standing(boxes: list[Any]) -> bool:
     Only boxes at least twice as long one way as the other vote (a word or more; a lone
     digit is about square and says nothing about the page's direction).
     """
-    tall = 0
+    tall, wide = _tally(boxes)
+    return tall > wide
+
+
+def _clearly_standing(boxes: list[Any]) -> bool:
+    """True when the boxes of the first bands already tell a page laid sideways.
+
+    At least `VOTE_BOXES` elongated boxes stand on end, three times as many as lie: the
+    rest of the page cannot turn that round, so its bands need not be detected as it lies.
+    """
+    tall, wide = _tally(boxes)
+    return tall >= VOTE_BOXES and tall >= 3 * wide
+
+
+def _tally(boxes: list[Any]) -> tuple[int, int]:
+    """(boxes standing on end, boxes lying), each at least twice as long as thick."""
+    tall = wide = 0
     for box in boxes:
         x0, y0, x1, y1 = _extent(box)
         w, h = x1 - x0, y1 - y0
         if h > 2 * w:
             tall += 1
         elif w > 2 * h:
-            tall -= 1
-    return tall > 0
+            wide += 1
+    return tall, wide
 
 
 def _vote(image: Any, boxes: list[Any], turns: tuple[int, int]) -> int:
@@ -275,6 +303,12 @@ def _vote(image: Any, boxes: list[Any], turns: tuple[int, int]) -> int:
     crops: list[Any] = []
     for box in sorted(boxes, key=lambda b: -length(b))[:VOTE_BOXES]:
         x0, y0, x1, y1 = (int(v) for v in _extent(box))
+        # the middle of a long box: a few words tell the direction as well as a whole row
+        # does, and the recognizer's cost grows with the crop's length
+        cut = max(x1 - x0 - VOTE_LENGTH * (y1 - y0), 0) // 2
+        x0, x1 = x0 + cut, x1 - cut
+        cut = max(y1 - y0 - VOTE_LENGTH * (x1 - x0), 0) // 2
+        y0, y1 = y0 + cut, y1 - cut
         crop = image[max(y0, 0) : y1 + 1, max(x0, 0) : x1 + 1]
         if crop.size:
             crops += [np.ascontiguousarray(np.rot90(crop, k)) for k in turns]
@@ -286,17 +320,27 @@ def _vote(image: Any, boxes: list[Any], turns: tuple[int, int]) -> int:
 def _upright(image: Any) -> tuple[int, list[OcrItem]]:
     """(quarter turns that make the page upright, the OCR reading of the upright page).
 
-    The page is detected once as it lies. Boxes standing on end mean a page laid sideways:
-    sample boxes are recognised both ways, the page is turned, detected and recognised
-    once. Otherwise the page is recognised as it lies, and only a poor reading (under five
-    boxes, or a low mean confidence) makes it try the half turn the same way.
+    The page is detected as it lies, band by band, and as soon as the bands so far show
+    it laid sideways (`_clearly_standing`, usually after the first) the rest are left
+    undetected; after the last band, boxes standing on end mostly (`_standing`) mean
+    sideways too. A sideways page has the middles of sample boxes recognised both ways,
+    is turned, detected and recognised once. Otherwise the page is recognised as it lies,
+    and only a poor reading (under five boxes, or a low mean confidence) makes it try the
+    half turn the same way.
     """
     import numpy as np
 
-    boxes = _detect(image)
+    boxes: list[Any] = []
+    standing = False
+    for found in _bands(image):
+        boxes += found
+        if _clearly_standing(boxes):
+            standing = True  # the bands still below would be detected for nothing
+            break
+    _trim()
     if not boxes:
         return 0, []
-    if _standing(boxes):
+    if standing or _standing(boxes):
         k = _vote(image, boxes, (1, 3))
     else:
         items = _ocr(image, boxes)
@@ -365,8 +409,12 @@ def _blank(image: Any) -> bool:
     return bool(dark < few or sample.size - dark < few)
 
 
-def ocr_array(image: Any, number: int, *, scale: float) -> PageText:
-    """OCR an RGB array rendered at `scale` pixels per point, and read its barcodes."""
+def ocr_array(image: Any, number: int, *, scale: float, barcodes: bool = True) -> PageText:
+    """OCR an RGB array rendered at `scale` pixels per point, and read its barcodes.
+
+    `barcodes=False` when the caller has read the whole image for barcodes and found none
+    (an image file goes to the label reader first): reading it again costs ~0.5 s.
+    """
     import numpy as np
 
     if _blank(image):
@@ -378,7 +426,7 @@ def ocr_array(image: Any, number: int, *, scale: float) -> PageText:
     if turns:
         image = np.ascontiguousarray(np.rot90(image, turns))
     _trim()
-    symbols = _symbols(image)
+    symbols = _symbols(image) if barcodes else []
     angles = []
     for box, _txt, _score in items:
         (x0, y0), (x1, y1) = box[0], box[1]

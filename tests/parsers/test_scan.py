@@ -156,3 +156,44 @@ def test_a_page_stands_on_its_side_when_its_long_boxes_stand_on_end():
     assert scan._standing(sideways)
     # lone digits (about square) say nothing: a page of them is not taken for sideways
     assert not scan._standing([box(20, 24), box(18, 26), box(200, 20)])
+
+
+class _SidewaysEngine(_Engine):
+    """A detector that finds a column of words standing on end in every band it is given."""
+
+    def _load_det_model(self) -> Any:
+        def detect(band: Any) -> Any:
+            self.calls.append(band.shape[:2])
+            rows = band.shape[0]
+            boxes = [
+                np.array([[x, 10], [x + 20, 10], [x + 20, rows - 10], [x, rows - 10]], np.float32)
+                for x in range(20, 420, 40)
+            ]
+            return type("Out", (), {"boxes": np.array(boxes)})()
+
+        return detect
+
+
+def test_a_sideways_page_is_turned_after_the_first_band_without_detecting_the_rest(monkeypatch):
+    engine = _SidewaysEngine()
+    monkeypatch.setattr(scan, "_engine", lambda: engine)
+    page = np.full((1600, 1120, 3), 255, np.uint8)  # five bands as it lies
+    turns, _items = scan._upright(page)
+    assert turns in (1, 3)
+    # one band of the page as it lies, then the turned page (1120 rows: four bands)
+    assert engine.calls[0] == (448, 1120)
+    assert [rows for rows, _ in engine.calls[1:]] == [448, 448, 448, 256]
+    # the sample crops are cut to a few words: 20 px thick, at most VOTE_LENGTH times that
+    vote = engine.batches[0]
+    assert max(vote) <= scan.VOTE_LENGTH * 21 + 1
+
+
+@pytest.mark.slow
+def test_an_image_the_label_reader_read_whole_is_not_read_for_barcodes_again(monkeypatch):
+    data, exp = _scanned(seed=34)
+    reads: list[Any] = []
+    real = scan._symbols
+    monkeypatch.setattr(scan, "_symbols", lambda image: reads.append(image) or real(image))
+    out = to_records(extract(_scan_png(data), filename="scan.png"))
+    assert reads == []
+    _assert_scanned_lines(out["records"], exp)
