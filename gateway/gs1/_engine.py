@@ -407,8 +407,19 @@ def check_elements(
                 )
             continue
         ais[ai] = value
-        check_value(ai, entry, value, vpos, problems)
+        if (ai, value) in _clean_values:
+            continue
+        count = len(problems)
+        if check_value(ai, entry, value, vpos, problems) and len(problems) == count:
+            if len(_clean_values) >= _CACHE_LIMIT:
+                _clean_values.clear()
+            _clean_values.add((ai, value))
     return ais
+
+
+# (AI, value) pairs that passed `check_value` without a problem: a document repeats its
+# GTINs and lots on every line, and a value's check depends on the AI and the value alone
+_clean_values: set[tuple[str, str]] = set()
 
 
 def _present(pattern: str, present: Iterable[str]) -> bool:

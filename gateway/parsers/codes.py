@@ -105,7 +105,13 @@ class FoundCode:
         return self.decoded.key or self.raw
 
 
-@lru_cache(maxsize=4096)
+# A document's codes, not a page's: `gateway extract` and the scan placement ask again for
+# the codes extraction judged, and a 20,000-line packing list holds 20,000 distinct codes
+# (at ~650 bytes a decoded code, 32,768 of them hold ~21 MB at most).
+_JUDGED_CODES = 32768
+
+
+@lru_cache(maxsize=_JUDGED_CODES)
 def judge(candidate: str) -> DecodedCode:
     """`gateway.gs1.decode`, remembered: headers and repeated cells ask the same question."""
     return decode(candidate)

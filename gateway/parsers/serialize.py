@@ -345,7 +345,9 @@ def from_wire(data: Any) -> Extraction:
         values: list[Any] = []
         for k, kind in enumerate(_LINE_KINDS, start=1):
             v = row[k]
-            if kind is str:
+            if v is None or v.__class__ is kind:
+                values.append(v)  # the common case, checked without building the path
+            elif kind is str:
                 values.append(_opt_str(v, *where, _LINE_FIELDS[k]))
             else:
                 values.append(_opt_float(v, *where, _LINE_FIELDS[k]))
