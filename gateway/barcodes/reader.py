@@ -147,10 +147,9 @@ def read_labels(image: np.ndarray, *, budget_s: float | None = READ_BUDGET_S) ->
         if accepted
         else []
     )
-    pending = [region for region in regions if not _covered(region, accepted)]
-    if pending or not accepted:
+    if not accepted or not all(_covered(region, accepted) for region in regions):
         regions = find_regions(gray)
-        pending = [region for region in regions if not _covered(region, accepted)]
+    pending = [region for region in regions if not _covered(region, accepted)]
     if (pending or not accepted) and (upscaled := _upscaled(original)) is not None:
         # A low-resolution photo: modules of a pixel or less, which the whole-image read
         # misses and a region may not even show. Read once more at three times the size.

@@ -480,10 +480,7 @@ def _column_index(ref: str) -> tuple[int, int] | None:
     m = _CELL_REF.match(ref)
     if not m:
         return None
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + (ord(ch) - 64)
-    return col - 1, int(m.group(2))
+    return _column_number(m.group(1)) - 1, int(m.group(2))
 
 
 def safe_expat() -> Any:

@@ -27,7 +27,7 @@ exits after any document it could not read (the child does that itself) and afte
 time; a reader serves one key only (the tenant), so whatever a hostile document could leave
 in a reader's memory is never seen by another tenant's document. When no reader can be
 started (the fork server is gone or was started with another pixel cap), the document goes
-to `extract_sandboxed`, a child of its own.
+to a child of its own (`run_sandboxed`).
 """
 
 from __future__ import annotations
@@ -52,7 +52,6 @@ from gateway.parsers.limits import Limits, check_size
 from gateway.parsers.sandbox import (
     ForkServer,
     child_result,
-    extract_sandboxed,
     failure_advice,
     recv_exact,
     result_extraction,
@@ -267,16 +266,7 @@ class ReaderPool:
         Raises what `extract_sandboxed` raises.
         """
         job = {"filename": filename, "document_id": document_id}
-        result = self._run(job, data, key)
-        if result is None:
-            return extract_sandboxed(
-                data,
-                filename=filename,
-                document_id=document_id,
-                limits=self.limits,
-                server=self._server(),
-            )
-        return result_extraction(result)
+        return result_extraction(self._run(job, data, key))
 
     def annotate(self, data: bytes, *, key: str, marks: Sequence[Mapping[str, Any]]) -> bytes:
         """The label photo as a JPEG with its `marks` drawn (`gateway.parsers.image.mark_photo`),
@@ -286,13 +276,11 @@ class ReaderPool:
         Raises what `extract_sandboxed` raises.
         """
         job = {"kind": ANNOTATE, "marks": [dict(mark) for mark in marks]}
-        result = self._run(job, data, key)
-        if result is None:
-            result = run_sandboxed(data, job, self.limits, server=self._server())
-        return base64.b64decode(result["jpeg"])
+        return base64.b64decode(self._run(job, data, key)["jpeg"])
 
-    def _run(self, job: dict[str, Any], data: bytes, key: str) -> dict[str, Any] | None:
-        """The job's result from a warm reader of `key`; None when no reader could take it."""
+    def _run(self, job: dict[str, Any], data: bytes, key: str) -> dict[str, Any]:
+        """The job's result from a warm reader of `key`, or from a child of its own when no
+        reader could take it."""
         check_size(data, self.limits)
         for _ in range(2):  # an idle reader found dead is replaced once
             reader = self._take(key)
@@ -308,7 +296,7 @@ class ReaderPool:
                 raise
             self._give_back(key, reader)
             return result
-        return None
+        return run_sandboxed(data, job, self.limits, server=self._server())
 
     def _take(self, key: str) -> WarmReader | None:
         with self._lock:

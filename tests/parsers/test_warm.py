@@ -38,7 +38,7 @@ def no_child_per_document(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("a document was read by a child of its own")
 
-    monkeypatch.setattr(warm, "extract_sandboxed", refuse)
+    monkeypatch.setattr(warm, "run_sandboxed", refuse)
 
 
 def _photo(text: str) -> bytes:
