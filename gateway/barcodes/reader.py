@@ -41,6 +41,7 @@ _FORMATS = zxingcpp.BarcodeFormats(
 )
 _LINEAR = zxingcpp.BarcodeFormats([_F.Code128, _F.EAN13, _F.ITF, _F.DataBar])
 _MATRIX = zxingcpp.BarcodeFormats([_F.DataMatrix, _F.QRCode])
+_DATABAR = zxingcpp.BarcodeFormats([_F.DataBar])
 _FAMILY_BY_AIM = {
     "C": "code128",
     "d": "datamatrix",
@@ -147,9 +148,9 @@ def read_labels(image: np.ndarray, *, budget_s: float | None = READ_BUDGET_S) ->
         if accepted
         else []
     )
-    if not accepted or not all(_covered(region, accepted) for region in regions):
+    if not accepted or not all(_explained(gray, region, accepted) for region in regions):
         regions = find_regions(gray)
-    pending = [region for region in regions if not _covered(region, accepted)]
+    pending = [region for region in regions if not _explained(gray, region, accepted)]
     if (pending or not accepted) and (upscaled := _upscaled(original)) is not None:
         # A low-resolution photo: modules of a pixel or less, which the whole-image read
         # misses and a region may not even show. Read once more at three times the size.
@@ -660,6 +661,59 @@ def _covered(region: Region, clusters: list[_Cluster]) -> bool:
         if _within(region.corners(), quad):
             return True  # a part of a read symbol (a QR Code's rows of modules look like bars)
     return False
+
+
+def _explained(gray: np.ndarray, region: Region, clusters: list[_Cluster]) -> bool:
+    """True when a read explains the region: it covers it, or the region is a row of a
+    DataBar read whole (see `_row_of`)."""
+    return _covered(region, clusters) or (
+        region.linear and any(_row_of(gray, region, cluster) for cluster in clusters)
+    )
+
+
+# How far from a DataBar read (in its extent) a region may lie to be tested as one of its rows.
+_ROW_REACH = 1.5
+# A row is no longer across the bars than this share of the read's extent (its quad's longer
+# side): a region that is, runs on beside the symbol (another symbol in line with a row).
+_MAX_ROW_LENGTH = 1.25
+
+
+def _row_of(gray: np.ndarray, region: Region, cluster: _Cluster) -> bool:
+    """True when the region is a row of the DataBar `cluster` read from the whole image.
+
+    zxing-cpp places a stacked DataBar's read on one of its rows, or on part of them (an
+    Expanded Stacked one), so the other rows look like bars no read explains, and each
+    escalated for nothing. The test: a cut around the read and the region reads the symbol,
+    and no longer reads it once the region is painted over with the paper's tone. A separate
+    symbol beside the DataBar leaves the DataBar's read as it was when it is painted over;
+    one in line with a row can be found as one region with it, longer than the symbol.
+    """
+    first = cluster.first
+    if first.family != "databar" or not any(item.view == "original" for item in cluster.reads):
+        return False
+    corners = region.corners()
+    extent = _extent(first.quad)
+    if region.size[0] > _MAX_ROW_LENGTH * extent:
+        return False  # longer than the symbol: bars beside it in line, a region of both
+    reach = _ROW_REACH * max(extent, max(region.size))
+    if float(np.linalg.norm(_center(corners) - _center(first.quad))) > reach:
+        return False
+    points = np.vstack([corners, first.quad])
+    margin = 0.25 * float((points.max(axis=0) - points.min(axis=0)).max())
+    height, width = gray.shape[:2]
+    x0, y0 = (int(max(v, 0.0)) for v in points.min(axis=0) - margin)
+    x1 = int(min(float(points[:, 0].max()) + margin, width))
+    y1 = int(min(float(points[:, 1].max()) + margin, height))
+    if x1 - x0 < 8 or y1 - y0 < 8 or (x1 - x0) * (y1 - y0) > 4_000_000:
+        return False
+    cut = gray[y0:y1, x0:x1]
+    if first.text not in (r.text for r in _zx_results(cut, _DATABAR, whole=True)):
+        return False
+    painted = cut.copy()
+    paper = int(np.percentile(cut, 90))
+    shifted = np.round(corners - (x0, y0)).astype(np.int32).reshape(-1, 1, 2)
+    cv2.fillConvexPoly(painted, shifted, paper)
+    return first.text not in (r.text for r in _zx_results(painted, _DATABAR, whole=True))
 
 
 def _within(points: np.ndarray, quad: np.ndarray, grow: float = 0.1) -> bool:

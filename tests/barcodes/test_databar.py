@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import zxingcpp
 
-from gateway.barcodes import read
+from gateway.barcodes import read, read_labels, reader
 from gateway.barcodes.profiles import band_profiles, bands_agree
 from gateway.barcodes.regions import find_regions
 from samples.labels import (
@@ -105,3 +105,42 @@ def test_rows_of_a_stacked_databar_do_not_agree_but_one_row_symbols_do() -> None
     )
     rows = np.flatnonzero(one_row.min(axis=1) < 128)
     assert bands_agree(band_profiles(one_row, float(rows[0]), float(rows[-1])))
+
+
+def test_rows_of_a_stacked_databar_read_whole_are_explained_by_its_read() -> None:
+    # zxing-cpp places this Expanded Stacked read on part of its rows: the other rows are
+    # regions no read covers, which once escalated for nothing and were reported unread.
+    rng = np.random.default_rng(3)
+    code, source = databar_code(rng, "gs1-databar-expanded-stacked")
+    label = draw_label([(code, source)], rng, module_px=3)
+    result = read_labels(label, budget_s=None)
+    assert [symbol.text for symbol in result.symbols] == [code.text]
+    assert result.unread == []
+
+
+def test_a_symbol_beside_a_stacked_databar_is_no_row_of_it() -> None:
+    rng = np.random.default_rng(3)
+    code, source = databar_code(rng, "gs1-databar-expanded-stacked")
+    databar = symbol_image(code, source, 3)
+    gs1_128 = symbol_image(
+        LabelCode("00069501234500000017", True, "gs1-128"), "(00)069501234500000017", 3
+    )
+    height = max(databar.shape[0], gs1_128.shape[0])
+    image = np.hstack(
+        [
+            np.pad(part, ((0, height - part.shape[0]), (0, 0)), constant_values=255)
+            for part in (databar, gs1_128)
+        ]
+    )
+    original = reader._View("original", image, reader._IDENTITY, True)
+    (cluster,) = reader._accepted(
+        [reader._Cluster([r]) for r in reader._zxing(original, reader._DATABAR, whole=True)]
+    )
+    assert cluster.first.text == code.text
+    beside = [
+        region
+        for region in find_regions(image)
+        if region.linear and region.center[0] > databar.shape[1]
+    ]
+    assert beside
+    assert not any(reader._row_of(image, region, cluster) for region in beside)
