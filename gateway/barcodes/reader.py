@@ -148,9 +148,10 @@ def read_labels(image: np.ndarray, *, budget_s: float | None = READ_BUDGET_S) ->
         if accepted
         else []
     )
-    if not accepted or not all(_explained(gray, region, accepted) for region in regions):
-        regions = find_regions(gray)
     pending = [region for region in regions if not _explained(gray, region, accepted)]
+    if not accepted or pending:
+        regions = find_regions(gray)
+        pending = [region for region in regions if not _explained(gray, region, accepted)]
     if (pending or not accepted) and (upscaled := _upscaled(original)) is not None:
         # A low-resolution photo: modules of a pixel or less, which the whole-image read
         # misses and a region may not even show. Read once more at three times the size.
@@ -646,20 +647,38 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
 def _covered(region: Region, clusters: list[_Cluster]) -> bool:
     # Across the bars a linear region may stop short of the symbol's edge (a scratch, a
     # washed-out end of the bars), where a decoder's scan line can lie: a margin there.
-    corners = (
+    # Called for every candidate of every search: the cheap tests on plain floats go first,
+    # the polygon tests only where those pass.
+    if not clusters:
+        return False
+    corners = region.corners()
+    box = (
         cv2.boxPoints((region.center, (region.size[0], region.size[1] * 1.5), region.angle))
         if region.linear
-        else region.corners()
+        else corners
     ).astype(np.float32)
-    axis_len = max(region.size)
+    contour = box.reshape(-1, 1, 2)
+    low, high = corners.min(axis=0).tolist(), corners.max(axis=0).tolist()
+    needed = 0.45 * max(region.size) * _cos_fit(region)
     for cluster in clusters:
         quad = cluster.first.quad
-        center = _center(quad)
-        inside = cv2.pointPolygonTest(corners.reshape(-1, 1, 2), tuple(map(float, center)), False)
-        if inside >= 0 and _extent(quad) >= 0.45 * axis_len * _cos_fit(region):
+        xs, ys = quad[:, 0].tolist(), quad[:, 1].tolist()
+        if max(max(xs) - min(xs), max(ys) - min(ys), 1.0) >= needed:
+            center = tuple(map(float, _center(quad)))
+            if cv2.pointPolygonTest(contour, center, False) >= 0:
+                return True
+        # A part of a read symbol (a QR Code's rows of modules look like bars): the region's
+        # box must lie in the quad grown by a tenth (`_within`), so in its bounding box too.
+        grow = 0.1 + 1e-3
+        cx, cy = sum(xs) / 4, sum(ys) / 4
+        if (
+            cx + (min(xs) - cx) * (1 + grow) <= low[0]
+            and cy + (min(ys) - cy) * (1 + grow) <= low[1]
+            and cx + (max(xs) - cx) * (1 + grow) >= high[0]
+            and cy + (max(ys) - cy) * (1 + grow) >= high[1]
+            and _within(corners, quad)
+        ):
             return True
-        if _within(region.corners(), quad):
-            return True  # a part of a read symbol (a QR Code's rows of modules look like bars)
     return False
 
 
