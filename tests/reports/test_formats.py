@@ -46,12 +46,13 @@ def test_annotated_needs_the_workbook():
         render(sample_report(), "annotated")
 
 
-def test_the_check_command_loads_no_spreadsheet_html_or_image_library_until_asked():
+def test_the_check_command_loads_no_spreadsheet_html_image_or_logging_library_until_asked():
     # a fresh interpreter: this test process has them all imported already
     import subprocess
     import sys
 
     heavy = ["openpyxl", "jinja2", "numpy", "cv2", "zxingcpp", "PIL", "rapidocr", "onnxruntime"]
+    heavy += ["structlog", "sqlalchemy", "flask"]
     code = (
         "import sys, datetime as dt, gateway.cli.check\n"
         "from gateway.domain import Report, Verdict\n"
