@@ -15,8 +15,6 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-import structlog
-
 from gateway.domain import (
     CodeOccurrence,
     DecodedCode,
@@ -32,6 +30,7 @@ from gateway.domain import (
     Verdict,
 )
 from gateway.errors import InputError
+from gateway.logs import get_logger
 from gateway.rules import ALL_RULES, load_ruleset, run_rules
 from gateway.rules.context import CodeItem, RejectedDocument, RuleContext, ShipmentFacts
 from gateway.rules.nearmiss import CombinedIndex, KeySet, NearMissIndex, NeighbourIndex
@@ -40,7 +39,7 @@ if TYPE_CHECKING:
     from gateway.parsers.limits import Limits
     from gateway.parsers.sandbox import ForkServer
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 __all__ = [
     "DeclaredHistory",

@@ -125,3 +125,14 @@ def test_serve_takes_web_settings_from_the_environment_and_flags_win(tmp_path, m
     bad = runner.invoke(serve_module.serve, [], env={**env, "GATEWAY_WEB_WORKERS": "0"})
     assert bad.exit_code == 2
     assert "GATEWAY_WEB_WORKERS=0" in bad.output
+
+
+def test_a_logger_that_imports_structlog_late_logs_through_the_configuration_in_force():
+    from structlog.testing import capture_logs
+
+    from gateway.logs import get_logger
+
+    log = get_logger("gateway.example")
+    with capture_logs() as logs:
+        log.warning("registry_rows_rejected", rejected=2)
+    assert logs == [{"event": "registry_rows_rejected", "rejected": 2, "log_level": "warning"}]

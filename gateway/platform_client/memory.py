@@ -10,14 +10,13 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
-import structlog
-
 from gateway.domain import Lookup, LookupStatus, RegistrationRecord
+from gateway.logs import get_logger
 from gateway.platform_client import contract
 from gateway.platform_client.importer import read_registry_file
 from gateway.platform_client.keys import is_unit_key, key_kind, record_keys
 
-log = structlog.get_logger("gateway.platform_client.local")
+log = get_logger("gateway.platform_client.local")
 
 
 def answer(key: str, records: Collection[RegistrationRecord], source: str) -> Lookup:

@@ -16,10 +16,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from gateway.domain import Report
-from gateway.reports.annotate import annotate_workbook
-from gateway.reports.html_report import render_html
-from gateway.reports.json_report import render_json
-from gateway.reports.tables import render_csv, render_xlsx
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_BOM = "\ufeff"
@@ -44,16 +40,33 @@ class ReportFormat:
         return self.media_type.partition(";")[0]
 
 
+# Each writer is imported when its format is asked for: the HTML one loads Jinja's templates,
+# the spreadsheet ones openpyxl (and numpy through it), which `gateway check --format json`
+# and a JSON API answer would otherwise pay at start-up for nothing.
+
+
 def _json(report: Report, lang: str) -> bytes:
+    from gateway.reports.json_report import render_json
+
     return render_json(report).encode("utf-8")
 
 
 def _html(report: Report, lang: str) -> bytes:
+    from gateway.reports.html_report import render_html
+
     return render_html(report, lang).encode("utf-8")
 
 
 def _csv(report: Report, lang: str) -> bytes:
+    from gateway.reports.tables import render_csv
+
     return (CSV_BOM + render_csv(report, lang)).encode("utf-8")
+
+
+def _xlsx(report: Report, lang: str) -> bytes:
+    from gateway.reports.tables import render_xlsx
+
+    return render_xlsx(report, lang)
 
 
 def _pdf(report: Report, lang: str) -> bytes:
@@ -67,7 +80,7 @@ _ALL = (
     ReportFormat("json", "application/json", "json", _json, binary=False),
     ReportFormat("html", "text/html; charset=utf-8", "html", _html, binary=False),
     ReportFormat("csv", "text/csv; charset=utf-8", "csv", _csv, binary=False),
-    ReportFormat("xlsx", XLSX_TYPE, "xlsx", render_xlsx, binary=True),
+    ReportFormat("xlsx", XLSX_TYPE, "xlsx", _xlsx, binary=True),
     ReportFormat("pdf", "application/pdf", "pdf", _pdf, binary=True),
     # the uploaded workbook with the findings' cells coloured and commented
     ReportFormat("annotated", XLSX_TYPE, "xlsx", None, binary=True),
@@ -97,6 +110,8 @@ def render(report: Report, name: str, lang: str = "en") -> bytes:
 
 def annotate(report: Report, workbook: bytes, document_id: str, lang: str = "en") -> bytes:
     """The "annotated" format: the uploaded workbook with the findings' cells marked."""
+    from gateway.reports.annotate import annotate_workbook
+
     return annotate_workbook(workbook, report, lang, document_id=document_id)
 
 

@@ -18,15 +18,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 
-import structlog
 import yaml
 
 from gateway.domain import Finding, Severity, SourceRef
+from gateway.logs import get_logger
 from gateway.rules.context import RuleContext
 from gateway.rules.messages import MESSAGES, format_message
 from gateway.rules.words import words
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 CORE = "core"
 PLATFORM_POLICY = "platform_policy"  # rules resting only on the unconfirmed 2026 platform claim

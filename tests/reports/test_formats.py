@@ -44,3 +44,22 @@ def test_an_unknown_format_names_the_known_ones():
 def test_annotated_needs_the_workbook():
     with pytest.raises(ValueError, match="needs the uploaded workbook"):
         render(sample_report(), "annotated")
+
+
+def test_the_check_command_loads_no_spreadsheet_html_image_or_logging_library_until_asked():
+    # a fresh interpreter: this test process has them all imported already
+    import subprocess
+    import sys
+
+    heavy = ["openpyxl", "jinja2", "numpy", "cv2", "zxingcpp", "PIL", "rapidocr", "onnxruntime"]
+    heavy += ["structlog", "sqlalchemy", "flask"]
+    code = (
+        "import sys, datetime as dt, gateway.cli.check\n"
+        "from gateway.domain import Report, Verdict\n"
+        "from gateway.reports.formats import render\n"
+        "now = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)\n"
+        "render(Report('s', Verdict.HOLD, now, 'default@1', (), {}), 'json')\n"
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
