@@ -5,6 +5,9 @@
     .venv/bin/python bench/bench_extract.py --xlsx [XLSX]   # the workbook figures only
     .venv/bin/python bench/bench_extract.py --scan [PDF]    # OCR cost of a scanned document
 
+The workbook is also read through the parser sandbox, cold (a fresh child interpreter) and
+forked from a warm fork server (the doors' road), beside the in-process read of the same run.
+
 Baselines: openpyxl read-only row iteration (values only) and python-calamine's raw read
 (the compiled reader's own floor; target: the gateway within 4x of it) for xlsx; pdfplumber
 extract_text per page for PDFs. Each run is measured in a fresh child process so peak RSS
@@ -19,7 +22,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 RUN = r"""
