@@ -536,6 +536,12 @@ def child_result(
             f"(memory limit of {limits.memory_bytes // (1024 * 1024)} MiB)."
         )
         raise ResourceLimitExceeded(msg, limit="memory_bytes") from exc
+    except RecursionError as exc:  # JSON nested deeper than the parser's stack
+        msg = (
+            "The parser process gave a malformed answer (nested too deep); "
+            "the document was not read."
+        )
+        raise CorruptDocument(msg) from exc
     if not isinstance(result, dict):
         msg = (
             "The parser process gave a malformed answer (not an object); the document was not read."

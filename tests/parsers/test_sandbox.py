@@ -336,7 +336,10 @@ def test_a_malformed_child_answer_is_rejected_with_a_clear_error(tmp_path, spoil
         extract_sandboxed(data, filename="a.csv", child_command=command)
 
 
-@pytest.mark.parametrize("answer", [b"[1, 2]", b'"ok"', b'{"ok": true}'])
+@pytest.mark.parametrize(
+    "answer",
+    [b"[1, 2]", b'"ok"', b'{"ok": true}', b'{"ok": true, "extraction": ' + b"[" * 200_000],
+)
 def test_a_child_answer_of_the_wrong_shape_is_rejected(tmp_path, answer):
     from gateway.errors import CorruptDocument
 
