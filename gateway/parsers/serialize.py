@@ -146,20 +146,26 @@ _scalars = [attrgetter(name) for name in _LINE_FIELDS[1:15]]
 _line_codes = attrgetter("codes")
 _code_raw = attrgetter("raw")
 _code_symbology = attrgetter("symbology")
+_code_method = attrgetter("method._value_")  # the enum's value, without its property
 _code_confidence = attrgetter("confidence")
 
 
-def _column(values: list[Any], key: Callable[[Any], Hashable] | None = None) -> Any:
+def _column(
+    values: list[Any],
+    key: Callable[[Any], Hashable] | None = None,
+    keys: list[Hashable] | None = None,
+) -> Any:
     """`values` as a list, or `{"k": distinct values, "i": index of each}` when they repeat
-    (`{"k": [value]}` when they are all one). `key` tells values apart where `==` does not
-    (`1.0 == 1`, `0.0 == -0.0`, lists)."""
+    (`{"k": [value]}` when they are all one). `key` (or the `keys` it would give) tells
+    values apart where `==` does not (`1.0 == 1`, `0.0 == -0.0`, lists)."""
     if not values:
         return values
-    keys = values if key is None else list(map(key, values))
+    if keys is None:
+        keys = values if key is None else list(map(key, values))
     distinct = dict.fromkeys(keys)
     if len(distinct) * 2 > len(values):
         return values
-    if key is None:
+    if keys is values:
         kept = list(distinct)
     else:
         first = dict(zip(keys, values, strict=True))
@@ -245,7 +251,8 @@ def to_wire(ex: Extraction) -> dict[str, Any]:
         values = list(map(get, lines))
         fields[name] = _column(values, repr if kind is float else None)
     extras = [dict(line.extra) for line in lines]
-    fields["extra"] = _column(extras, _items_key)
+    # their values are text: the items themselves tell them apart, made in C
+    fields["extra"] = _column(extras, keys=list(map(tuple, map(dict.items, extras))))
 
     layouts: list[dict[str, Any]] = []
     layout_index: dict[Hashable, int] = {}
@@ -285,7 +292,7 @@ def to_wire(ex: Extraction) -> dict[str, Any]:
         "source": _column(
             [near(c.source, b) for c, b in zip(codes, code_bases, strict=True)], _loc_key
         ),
-        "method": _column([c.method.value for c in codes]),
+        "method": _column(list(map(_code_method, codes))),
         "symbology": _column(list(map(_code_symbology, codes))),
         "quad": _column(
             [
