@@ -480,23 +480,28 @@ WIRE_EXTRACTION = Extraction(
 )
 
 
-# The same extraction as the sandbox child sends it: lines positionally, each distinct
-# location once in `refs`, a line's locations as indexes (or the bare cell text for "the
-# line's row, another cell"), everything else in the dict form under `rest`.
+# The same extraction as the sandbox child sends it: the lines' fields as columns, each
+# distinct location once in `refs`, a line's locations as indexes (or column letters for "the
+# line's row, another column"), field locations as a table of layouts, everything else in the
+# dict form under `rest`.
 WIRE = (
-    '{"wire":1,"refs":[["doc-1",3,null,null,null,null,null],["doc-1",3,null,null,null,'
-    '[23.76,45.72,679.32,57.96],"13"],["doc-1",3,null,null,null,null,"13"]],"lines":[[1,"13",'
-    'null,null,2.0,null,null,null,null,null,494.0,null,null,null,"NL",{"remark":"易碎"},'
-    '[["]Q3010690123456789221PK\\u001d10L1",0,"barcode_pdf","gs1-qrcode",[[2030.0,145.0],'
-    '[2137.0,145.0],[2137.0,252.0],[2030.0,252.0]],null]],{"quantity":2}]],"rest":{"document":'
-    '{"id":"doc-1","filename":"scan.pdf","media_type":"application/pdf","sha256":'
-    '"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd","size":1234},"header":'
-    '{"shipper":"深圳电池有限公司"},"loose_codes":[{"raw":"(01)06901234567892","source":'
-    '{"document_id":"doc-1","page":1,"sheet":null,"row":null,"cell":null,"bbox":null,"line":'
-    'null},"method":"ocr","symbology":null,"quad":null,"confidence":0.93}],"problems":[{"kind":'
-    '"ocr_low_confidence","message":"Low confidence","source":{"document_id":"doc-1","page":1,'
-    '"sheet":null,"row":null,"cell":null,"bbox":null,"line":null},"line_no":"2","severity":'
-    '"warn"}],"pages":3,"method":"pdf_scan"}}'
+    '{"wire":2,"refs":[["doc-1",3,null,null,null,null,"13"],["doc-1",3,null,null,null,null,nu'
+    'll]],"lines":{"n":1,"source":{"document_id":["doc-1"],"page":[3],"sheet":[null],"row":[n'
+    'ull],"cell":[null],"bbox":[[23.76,45.72,679.32,57.96]],"line":["13"]},"line_no":["13"],"'
+    'description":[null],"model":[null],"quantity":[2.0],"unit":[null],"lot":[null],"hs_code"'
+    ':[null],"un_number":[null],"net_kg":[null],"gross_kg":[494.0],"carton":[null],"pallet":['
+    'null],"container":[null],"destination":["NL"],"extra":[{"remark":"易碎"}],"field_sources":'
+    '[0],"codes":{"count":[1],"raw":["]Q3010690123456789221PK\\u001d10L1"],"source":[1],"metho'
+    'd":["barcode_pdf"],"symbology":["gs1-qrcode"],"quad":[[[2030.0,145.0],[2137.0,145.0],[21'
+    '37.0,252.0],[2030.0,252.0]]],"confidence":[null]}},"layouts":[{"quantity":0}],"rest":{"d'
+    'ocument":{"id":"doc-1","filename":"scan.pdf","media_type":"application/pdf","sha256":"cd'
+    'cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd","size":1234},"header":{"'
+    'shipper":"深圳电池有限公司"},"loose_codes":[{"raw":"(01)06901234567892","source":{"document_id":'
+    '"doc-1","page":1,"sheet":null,"row":null,"cell":null,"bbox":null,"line":null},"method":"'
+    'ocr","symbology":null,"quad":null,"confidence":0.93}],"problems":[{"kind":"ocr_low_confi'
+    'dence","message":"Low confidence","source":{"document_id":"doc-1","page":1,"sheet":null,'
+    '"row":null,"cell":null,"bbox":null,"line":null},"line_no":"2","severity":"warn"}],"pages'
+    '":3,"method":"pdf_scan"}}'
 )
 
 
@@ -513,7 +518,7 @@ def test_the_sandbox_wire_form_is_unchanged():
     assert loads(WIRE) == WIRE_EXTRACTION
 
 
-def test_a_spreadsheet_line_sends_its_field_cells_as_bare_cell_text():
+def test_a_spreadsheet_line_sends_its_field_cells_as_column_letters():
     row = SourceRef("doc-1", sheet="PL", row=8, cell="A8", line="1")
     line = ManifestLine(
         source=row,
@@ -526,10 +531,10 @@ def test_a_spreadsheet_line_sends_its_field_cells_as_bare_cell_text():
     )
     ex = Extraction(Document("doc-1", "a.xlsx", "x", "0" * 64), lines=(line,))
     wire = json.loads(dumps(ex))
-    assert wire["refs"] == [["doc-1", None, "PL", 8, "A8", None, "1"],
-                            ["doc-1", None, "PL", 7, "E7", None, None]]  # fmt: skip
-    assert wire["lines"][0][16][0][1] == "J8"
-    assert wire["lines"][0][17] == {"lot": "E8", "carton": 1}
+    assert wire["refs"] == [["doc-1", None, "PL", 7, "E7", None, None]]
+    assert wire["lines"]["source"]["cell"] == ["A"]
+    assert wire["lines"]["codes"]["source"] == ["J"]
+    assert wire["layouts"] == [{"lot": "E", "carton": 0}]
     back = loads(json.dumps(wire))
     assert back == ex
     assert back.lines[0].field_sources["lot"] == dataclasses.replace(row, cell="E8")
@@ -538,17 +543,29 @@ def test_a_spreadsheet_line_sends_its_field_cells_as_bare_cell_text():
 @pytest.mark.parametrize(
     ("change", "where"),
     [
-        (lambda w: w.update(wire=2), "wire"),
+        (lambda w: w.update(wire=1), "wire"),
         (lambda w: w["refs"][0].__setitem__(3, "8"), "row"),
         (lambda w: w["refs"][0].__setitem__(5, [1.0, 2.0]), "bbox"),
-        (lambda w: w["lines"][0][17].__setitem__("lot", 5), "lot"),
-        (lambda w: w["lines"][0][17].__setitem__("lot", -1), "lot"),
-        (lambda w: w["lines"][0][17].__setitem__("lot", True), "lot"),
-        (lambda w: w["lines"][0][16][0].__setitem__(2, "telepathy"), "method"),
-        (lambda w: w["lines"][0].__setitem__(4, "2"), "quantity"),
-        (lambda w: w["lines"][0].__setitem__(0, "A8"), "source"),
-        (lambda w: w["lines"][0].pop(), "lines"),
-        (lambda w: w["lines"][0][15].__setitem__("remark", 3), "extra"),
+        (lambda w: w["layouts"][0].__setitem__("lot", 5), "layouts"),
+        (lambda w: w["layouts"][0].__setitem__("lot", -1), "layouts"),
+        (lambda w: w["layouts"][0].__setitem__("lot", True), "layouts"),
+        (lambda w: w["layouts"][0].__setitem__("lot", ["E8", "F8"]), "layouts"),
+        (lambda w: w["lines"]["codes"].__setitem__("method", ["telepathy"]), "method"),
+        (lambda w: w["lines"].__setitem__("quantity", ["2"]), "quantity"),
+        (lambda w: w["lines"]["source"].__setitem__("row", ["8"]), "row"),
+        (lambda w: w["lines"]["source"].__setitem__("row", [None]), "source"),
+        (lambda w: w["lines"].__setitem__("n", 2), "lines"),
+        (lambda w: w["lines"].__setitem__("n", 10**9), "n"),
+        (lambda w: w["lines"].__setitem__("n", True), "n"),
+        (lambda w: w["lines"].__setitem__("extra", [{"remark": 3}]), "extra"),
+        (lambda w: w["lines"].__setitem__("field_sources", {"k": [0], "i": [5]}), "field"),
+        (lambda w: w["lines"].__setitem__("lot", {"k": ["a", "b"]}), "lot"),
+        (lambda w: w["lines"].__setitem__("lot", {"k": ["a"], "i": [-1]}), "lot"),
+        (lambda w: w["lines"]["codes"].__setitem__("count", [-1]), "count"),
+        (lambda w: w["lines"]["codes"].__setitem__("count", [2]), "codes"),
+        (lambda w: w["lines"]["codes"].__setitem__("count", [10**9]), "count"),
+        (lambda w: w["lines"]["codes"]["source"].__setitem__(0, 7), "codes"),
+        (lambda w: w["lines"].pop("model"), "model"),
     ],
 )
 def test_the_parent_refuses_a_wire_form_that_does_not_fit(change, where):

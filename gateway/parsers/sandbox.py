@@ -46,6 +46,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from gateway.codec import CodecError
 from gateway.domain import Extraction
 from gateway.errors import (
     CorruptDocument,
@@ -56,7 +57,7 @@ from gateway.errors import (
 )
 from gateway.parsers.child import apply_limits
 from gateway.parsers.limits import DEFAULT_LIMITS, Limits, check_size
-from gateway.parsers.serialize import from_wire, gc_paused
+from gateway.parsers.serialize import MAX_WIRE_ITEMS, from_wire, gc_paused
 
 _ERRORS: dict[str, type[InputError]] = {
     "UnsupportedDocument": UnsupportedDocument,
@@ -253,7 +254,7 @@ def extract_sandboxed(
     limits = limits or DEFAULT_LIMITS
     job = {"filename": filename, "document_id": document_id}
     return result_extraction(
-        run_sandboxed(data, job, limits, child_command=child_command, server=server)
+        run_sandboxed(data, job, limits, child_command=child_command, server=server), limits
     )
 
 
@@ -464,10 +465,28 @@ def failure_advice(data: bytes) -> str:
     return " Save the document again from the program that made it and upload that."
 
 
-def result_extraction(result: dict[str, Any]) -> Extraction:
-    """The extraction of a parsing child's `"ok"` result."""
-    with gc_paused():
-        return from_wire(result["extraction"])
+def result_extraction(result: dict[str, Any], limits: Limits | None = None) -> Extraction:
+    """The extraction of a parsing child's `"ok"` result.
+
+    The child is not trusted (a hostile document may control it): its answer is checked as
+    it is read (`gateway.parsers.serialize.from_wire`), at most `max_lines(limits)` lines and
+    as many codes.
+
+    Raises:
+        CorruptDocument: the answer is not the wire form of an extraction.
+    """
+    try:
+        with gc_paused():
+            return from_wire(result.get("extraction"), max_lines(limits or DEFAULT_LIMITS))
+    except CodecError as exc:
+        msg = f"The parser process gave a malformed answer ({exc}); the document was not read."
+        raise CorruptDocument(msg) from exc
+
+
+def max_lines(limits: Limits) -> int:
+    """The most lines (and codes) the parent accepts in one child's answer: what the output
+    cap could carry in the earlier positional form, a line 64 bytes at the least."""
+    return min(MAX_WIRE_ITEMS, max(limits.max_output_bytes // 64, 1))
 
 
 def child_result(
@@ -517,6 +536,17 @@ def child_result(
             f"(memory limit of {limits.memory_bytes // (1024 * 1024)} MiB)."
         )
         raise ResourceLimitExceeded(msg, limit="memory_bytes") from exc
+    except RecursionError as exc:  # JSON nested deeper than the parser's stack
+        msg = (
+            "The parser process gave a malformed answer (nested too deep); "
+            "the document was not read."
+        )
+        raise CorruptDocument(msg) from exc
+    if not isinstance(result, dict):
+        msg = (
+            "The parser process gave a malformed answer (not an object); the document was not read."
+        )
+        raise CorruptDocument(msg)
     if result.get("ok"):
         return result
     error = str(result.get("error", "CorruptDocument"))

@@ -117,8 +117,9 @@ class FieldSources(Mapping[str, SourceRef]):
         box = (bbox[0], bbox[1], bbox[2], bbox[3]) if bbox is not None else None
         return SourceRef(doc, page, sheet, row, cell, box, line_no)
 
-    def cells_at(self, base: SourceRef) -> dict[str, str] | None:
-        """field -> cell text, when every reference is `base` but for the cell; else None."""
+    def columns_at(self, base: SourceRef) -> dict[str, int] | None:
+        """field -> column index, when every reference is `base` but for the cell (in the
+        same row); else None."""
         doc, page, sheet, row, bbox, line_no = self._row
         if (
             page is not None
@@ -131,8 +132,7 @@ class FieldSources(Mapping[str, SourceRef]):
             or base.document_id != doc
         ):
             return None
-        suffix = str(row)
-        return {name: column_letter(col) + suffix for name, col in self._columns.items()}
+        return self._columns
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._columns)

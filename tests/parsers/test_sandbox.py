@@ -213,3 +213,156 @@ def test_the_server_exits_when_its_clients_close_it():
     assert extract_sandboxed(data, filename="a.csv", server=started).lines
     started.close()
     assert started.proc.returncode == 0
+
+
+# -- the wire form, through the real sandbox --------------------------------------------------
+
+
+def _mixed_workbook(lines: int) -> bytes:
+    """A packing list of valid, invalid and possible codes, several per cell, GB/T codes,
+    empty fields and repeated values: what a large export holds, in every shape."""
+    import io
+    import random
+
+    from openpyxl import Workbook
+
+    from samples.manifests import gb_code, gtin
+
+    rng = random.Random(11)
+    g = gtin(rng)
+    bad = g[:-1] + str((int(g[-1]) + 1) % 10)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Packing List")
+    ws.append(["No.", "Description", "Battery Code", "Lot No.", "Qty", "N.W. (kg)", "G.W. (kg)",
+               "HS Code", "UN No.", "Destination", "Remark"])  # fmt: skip
+    for i in range(1, lines + 1):
+        kind = i % 5
+        if kind == 0:
+            code = f"(01){bad}(21)SN{i:07d}"  # wrong check digit: an invalid code at its cell
+        elif kind == 1:
+            code = f"TN26{i:07d}"  # no code read: a possible code at its cell
+        elif kind == 2:
+            code = f"(01){g}(21)A{i}\n(01){g}(21)B{i}"  # two codes in one cell
+        elif kind == 3:
+            code = gb_code(rng, i)
+        else:
+            code = f"(01){g}(21)SN{i:07d}"
+        ws.append([i, "Battery module" if i % 7 else None, code, f"L{i % 13}", i % 3 + 1,
+                   12.5, -0.0 if i == 3 else 13.0, "85076000", "UN3480",
+                   "DE" if i % 2 else "Netherlands", "易碎" if i % 11 == 0 else None])  # fmt: skip
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_a_large_workbook_crosses_the_sandbox_exactly_as_read_in_process(server):
+    data = _mixed_workbook(3000)
+    here = extract(data, filename="big.xlsx")
+    kinds = {p.kind for p in here.problems}
+    assert "possible_code" in kinds
+    assert any(len(line.codes) == 2 for line in here.lines)
+    for road in (
+        extract_sandboxed(data, filename="big.xlsx"),
+        extract_sandboxed(data, filename="big.xlsx", server=server),
+    ):
+        assert road == here
+        # every location, the field cells included, names the same cell as in process
+        for a, b in zip(road.lines, here.lines, strict=True):
+            assert dict(a.field_sources) == dict(b.field_sources)
+            assert [c.source for c in a.codes] == [c.source for c in b.codes]
+    invalid = [c for line in here.lines for c in line.codes if "SN" in c.raw and "(01)" in c.raw]
+    assert invalid  # the invalid codes are kept, at their cells
+    assert all(c.source.cell and c.source.cell.startswith("C") for c in invalid)
+
+
+def _answering(tmp_path, answer: bytes) -> list[str]:
+    """A child that reads the document and prints `answer`, as a hostile one could."""
+    path = tmp_path / "answer.json"
+    path.write_bytes(answer)
+    script = (
+        "import sys; sys.stdin.buffer.read(); "
+        "sys.stdout.buffer.write(open(sys.argv[1], 'rb').read())"
+    )
+    return [sys.executable, "-c", script, str(path)]
+
+
+def _good_answer() -> dict:
+    import json
+
+    from gateway.parsers.child import parse
+
+    data, _ = build_csv_gbk(seed=7)
+    answer = json.loads(json.dumps(parse({"filename": "a.csv"}, data)))
+    assert answer["ok"]
+    return answer
+
+
+def test_the_wire_answer_of_a_real_child_reads_back(tmp_path):
+    import json
+
+    data, _ = build_csv_gbk(seed=7)
+    command = _answering(tmp_path, json.dumps(_good_answer()).encode())
+    assert extract_sandboxed(data, filename="a.csv", child_command=command) == extract(
+        data, filename="a.csv"
+    )
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda a: a["extraction"].update(wire=1),
+        lambda a: a["extraction"]["lines"].update(n=10**9),  # millions of lines from a few bytes
+        lambda a: a["extraction"]["lines"].update(n=a["extraction"]["lines"]["n"] + 1),
+        lambda a: a["extraction"]["lines"]["codes"].update(count={"k": [10**8]}),
+        lambda a: a["extraction"]["lines"].update(quantity={"k": ["1"]}),
+        lambda a: a["extraction"]["lines"].update(field_sources={"k": [99]}),
+        lambda a: a["extraction"]["lines"]["codes"].update(method={"k": ["magic"]}),
+        lambda a: a["extraction"]["lines"]["codes"].update(source={"k": [10**6]}),
+        lambda a: a["extraction"]["layouts"].append({"lot": {"nested": True}}),
+        lambda a: a["extraction"].pop("rest"),
+        lambda a: a.pop("extraction"),
+    ],
+)
+def test_a_malformed_child_answer_is_rejected_with_a_clear_error(tmp_path, spoil):
+    import json
+
+    from gateway.errors import CorruptDocument
+
+    answer = _good_answer()
+    spoil(answer)
+    data, _ = build_csv_gbk(seed=7)
+    command = _answering(tmp_path, json.dumps(answer).encode())
+    with pytest.raises(CorruptDocument, match="malformed answer"):
+        extract_sandboxed(data, filename="a.csv", child_command=command)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [b"[1, 2]", b'"ok"', b'{"ok": true}', b'{"ok": true, "extraction": ' + b"[" * 200_000],
+)
+def test_a_child_answer_of_the_wrong_shape_is_rejected(tmp_path, answer):
+    from gateway.errors import CorruptDocument
+
+    data, _ = build_csv_gbk(seed=7)
+    with pytest.raises(CorruptDocument, match="malformed answer"):
+        extract_sandboxed(data, filename="a.csv", child_command=_answering(tmp_path, answer))
+
+
+def test_an_oversized_child_answer_is_rejected_at_the_output_cap(tmp_path):
+    data, _ = build_csv_gbk(seed=7)
+    command = _answering(tmp_path, b"[" + b"0," * 600_000 + b"0]")
+    with pytest.raises(ResourceLimitExceeded, match="output exceeded"):
+        extract_sandboxed(
+            data, filename="a.csv", child_command=command, limits=Limits(max_output_bytes=MIB)
+        )
+
+
+def test_the_line_bound_follows_the_output_cap():
+    from gateway.errors import CorruptDocument
+
+    answer = _good_answer()
+    n = answer["extraction"]["lines"]["n"]
+    assert n > 1
+    assert sandbox.result_extraction(answer, Limits(max_output_bytes=64 * n)).lines
+    with pytest.raises(CorruptDocument, match="number of lines"):
+        sandbox.result_extraction(answer, Limits(max_output_bytes=64 * (n - 1)))
