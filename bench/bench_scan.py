@@ -91,6 +91,16 @@ else:
         "EngineConfig.onnxruntime.enable_cpu_mem_arena": False,
         "Rec.rec_img_shape": [3, 48, int(scan.REC_MIN_WIDTH)],
     })
+    # the detector at basic graph optimisation, as the gateway's (and as before)
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 4
+    options.enable_cpu_mem_arena = False
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    from gateway.parsers.ocr import DET_MODEL, model_dir
+    engine.cfg.Det._set_flag("allow_objects", True)
+    engine.cfg.Det.session = onnxruntime.InferenceSession(
+        str(model_dir() / DET_MODEL), options, providers=["CPUExecutionProvider"])
     result = engine(image, use_det=True, use_cls=False, use_rec=True)
     items = len(result.txts or ())
 dt = time.perf_counter() - t
