@@ -1,8 +1,9 @@
 """Scanned pages: render, find the orientation, OCR the printed text, read the barcodes.
 
-The OCR engine is rapidocr on onnxruntime: it installs from PyPI with its models inside the
-package, runs offline and reads Chinese and English. One engine is made per process and
-reused. Each OCR pass costs seconds and hundreds of MB, so a page gets as few as possible:
+The OCR models are PP-OCR's detector and recognizer, as the rapidocr package installs them
+from PyPI (offline, Chinese and English), run on onnxruntime by `gateway.parsers.ocr`
+without importing that package. They are loaded once per process and reused. Each OCR pass
+costs seconds and hundreds of MB, so a page gets as few as possible:
 
 * the page is rendered once at 200 dpi, for the barcode reader and for OCR (at 150 dpi the
   detector loses lone digits such as a quantity of `1`; `OCR_DPI` scales the OCR image down
@@ -17,11 +18,11 @@ reused. Each OCR pass costs seconds and hundreds of MB, so a page gets as few as
 * the detector takes the page in overlapping bands of `DETECT_BAND` rows, not in one call:
   its working memory grows with the pixels of a call (~450 MB for a whole page, ~180 MB
   for a band), and with this overlap it finds the boxes one whole-page call finds;
-* the recognizer is called with the detector's boxes itself, in batches of crops sorted by
-  width and bounded in padded width (`REC_BATCH_WIDTH`): a batch of six table-wide crops
-  took ~500 MB;
-* onnxruntime runs with one intra-op thread and no memory arena (two threads were twice as
-  slow on a loaded 2-core machine).
+* the recognizer is called with the detector's boxes, in batches of at most six crops of
+  similar width, bounded in padded width (`REC_BATCH_WIDTH`): a batch of six table-wide
+  crops took ~500 MB;
+* onnxruntime runs with one intra-op thread and no memory arena (two threads were 1.6x
+  slower in wall time, and took 1.6x the CPU, on the loaded 2-core machine).
 
 Skew is measured from the text boxes and removed, and the OCR boxes become the phrases a
 text PDF gives, so the same table reader applies. Barcodes (read by `gateway.barcodes` when
@@ -42,6 +43,7 @@ from typing import Any
 
 from gateway.gs1 import has_valid_check_digit
 from gateway.parsers.limits import Limits
+from gateway.parsers.ocr import models
 from gateway.parsers.pages import PageSymbol, PageText, Phrase, VisualLine
 
 RENDER_DPI = 200.0  # barcodes
@@ -53,66 +55,15 @@ DETECT_OVERLAP = 160  # rows two neighbouring bands share (both multiples of 32)
 # (48 high). Its cost is linear in the padded width; the package's 320 doubled it on
 # packing lists (most cells are short), and below ~64 a lone digit can misread
 REC_MIN_WIDTH = 80.0
-REC_BATCH_WIDTH = 1920.0  # padded pixels of width in one recognizer call: 6 short crops
+REC_BATCH_WIDTH = 1920.0  # padded pixels of width in one recognizer call
+# crops in one call: a lone digit padded to the width of 23 others misread (a quantity `1`
+# as `i` on a skewed dev scan); six, as the OCR package batches, kept every reading
+REC_BATCH_COUNT = 6
 TEXT_SCORE = 0.5  # readings under this confidence are dropped, as the OCR engine does
 VOTE_BOXES = 8  # sample boxes recognised both ways to choose a page's direction
 VOTE_LENGTH = 6  # of each, at most this many times its thickness along the text
-# one intra-op thread: on a shared machine (or several workers) a second thread bought
-# little wall-clock time here and cost CPU and ~35 MB
-OCR_THREADS = 1
-_ENGINE: Any = None
 
 OcrItem = tuple[list[list[float]], str, float]  # box corners, text, confidence
-
-
-def _engine() -> Any:
-    """The process's OCR engine, made on first use (loading the models takes a while)."""
-    global _ENGINE
-    if _ENGINE is None:
-        import logging
-
-        from rapidocr import RapidOCR
-
-        logging.getLogger("RapidOCR").setLevel(logging.WARNING)
-        _ENGINE = RapidOCR(
-            params={
-                # orientation is decided per page below, not per box
-                "Global.use_cls": False,
-                "Global.log_level": "warning",
-                "Global.max_side_len": 2400,
-                "Det.limit_type": "max",
-                "Det.limit_side_len": DETECT_SIDE,
-                "Det.box_thresh": 0.3,
-                "EngineConfig.onnxruntime.intra_op_num_threads": OCR_THREADS,
-                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-                "EngineConfig.onnxruntime.enable_cpu_mem_arena": False,
-                "Rec.rec_img_shape": [3, 48, int(REC_MIN_WIDTH)],
-            }
-        )
-        _ENGINE.cfg.Det._set_flag("allow_objects", True)
-        _ENGINE.cfg.Det.session = _detector_session(_ENGINE.cfg)
-    return _ENGINE
-
-
-def _detector_session(cfg: Any) -> Any:
-    """The text detector's onnxruntime session, with basic graph optimisations only.
-
-    The package's full optimisation level fuses the detector's layers into buffers that
-    stay alive together: a band of the page took ~250 MB with it and ~180 MB without, at
-    the same speed. (The recognizer keeps the full level: it is ~25 % faster with it.)
-    """
-    from pathlib import Path
-
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 4
-    options.enable_cpu_mem_arena = False
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
-    options.intra_op_num_threads = OCR_THREADS
-    options.inter_op_num_threads = 1
-    model = Path(cfg.Global.model_root_dir) / "PP-OCRv6_det_small.onnx"
-    return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
 
 
 def render_page(page: Any, limits: Limits) -> tuple[Any, float]:
@@ -150,10 +101,16 @@ def repair_ocr_text(text: str) -> str:
 
 
 def _load(image: Any) -> Any:
-    """The image as the OCR models take it (three channels, contiguous)."""
+    """The image as the OCR models take it (three channels, uint8, contiguous)."""
     import numpy as np
 
-    return np.ascontiguousarray(_engine().load_img(image))
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    elif image.shape[2] == 1:
+        image = np.repeat(image, 3, axis=2)
+    elif image.shape[2] == 4:
+        image = image[:, :, :3]
+    return np.ascontiguousarray(image, dtype=np.uint8)
 
 
 def _detect(image: Any) -> list[Any]:
@@ -176,7 +133,7 @@ def _bands(image: Any) -> Iterator[list[Any]]:
     import cv2
     import numpy as np
 
-    detector = _engine()._load_det_model()
+    detector = models().detect
     height, width = image.shape[:2]
     # the size the detector would give the whole page: longest side DETECT_SIDE, both
     # sides multiples of 32; the bands below are cut from it and are multiples of 32 too,
@@ -192,9 +149,12 @@ def _bands(image: Any) -> Iterator[list[Any]]:
         end = min(start + DETECT_BAND, rows)
         core_top = start + DETECT_OVERLAP / 2 if index else -math.inf
         core_bottom = end - DETECT_OVERLAP / 2 if end < rows else math.inf
-        found = detector(np.ascontiguousarray(small[start:end])).boxes
+        found = detector(np.ascontiguousarray(small[start:end]))
+        # each band's working memory back to the system before the next: left in the heap,
+        # the bands' buffers fragmented it and a page's peak grew by ~80 MB
+        _trim()
         boxes: list[Any] = []
-        for box in [] if found is None else found:
+        for box in found:
             middle = start + float(box[:, 1].mean())
             if core_top <= middle < core_bottom:
                 placed = box.astype(np.float32)
@@ -204,9 +164,22 @@ def _bands(image: Any) -> Iterator[list[Any]]:
 
 
 def _crop(image: Any, box: Any) -> Any:
-    from rapidocr.utils.process_img import get_rotate_crop_image
+    """The box's pixels, straightened; a box much taller than wide is turned to lie."""
+    import cv2
+    import numpy as np
 
-    return get_rotate_crop_image(image, box.copy())
+    points = box.astype(np.float32)
+    width = int(max(np.linalg.norm(points[0] - points[1]), np.linalg.norm(points[2] - points[3])))
+    height = int(max(np.linalg.norm(points[0] - points[3]), np.linalg.norm(points[1] - points[2])))
+    target = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
+    crop = cv2.warpPerspective(
+        image,
+        cv2.getPerspectiveTransform(points, target),
+        (width, height),
+        borderMode=cv2.BORDER_REPLICATE,
+        flags=cv2.INTER_CUBIC,
+    )
+    return np.rot90(crop) if crop.shape[0] >= 1.5 * crop.shape[1] else crop
 
 
 def _read(crops: list[Any]) -> list[tuple[str, float]]:
@@ -217,20 +190,21 @@ def _read(crops: list[Any]) -> list[tuple[str, float]]:
     row took ~500 MB. Batches are formed over crops sorted by width and hold at most
     `REC_BATCH_WIDTH` padded pixels (one wide crop goes alone).
     """
-    from rapidocr.ch_ppocr_rec.typings import TextRecInput
-
     if not crops:
         return []
-    recognizer = _engine()._load_rec_model()
-    widths = [max(REC_MIN_WIDTH, 48.0 * c.shape[1] / max(c.shape[0], 1)) for c in crops]
-    order = sorted(range(len(crops)), key=lambda i: widths[i])
+    recognise = models().recognise
+    lengths = [48.0 * c.shape[1] / max(c.shape[0], 1) for c in crops]
+    widths = [max(REC_MIN_WIDTH, length) for length in lengths]
+    order = sorted(range(len(crops)), key=lambda i: lengths[i])
     out: list[tuple[str, float]] = [("", 0.0)] * len(crops)
     batch: list[int] = []
 
     def run() -> None:
-        result = recognizer(TextRecInput(img=[crops[i] for i in batch]))
-        for i, txt, score in zip(batch, result.txts, result.scores, strict=True):
-            out[i] = (str(txt), float(score))
+        for start in range(0, len(batch), REC_BATCH_COUNT):
+            part = batch[start : start + REC_BATCH_COUNT]
+            found = recognise([crops[i] for i in part], REC_MIN_WIDTH)
+            for i, (txt, score) in zip(part, found, strict=True):
+                out[i] = (txt, score)
 
     for i in order:
         if batch and (len(batch) + 1) * widths[i] > REC_BATCH_WIDTH:

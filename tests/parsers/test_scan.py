@@ -86,36 +86,28 @@ def test_detection_in_bands_finds_the_boxes_of_one_pass_over_the_whole_page(monk
 
 
 class _Engine:
-    """Stands in for the OCR engine: a detector that boxes dark rows, a recording recognizer."""
+    """Stands in for the OCR models: a detector that boxes dark rows, a recording recognizer."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[int, int]] = []  # (rows, cols) of each detector call
         self.batches: list[list[int]] = []  # widths of the crops of each recognizer call
 
-    def _load_det_model(self) -> Any:
-        def detect(band: Any) -> Any:
-            self.calls.append(band.shape[:2])
-            dark = np.flatnonzero((band.min(axis=2) < 128).any(axis=1))
-            if not len(dark):
-                return type("Out", (), {"boxes": None})()
-            top, bottom = float(dark[0]), float(dark[-1] + 1)
-            box = np.array([[10, top], [200, top], [200, bottom], [10, bottom]], np.float32)
-            return type("Out", (), {"boxes": np.array([box])})()
+    def detect(self, band: Any) -> list[Any]:
+        self.calls.append(band.shape[:2])
+        dark = np.flatnonzero((band.min(axis=2) < 128).any(axis=1))
+        if not len(dark):
+            return []
+        top, bottom = float(dark[0]), float(dark[-1] + 1)
+        return [np.array([[10, top], [200, top], [200, bottom], [10, bottom]], np.float32)]
 
-        return detect
-
-    def _load_rec_model(self) -> Any:
-        def recognise(args: Any) -> Any:
-            self.batches.append([img.shape[1] for img in args.img])
-            txts = tuple(f"w{img.shape[1]}" for img in args.img)
-            return type("Out", (), {"txts": txts, "scores": tuple(0.9 for _ in txts)})()
-
-        return recognise
+    def recognise(self, crops: list[Any], min_width: float) -> list[tuple[str, float]]:
+        self.batches.append([img.shape[1] for img in crops])
+        return [(f"w{img.shape[1]}", 0.9) for img in crops]
 
 
 def test_a_line_where_two_bands_overlap_is_detected_once_in_page_pixels(monkeypatch):
     engine = _Engine()
-    monkeypatch.setattr(scan, "_engine", lambda: engine)
+    monkeypatch.setattr(scan, "models", lambda: engine)
     monkeypatch.setattr(scan, "DETECT_SIDE", 800)
     page = np.full((1600, 1200, 3), 255, np.uint8)  # the detector sees it at 800 x 600
     # a line at rows 300-340 of the detector's image: inside bands 0 (0-448) and 1 (288-736)
@@ -134,7 +126,7 @@ def test_recognizer_batches_stay_within_their_width_and_answers_keep_the_crops_o
     monkeypatch,
 ):
     engine = _Engine()
-    monkeypatch.setattr(scan, "_engine", lambda: engine)
+    monkeypatch.setattr(scan, "models", lambda: engine)
     widths = [40, 2400, 90, 300, 48, 1200, 60, 700, 3000, 150, 90, 90, 90]
     crops = [np.zeros((48, w, 3), np.uint8) for w in widths]
     out = scan._read(crops)
@@ -143,6 +135,7 @@ def test_recognizer_batches_stay_within_their_width_and_answers_keep_the_crops_o
     for batch in engine.batches:
         padded = max(scan.REC_MIN_WIDTH, float(max(batch)))
         assert len(batch) == 1 or len(batch) * padded <= scan.REC_BATCH_WIDTH, batch
+        assert len(batch) <= scan.REC_BATCH_COUNT
     assert len(engine.batches) < len(widths)  # short crops still share a call
 
 
@@ -161,22 +154,18 @@ def test_a_page_stands_on_its_side_when_its_long_boxes_stand_on_end():
 class _SidewaysEngine(_Engine):
     """A detector that finds a column of words standing on end in every band it is given."""
 
-    def _load_det_model(self) -> Any:
-        def detect(band: Any) -> Any:
-            self.calls.append(band.shape[:2])
-            rows = band.shape[0]
-            boxes = [
-                np.array([[x, 10], [x + 20, 10], [x + 20, rows - 10], [x, rows - 10]], np.float32)
-                for x in range(20, 420, 40)
-            ]
-            return type("Out", (), {"boxes": np.array(boxes)})()
-
-        return detect
+    def detect(self, band: Any) -> list[Any]:
+        self.calls.append(band.shape[:2])
+        rows = band.shape[0]
+        return [
+            np.array([[x, 10], [x + 20, 10], [x + 20, rows - 10], [x, rows - 10]], np.float32)
+            for x in range(20, 420, 40)
+        ]
 
 
 def test_a_sideways_page_is_turned_after_the_first_band_without_detecting_the_rest(monkeypatch):
     engine = _SidewaysEngine()
-    monkeypatch.setattr(scan, "_engine", lambda: engine)
+    monkeypatch.setattr(scan, "models", lambda: engine)
     page = np.full((1600, 1120, 3), 255, np.uint8)  # five bands as it lies
     turns, _items = scan._upright(page)
     assert turns in (1, 3)
@@ -197,3 +186,62 @@ def test_an_image_the_label_reader_read_whole_is_not_read_for_barcodes_again(mon
     out = to_records(extract(_scan_png(data), filename="scan.png"))
     assert reads == []
     _assert_scanned_lines(out["records"], exp)
+
+
+# ----------------------------------------------------------------------------- the models
+
+
+@pytest.mark.slow
+def test_a_scanned_page_is_read_without_importing_the_ocr_package():
+    import subprocess
+    import sys
+
+    data, exp = _scanned(seed=35)
+    script = (
+        "import json, sys\n"
+        "from gateway.parsers import extract\n"
+        "from gateway.parsers.cli import to_records\n"
+        "out = to_records(extract(sys.stdin.buffer.read(), filename='scan.pdf'))\n"
+        "package = sorted(m for m in sys.modules if m.startswith('rapidocr'))\n"
+        "print(json.dumps({'records': out['records'], 'package': package}))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], input=data, capture_output=True, check=True
+    )
+    result = json.loads(run.stdout.decode().strip().splitlines()[-1])
+    assert result["package"] == []
+    _assert_scanned_lines([r for r in result["records"] if r["where"].startswith("page 3")], exp)
+
+
+@pytest.mark.slow
+def test_the_models_read_a_page_as_the_ocr_package_reads_it():
+    """Detector and recognizer boxes and readings agree with the package's own calls."""
+    import pypdfium2 as pdfium
+    from rapidocr import RapidOCR
+    from rapidocr.ch_ppocr_rec.typings import TextRecInput
+
+    from gateway.parsers.limits import Limits
+    from gateway.parsers.ocr import models
+
+    data, _ = _scanned(seed=36)
+    image, _scale = scan.render_page(pdfium.PdfDocument(data)[2], Limits())
+    image = scan._load(scan._resize(image, 0.5))  # a band-sized page: one detector call
+    package = RapidOCR(
+        params={
+            "Global.use_cls": False,
+            "Global.log_level": "warning",
+            "Det.limit_type": "max",
+            "Det.limit_side_len": 4096,
+            "Det.box_thresh": 0.3,
+            "Rec.rec_img_shape": [3, 48, int(scan.REC_MIN_WIDTH)],
+        }
+    )
+    theirs = package._load_det_model()(image).boxes
+    ours = models().detect(image)
+    assert len(ours) == len(theirs) > 20
+    assert np.abs(np.array(ours) - np.array(theirs)).max() <= 1
+    crops = [scan._crop(image, box) for box in ours[:6]]
+    read = package._load_rec_model()(TextRecInput(img=crops))
+    mine = models().recognise(crops, scan.REC_MIN_WIDTH)
+    assert [t for t, _ in mine] == list(read.txts)
+    assert np.allclose([s for _, s in mine], read.scores, atol=1e-4)
