@@ -35,7 +35,8 @@ from gateway.errors import DocumentTooLarge, InputError, UnsupportedDocument
 from gateway.gs1 import decode, format_hri
 from gateway.jobs.run import DeclaredHistoryStore, count_lookups
 from gateway.metrics import METRICS
-from gateway.parsers.image import CONFLICTING_READS, REGIONS_UNREAD
+from gateway.parsers.assembly import REGIONS_UNREAD
+from gateway.parsers.image import CONFLICTING_READS
 from gateway.parsers.limits import DEFAULT_LIMITS
 from gateway.parsers.warm import ReaderPool
 from gateway.services import Services

@@ -103,6 +103,36 @@ def with_problems(ex: Extraction, extra: Iterable[ExtractionProblem]) -> Extract
     )
 
 
+# barcode-like areas that could not be read: on a label photo, or on a scanned page
+REGIONS_UNREAD = "regions_unread"
+
+
+def _unread_barcodes(pages: list[PageText], document_id: str) -> list[ExtractionProblem]:
+    """One problem per scanned page whose barcode pass stopped at a limit: which areas."""
+    problems: list[ExtractionProblem] = []
+    for page in pages:
+        if not page.unread:
+            continue
+        why = sorted({area.reason for area in page.unread})
+        where = "; ".join(
+            f"{area.kind} at x {area.x0:.0f}-{area.x1:.0f}, y {area.top:.0f}-{area.bottom:.0f} pt"
+            for area in page.unread
+        )
+        problems.append(
+            ExtractionProblem(
+                kind=REGIONS_UNREAD,
+                message=(
+                    f"{len(page.unread)} barcode-like area(s) of page {page.number} were not "
+                    f"read ({', '.join(why)}): {where}. A barcode there is not in this "
+                    f"extraction; its printed text is, when OCR read it."
+                ),
+                source=SourceRef(document_id, page=page.number),
+                severity=Severity.INFO,
+            )
+        )
+    return problems
+
+
 def assemble_pages(
     pages: list[PageText],
     document: Document,
@@ -148,7 +178,7 @@ def assemble_pages(
             footer_texts.extend(line_texts(page.lines))
             continue
         segments[-1][1].extend(page_rows(page, segments[-1][0], start_y))
-    problems: list[ExtractionProblem] = []
+    problems = _unread_barcodes(pages, document.id)
     if not segments:
         # no table: a label page, a letter, a certificate. Its codes are loose codes of the
         # page where they are printed; the barcodes of a scanned page come first

@@ -29,7 +29,7 @@ from gateway.domain import (
     SourceRef,
 )
 from gateway.errors import CorruptDocument, DocumentTooLarge
-from gateway.parsers.assembly import assemble, assemble_pages
+from gateway.parsers.assembly import REGIONS_UNREAD, assemble, assemble_pages
 from gateway.parsers.limits import Limits, library_message
 
 MAX_FRAMES = 10
@@ -154,7 +154,6 @@ def _read_problems(result: Any, document_id: str, scale: float) -> list[Extracti
 
 
 CONFLICTING_READS = "conflicting_reads"
-REGIONS_UNREAD = "regions_unread"
 
 
 def _box(quad: Any, scale: float) -> tuple[float, float, float, float]:

@@ -60,6 +60,8 @@ class PageText:
     h_edges: list[tuple[float, float, float]] = field(default_factory=list)  # y, x0, x1
     v_edges: list[tuple[float, float, float]] = field(default_factory=list)  # x, y0, y1
     symbols: list[PageSymbol] = field(default_factory=list)  # barcodes on a scanned page
+    # barcode-like areas of a scanned page its barcode pass stopped short of reading
+    unread: list[PageArea] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,18 @@ class PageSymbol:
     top: float
     bottom: float
     quad: tuple[tuple[float, float], ...]  # corners in the rendered image's pixels
+
+
+@dataclass(frozen=True, slots=True)
+class PageArea:
+    """A barcode-like area of a scanned page left unread, in reading coordinates."""
+
+    kind: str  # "linear" or "matrix"
+    reason: str  # why it was left: "time budget", "step budget", "region limit"
+    x0: float
+    x1: float
+    top: float
+    bottom: float
 
 
 # ----------------------------------------------------------------------------- geometry

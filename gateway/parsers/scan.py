@@ -44,7 +44,7 @@ from typing import Any
 from gateway.gs1 import has_valid_check_digit
 from gateway.parsers.limits import Limits
 from gateway.parsers.ocr import models
-from gateway.parsers.pages import PageSymbol, PageText, Phrase, VisualLine
+from gateway.parsers.pages import PageArea, PageSymbol, PageText, Phrase, VisualLine
 
 RENDER_DPI = 200.0  # barcodes
 OCR_DPI = 200  # printed text
@@ -342,17 +342,29 @@ def _trim() -> None:
             ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def _symbols(image: Any) -> list[Any]:
+# why the barcode pass may stop before a region is read to the end: the answer names them
+_LIMIT_REASONS = ("time budget", "step budget", "region limit")
+
+
+def _symbols(image: Any) -> tuple[list[Any], list[Any]]:
+    """(the page's symbols, its barcode-like regions left unread at one of the reader's limits).
+
+    The page is read as a page (`read_labels(page=True)`): a sharp region gets no
+    deblurring views, and a page where neither the whole-image read nor the coarse region
+    search finds anything is settled there. Regions every view was tried on ("not decoded":
+    blocks of text, logos, stamps) are not reported; those a limit stopped are.
+    """
     try:
-        from gateway.barcodes import read
+        from gateway.barcodes import read_labels
     except ImportError:
-        return []
+        return [], []
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            return list(read(image))
+            result = read_labels(image, page=True)
     except Exception:  # a reader failure must not lose the OCR text
-        return []
+        return [], []
+    return list(result.symbols), [u for u in result.unread if u.reason in _LIMIT_REASONS]
 
 
 def _resize(image: Any, factor: float) -> Any:
@@ -400,7 +412,7 @@ def ocr_array(image: Any, number: int, *, scale: float, barcodes: bool = True) -
     if turns:
         image = np.ascontiguousarray(np.rot90(image, turns))
     _trim()
-    symbols = _symbols(image) if barcodes else []
+    symbols, unread = _symbols(image) if barcodes else ([], [])
     angles = []
     for box, _txt, _score in items:
         (x0, y0), (x1, y1) = box[0], box[1]
@@ -430,7 +442,12 @@ def ocr_array(image: Any, number: int, *, scale: float, barcodes: bool = True) -
                 raw, getattr(sym, "symbology", None), min(xs), max(xs), min(ys), max(ys), quad
             )
         )
-    return PageText(number, _lines(phrases), symbols=placed)
+    areas = []
+    for region in unread:
+        pts = [rot(float(x), float(y), scale) for x, y in region.quad]
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        areas.append(PageArea(region.kind, region.reason, min(xs), max(xs), min(ys), max(ys)))
+    return PageText(number, _lines(phrases), symbols=placed, unread=areas)
 
 
 def _lines(phrases: list[Phrase]) -> list[VisualLine]:

@@ -245,3 +245,27 @@ def test_the_models_read_a_page_as_the_ocr_package_reads_it():
     mine = models().recognise(crops, scan.REC_MIN_WIDTH)
     assert [t for t, _ in mine] == list(read.txts)
     assert np.allclose([s for _, s in mine], read.scores, atol=1e-4)
+
+
+def test_barcode_areas_a_scanned_page_left_unread_at_a_limit_are_in_the_answer(monkeypatch):
+    import gateway.barcodes
+    from gateway.barcodes import LabelRead, UnreadRegion
+
+    quad = ((100.0, 200.0), (300.0, 200.0), (300.0, 400.0), (100.0, 400.0))
+    stopped = LabelRead(
+        [],
+        [],
+        [UnreadRegion(quad, "matrix", "time budget"), UnreadRegion(quad, "linear", "not decoded")],
+        1000.0,
+        True,
+    )
+    monkeypatch.setattr(gateway.barcodes, "read_labels", lambda image, **kwargs: stopped)
+    data, _ = build_pdf(seed=35, rotated_page=False, scanned_page=True, scan_barcodes=True)
+    ex = extract(data, filename="scan.pdf")
+    unread = [p for p in ex.problems if p.kind == "regions_unread"]
+    assert len(unread) == 1
+    assert unread[0].source.page == 3
+    # the area the budget stopped is named, in page points; the one tried to the end is not
+    assert "1 barcode-like area(s) of page 3" in unread[0].message
+    assert "time budget" in unread[0].message
+    assert "matrix at x 36-108, y 72-144 pt" in unread[0].message
