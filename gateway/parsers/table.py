@@ -238,7 +238,11 @@ def read_number(value: Value) -> tuple[float | None, str | None]:
 
 def parse_line_no(value: Value) -> str | None:
     """The printed line number (`1`, `1.0`, `12.`, `A-3`), or None for totals and blanks."""
-    if value is None or isinstance(value, bool):
+    if value is None:
+        return None
+    if value.__class__ is int:
+        return str(value)  # the common case: a sheet's line numbers are numbers
+    if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         if isinstance(value, float) and not value.is_integer():
@@ -675,7 +679,9 @@ class _LineReader:
             if value is None or value == "":
                 continue
             ref = self._ref(r, col, line_no)
-            if isinstance(value, int | float) and not isinstance(value, bool):
+            if value.__class__ is str:
+                text = value.strip()
+            elif isinstance(value, int | float) and not isinstance(value, bool):
                 digits = cell_text(value)
                 if gtin_col is not None and name == "code":
                     serial_texts.append((digits, col))  # a serial stored as a number
@@ -685,18 +691,17 @@ class _LineReader:
                     # a GTIN typed into a code column that the spreadsheet made a number
                     codes.append(_occ(f"(01){gtin_digits}", ref, method, conf))
                 continue
-            text = cell_text(value)
+            else:
+                text = cell_text(value)
             if looks_like_lost_number(text):
                 destroyed.append(("Identifier", text, ref))
                 continue
             cell = read_cell(text, code_column=True)
             if cell.codes:
-                codes.extend(_occ(f.raw, ref, method, conf) for f in cell.codes)
-                if lot is None:
-                    lot = next(
-                        (f.decoded.ais["10"] for f in cell.codes if "10" in f.decoded.ais),
-                        None,
-                    )
+                for f in cell.codes:
+                    codes.append(_occ(f.raw, ref, method, conf))
+                    if lot is None:
+                        lot = f.decoded.ais.get("10")
             elif gtin_col is not None and name == "code":
                 serial_texts.append((text, col))
             else:
@@ -756,17 +761,15 @@ class _LineReader:
         width = len(row)
         refs: dict[str, int] = {}
         parsed_cache = self._parsed
+        value: Value
         for name, cols, kind, on_line in self.field_plan:
-            value: Value = None
-            col = -1
-            for c in cols:
-                if c < width:
-                    v = row[c]
-                    if v is not None and v != "":
-                        value, col = v, c
+            for col in cols:
+                if col < width:
+                    value = row[col]
+                    if value is not None and value != "":
                         break
-            if col < 0:
-                continue
+            else:
+                continue  # no cell of the field's columns holds a value
             parsed: object | None
             if kind == _AS_TEXT:
                 parsed = (value.strip() if value.__class__ is str else cell_text(value)) or None
