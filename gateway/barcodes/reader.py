@@ -60,6 +60,10 @@ _DATABAR_FORMS = {
     _F.DataBarExpStk: "gs1-databar-expanded-stacked",
 }
 _GS1 = zxingcpp.ContentType.GS1
+# A DataBar read whose surroundings have this share of its edges and tonal spread or more is
+# read from a texture, not from a printed symbol (`_stands_out`).
+_STANDS_OUT_ALIKE = 0.9
+_STANDS_OUT_MIN_PX = 64
 _GS1_DM = ("]d2", "]d5")  # FNC1 first, without or with ECI
 _ZBAR_AIM = {"code128": ("]C0", "]C1"), "ean13": ("]E0", "]E0"), "itf": ("]I0", "]I0")}
 _MAX_ESCALATED_REGIONS = 8  # bounds the work on cluttered images (tables, text, hazard marks)
@@ -335,10 +339,46 @@ def _zxing(view: _View, formats: zxingcpp.BarcodeFormats, *, whole: bool = False
             # zxing-cpp gives the rectangular extension sizes (DMRE) their own modifier
             # (]d8 with FNC1 first); GS1 names one identifier for GS1 DataMatrix, ]d2.
             sid = "]d2"
-        quad = _map(_corners(result), view.to_source)
+        corners = _corners(result)
+        if family == "databar" and not _stands_out(view.image, corners):
+            continue
+        quad = _map(corners, view.to_source)
         form = _DATABAR_FORMS.get(result.format) if family == "databar" else None
         reads.append(_Read(result.text, sid, family, quad, view.name, view.trusted, form))
     return reads
+
+
+def _stands_out(image: np.ndarray, corners: np.ndarray) -> bool:
+    """False when the place of a read looks like its surroundings: as many edges and as wide
+    a spread of tones around it, out to half its size, as inside it.
+
+    A printed symbol stands out from the label around it. A fine periodic texture (a
+    hatched or woven surface) does not, and zxing-cpp can decode a GS1 DataBar from it whose
+    check characters hold by chance; DataBar's checksum is too weak to tell.
+    """
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    points = np.round(corners).astype(np.int32)
+    x, y, w, h = cv2.boundingRect(points)
+    margin = max(w, h) // 2
+    x0, y0 = max(x - margin, 0), max(y - margin, 0)
+    x1, y1 = min(x + w + margin, gray.shape[1]), min(y + h + margin, gray.shape[0])
+    crop = gray[y0:y1, x0:x1].astype(np.int16)
+    if crop.shape[0] < 3 or crop.shape[1] < 3:
+        return True
+    inside = np.zeros(crop.shape, np.uint8)
+    cv2.fillPoly(inside, [points - np.array([x0, y0], np.int32)], 1)
+    steps = np.abs(np.diff(crop, axis=1))[:-1, :] + np.abs(np.diff(crop, axis=0))[:, :-1]
+    within = inside[:-1, :-1] > 0
+    if within.sum() < _STANDS_OUT_MIN_PX or (~within).sum() < _STANDS_OUT_MIN_PX:
+        return True  # the symbol fills the image, or the read is a sliver: nothing to compare
+    tones_in = crop[:-1, :-1][within]
+    tones_out = crop[:-1, :-1][~within]
+    spread_in = float(np.percentile(tones_in, 95) - np.percentile(tones_in, 5))
+    spread_out = float(np.percentile(tones_out, 95) - np.percentile(tones_out, 5))
+    edges_in = float(steps[within].mean())
+    edges_out = float(steps[~within].mean())
+    alike = _STANDS_OUT_ALIKE
+    return not (edges_out >= alike * edges_in and spread_out >= alike * spread_in)
 
 
 def _zbar_reads(view: _View) -> list[_Read]:

@@ -144,3 +144,19 @@ def test_a_symbol_beside_a_stacked_databar_is_no_row_of_it() -> None:
     ]
     assert beside
     assert not any(reader._row_of(image, region, cluster) for region in beside)
+
+
+def test_a_read_place_that_looks_like_its_surroundings_does_not_stand_out() -> None:
+    # A fine diagonal hatch, as a woven surface gives: zxing-cpp can decode a DataBar from
+    # such a texture whose check characters hold by chance.
+    ys, xs = np.mgrid[0:600, 0:800].astype(np.float32)
+    hatch = (128 + 40 * np.sin(2 * np.pi * (xs + ys) / 4.0)).astype(np.uint8)
+    middle = np.array([[350, 230], [460, 230], [460, 390], [350, 390]], np.float32)
+    assert not reader._stands_out(hatch, middle)
+
+    rng = np.random.default_rng(31)
+    code, source = databar_code(rng, "gs1-databar-stacked")
+    label = draw_label([(code, source)], rng, module_px=3)
+    (result,) = [r for r in zxingcpp.read_barcodes(label) if "DataBar" in str(r.format)]
+    assert reader._stands_out(label, reader._corners(result))
+    assert [symbol.text for symbol in read(label, budget_s=None)] == [code.text]
