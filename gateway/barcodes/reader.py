@@ -348,15 +348,15 @@ def _zxing(view: _View, formats: zxingcpp.BarcodeFormats, *, whole: bool = False
     return reads
 
 
-def _stands_out(image: np.ndarray, corners: np.ndarray) -> bool:
+def _stands_out(gray: np.ndarray, corners: np.ndarray) -> bool:
     """False when the place of a read looks like its surroundings: as many edges and as wide
     a spread of tones around it, out to half its size, as inside it.
 
     A printed symbol stands out from the label around it. A fine periodic texture (a
     hatched or woven surface) does not, and zxing-cpp can decode a GS1 DataBar from it whose
-    check characters hold by chance; DataBar's checksum is too weak to tell.
+    check characters hold by chance; DataBar's checksum is too weak to tell. `gray` is a
+    view's image, grayscale like every view.
     """
-    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     points = np.round(corners).astype(np.int32)
     x, y, w, h = cv2.boundingRect(points)
     margin = max(w, h) // 2
@@ -377,8 +377,9 @@ def _stands_out(image: np.ndarray, corners: np.ndarray) -> bool:
     spread_out = float(np.percentile(tones_out, 95) - np.percentile(tones_out, 5))
     edges_in = float(steps[within].mean())
     edges_out = float(steps[~within].mean())
-    alike = _STANDS_OUT_ALIKE
-    return not (edges_out >= alike * edges_in and spread_out >= alike * spread_in)
+    return not (
+        edges_out >= _STANDS_OUT_ALIKE * edges_in and spread_out >= _STANDS_OUT_ALIKE * spread_in
+    )
 
 
 def _zbar_reads(view: _View) -> list[_Read]:
