@@ -62,6 +62,32 @@ def normalised(
     return np.asarray(128 + 50 * np.clip(flat, -2.5, 2.5), np.float32)
 
 
+def paper_referenced(
+    profile: np.ndarray, scale: float, modules: float = 10.0, floor_share: float = 0.15
+) -> np.ndarray:
+    """The profile measured down from the paper: uneven light (a shadow, a lamp to one side)
+    ramps the paper's tone along the scan line.
+
+    The paper's and the bars' tones are the running maximum and minimum over about `modules`
+    modules, smoothed; each sample is drawn by how far it lies below the paper, as a share of
+    the local contrast. A quiet zone stays light (it lies at the paper's tone), where
+    `normalised` draws it mid-grey: a decoder that sets one threshold per scan line (as
+    zxing-cpp does for linear symbols) then takes the quiet zone of a ramped profile for a
+    bar. `floor_share` of the typical contrast is the least contrast stretched.
+    """
+    window = max(9, round(2.5 * modules * scale)) | 1
+    line = profile.astype(np.float32).reshape(1, -1)
+    element = np.ones((1, window), np.uint8)
+    paper = cv2.dilate(line, element, borderType=cv2.BORDER_REPLICATE)
+    ink = cv2.erode(line, element, borderType=cv2.BORDER_REPLICATE)
+    paper = cv2.blur(paper, (window, 1), borderType=cv2.BORDER_REPLICATE).ravel()
+    ink = cv2.blur(ink, (window, 1), borderType=cv2.BORDER_REPLICATE).ravel()
+    contrast = paper - ink
+    floor = max(2.0, floor_share * float(np.percentile(contrast, 90)))
+    below = (paper - profile) / np.maximum(contrast, floor)
+    return np.asarray(np.clip(255 * (1 - below), 0, 255), np.float32)
+
+
 def draw(profile: np.ndarray) -> np.ndarray:
     """The profile as an 8-bit image of identical rows, with a margin of its edge values."""
     line = np.clip(profile, 0, 255).astype(np.uint8)

@@ -382,16 +382,35 @@ def _stands_out(gray: np.ndarray, corners: np.ndarray) -> bool:
     )
 
 
-def _zbar_reads(view: _View) -> list[_Read]:
+def _zbar_reads(crop: _View, box: tuple[float, float, float, float]) -> list[_Read]:
+    """ZBar's reads of a linear region's upright crop, placed as `_placed` places them.
+
+    ZBar reports the ends of the scan lines that decoded: for a symbol read one way, points
+    down one end of it and one at the other end, whose hull (a thin triangle) turned into a
+    rectangle lies across the symbol and far beyond it, over its neighbours.
+    """
     reads: list[_Read] = []
-    for found in _zbar.read(view.image):
-        points = np.array(found.points or [(0.0, 0.0)], np.float32)
-        box = cv2.boxPoints(cv2.minAreaRect(points)) if len(points) >= 2 else points
-        quad = _map(np.asarray(box, np.float32).reshape(-1, 2), view.to_source)
+    for found in _zbar.read(crop.image):
+        xs = np.array([x for x, _ in found.points] or [0.0], np.float32)
+        quad = _placed(float(xs.min()), float(xs.max()), crop, box)
         sid = _ZBAR_AIM[found.family][found.gs1]
         # ZBar's reads are never "trusted": they need the engine and a second view.
-        reads.append(_Read(found.text, sid, found.family, quad, "zbar:" + view.name, False))
+        reads.append(_Read(found.text, sid, found.family, quad, "zbar:" + crop.name, False))
     return reads
+
+
+def _placed(
+    left: float, right: float, crop: _View, box: tuple[float, float, float, float]
+) -> np.ndarray:
+    """The quad in original pixels of a read spanning `left` to `right` across the bars of an
+    upright crop, over the bar height of `box` (the symbol's left, top, right, bottom in the
+    crop). A degenerate span (a point or a sliver, as a decoder may report for a short drawn
+    image) is placed over the whole symbol."""
+    extent_left, top, extent_right, bottom = box
+    if right - left < 0.25 * (extent_right - extent_left):
+        left, right = extent_left, extent_right
+    corners = np.array([[left, top], [right, top], [right, bottom], [left, bottom]], np.float32)
+    return _map(corners, crop.to_source)
 
 
 def _map(points: np.ndarray, affine: np.ndarray) -> np.ndarray:
@@ -416,11 +435,11 @@ def _linear_steps(
     crop = _warp(gray, region, region.angle, scale)
     if crop is None:
         return
-    yield _zxing(crop, _LINEAR) + _zbar_reads(crop)
     middle = crop.image.shape[0] / 2
     top, bottom = middle - height * scale / 2, middle + height * scale / 2
     centre = crop.image.shape[1] / 2
     box = (centre - width * scale / 2, top, centre + width * scale / 2, bottom)
+    yield _zxing(crop, _LINEAR) + _zbar_reads(crop, box)
     bands = profiles.band_profiles(crop.image, top, bottom)
     yield [
         read
@@ -441,6 +460,14 @@ def _linear_steps(
             crop,
             box,
             f"wide-flat{index}",
+        )
+    ]
+    # Uneven light along the bars' row: measured down from the paper, quiet zones stay light.
+    yield [
+        read
+        for index, profile in enumerate(bands)
+        for read in _profile_reads(
+            profiles.paper_referenced(profile, scale), crop, box, f"paper{index}"
         )
     ]
     if not bands or not deblur:
@@ -490,7 +517,6 @@ def _profile_reads(
     """Reads of a profile drawn as an image; `box` is the symbol's (left, top, right, bottom)
     in the view. A read whose reported position is degenerate (a point or a sliver, as a
     decoder may give for a short drawn image) is placed over the whole symbol."""
-    extent_left, top, extent_right, bottom = box
     image = profiles.draw(profile)
     spans: list[tuple[str, str | None, str, str | None, float, float]] = []
     for result in _zx_results(image, _LINEAR):
@@ -506,11 +532,7 @@ def _profile_reads(
         spans.append((found.text, sid, found.family, None, float(xs.min()), float(xs.max())))
     reads = []
     for text, sid, family, form, left, right in spans:
-        left, right = left - profiles.PAD, right - profiles.PAD
-        if right - left < 0.25 * (extent_right - extent_left):
-            left, right = extent_left, extent_right
-        corners = np.array([[left, top], [right, top], [right, bottom], [left, bottom]], np.float32)
-        quad = _map(corners, crop.to_source)
+        quad = _placed(left - profiles.PAD, right - profiles.PAD, crop, box)
         reads.append(_Read(text, sid, family, quad, name, False, form))
     return reads
 

@@ -6,13 +6,19 @@ import cv2
 import numpy as np
 import pytest
 
-from gateway.barcodes import read
+from gateway.barcodes import read, read_file
 from gateway.barcodes.accept import acceptable, classify, consistent
-from gateway.barcodes.profiles import band_profiles, draw, normalised, rank_kernels
+from gateway.barcodes.profiles import (
+    band_profiles,
+    draw,
+    normalised,
+    paper_referenced,
+    rank_kernels,
+)
 from gateway.barcodes.reader import _LINEAR, _zx_results
 from gateway.barcodes.regions import find_regions
 from gateway.barcodes.symbol import Symbol
-from samples.labels import LabelCode, barcode_free, draw_label, glare, symbol_image
+from samples.labels import LabelCode, barcode_free, degrade, draw_label, glare, symbol_image
 
 GS = "\x1d"
 UNIT = LabelCode("0106950123456786" + "10LOT1" + GS + "21SN9", True, "gs1-128")
@@ -112,6 +118,36 @@ def test_normalised_profile_flattens_a_bright_spot() -> None:
     # Dark/light swing under the spot comes back to that of the rest of the profile.
     assert np.ptp(inside) > 0.7 * np.ptp(outside)
     assert np.ptp(lifted[220:260]) < 0.3 * np.ptp(lifted[20:60])
+
+
+def test_paper_referenced_profile_keeps_the_quiet_zones_of_a_ramp_light() -> None:
+    quiet = np.full(120, 255.0, np.float32)
+    bars = np.tile(np.array([0.0] * 6 + [255.0] * 6, np.float32), 40)
+    line = np.concatenate([quiet, bars, quiet])
+    ramped = line * np.linspace(0.45, 1.0, line.size, dtype=np.float32)  # light from one side
+    paper = paper_referenced(ramped, 1.0)
+    flat = normalised(ramped, 1.0)
+    # Both quiet zones drawn light, as light as the spaces; `normalised` draws them mid-grey.
+    assert paper[:100].min() > 200
+    assert paper[-100:].min() > 200
+    assert paper[120:-120].min() < 60
+    assert 100 < flat[:100].mean() < 160
+
+
+@pytest.mark.parametrize("seed", [1, 8])
+def test_code_128_under_light_from_one_side_reads_beside_a_qr_code(seed: int) -> None:
+    # The paper darkens to 0.45 of its tone across the photo: one threshold per scan line
+    # takes the dark end's quiet zone for a bar; measured down from the paper, it reads. And
+    # ZBar's read of it is placed on the symbol, not across it and the QR Code below.
+    rng = np.random.default_rng(seed)
+    plain = "".join(rng.choice(list("0123456789ABCDEFGHJKLMNPRSTVWXY"), 24))
+    link = "https://id.example.com/01/06953998121872/21/PHCVAY7W"
+    codes = [(LabelCode(plain, False, "code128"), plain), (LabelCode(link, False, "qrcode"), link)]
+    photo, _ = degrade(draw_label(codes, rng, 4), "uneven_light", rng)
+    ok, encoded = cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    assert ok
+    symbols = read_file(encoded.tobytes())
+    assert sorted(symbol.text for symbol in symbols) == sorted([plain, link])
 
 
 def test_reader_reads_strong_motion_blur_across_bars_without_wrong_reads() -> None:
