@@ -24,6 +24,11 @@ _WORK_SIDE = 900  # long side of the working copy, px
 _BINS = 8  # gradient direction bins over 180 degrees, each +-1 bin wide (overlapping)
 _MIN_COHERENCE = 0.6  # of the structure tensor: bars of a linear symbol point one way
 _MIN_EDGES = 16  # light/dark changes on a scan line across a linear symbol, at least
+# A piece of a symbol that the closing left apart (a GS1 DataBar split at its finders' wide
+# spaces) has a few bars; it is joined with the pieces in line with it (`_grown`), at most
+# `_MAX_UNION_TESTS` unions tested for bars a photo.
+_MIN_PIECE_EDGES = 6
+_MAX_UNION_TESTS = 12
 _MIN_BAND_SIMILARITY = 0.5  # correlation of scan lines near the top and bottom of the bars
 # Squarish matrix regions are taken as they come. Longer ones (rectangular DataMatrix, up to
 # the 8 x 64 and 12 x 88 extension sizes) look like a word of text to the texture measure,
@@ -269,18 +274,68 @@ def _union_if_aligned(a: Region, b: Region, max_gap: float) -> Region | None:
 def _with_bars(gray: np.ndarray, candidates: list[Region], limit: int) -> list[Region]:
     """The candidates (most coherent first) that have bars, until `limit` have them or
     `_MAX_BAR_TESTS` were tried: a wood grain or a woven surface gives hundreds of coherent
-    patches, and each test cuts a strip at full resolution."""
+    patches, and each test cuts a strip at full resolution. Pieces with too few bars for a
+    symbol are joined with the pieces in line with them (`_grown`)."""
     kept: list[Region] = []
+    few: list[Region] = []
     for region in candidates[:_MAX_BAR_TESTS]:
-        if _has_bars(gray, region):
+        verdict = _bars(gray, region)
+        if verdict is None:
+            few.append(region)
+        elif verdict:
             kept.append(region)
             if len(kept) >= limit:
                 break
-    return kept
+    return _grown(gray, kept, few) if few else kept
+
+
+def _grown(gray: np.ndarray, kept: list[Region], few: list[Region]) -> list[Region]:
+    """`kept` with each piece of `few` joined to a piece in line with it, when the union has
+    bars.
+
+    The closing across the bars joins bars over gaps of about 1.5 % of the working copy's
+    side, wider than any space of a Code 128 or an EAN-13 printed to fill a photo; GS1
+    DataBar has spaces of up to 8 modules (its finder patterns), and a large or tilted one
+    falls apart there into pieces of a few bars each, too few to pass as a symbol alone: a
+    row of a stacked DataBar gives no piece that does. Joined, they are the symbol.
+    """
+    pool = [*kept, *few]
+    unions = 0
+    grown = True
+    while grown and unions < _MAX_UNION_TESTS:
+        grown = False
+        for piece in [region for region in pool if region in few]:
+            for other in pool:
+                if other is piece:
+                    continue
+                union = _union_if_aligned(piece, other, _NEAR_GAP)
+                if union is None:
+                    continue
+                unions += 1
+                if _bars(gray, union):
+                    pool = [
+                        region for region in pool if region is not piece and region is not other
+                    ]
+                    pool.append(union)
+                    grown = True
+                    break
+                if unions >= _MAX_UNION_TESTS:
+                    break
+            if grown or unions >= _MAX_UNION_TESTS:
+                break
+    return [region for region in pool if region not in few]
 
 
 def _has_bars(gray: np.ndarray, region: Region) -> bool:
-    """True when scan lines across the region, at full resolution, cross the same many bars.
+    """True when scan lines across the region, at full resolution, cross the same many bars
+    (see `_bars`)."""
+    return _bars(gray, region) is True
+
+
+def _bars(gray: np.ndarray, region: Region) -> bool | None:
+    """True when scan lines across the region, at full resolution, cross the same many bars;
+    None when the region is tall enough for bars but its scan lines cross too few for a
+    symbol (`_MIN_PIECE_EDGES` or more): a piece of one, maybe.
 
     Parallel rules, text lines and paper edges are coherent too, but a scan line across them
     meets a handful of edges; the shortest symbol read here has over 30 bars and spaces. And
@@ -299,8 +354,9 @@ def _has_bars(gray: np.ndarray, region: Region) -> bool:
         _detail(strip[:third].mean(axis=0), window),
         _detail(strip[-third:].mean(axis=0), window),
     )
-    if _edges(upper) < _MIN_EDGES and _edges(lower) < _MIN_EDGES:
-        return False
+    edges = max(_edges(upper), _edges(lower))
+    if edges < _MIN_EDGES:
+        return None if edges >= _MIN_PIECE_EDGES else False
     if _run_spread(upper + lower) < _MIN_RUN_SPREAD:
         return False  # evenly spaced stripes: hazard-label hatching, a grille, a ruled pattern
     limit = _MAX_ALONG_CHANGE_SHORT if along < _SHORT_BARS else _MAX_ALONG_CHANGE

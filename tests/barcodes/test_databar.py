@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 import zxingcpp
 
-from gateway.barcodes import read, read_labels, reader
+from gateway.barcodes import read, read_file, read_labels, reader
+from gateway.barcodes.accept import acceptable, classify
 from gateway.barcodes.profiles import band_profiles, bands_agree
 from gateway.barcodes.regions import find_regions
+from gateway.gs1 import decode
 from samples.labels import (
     DATABAR_FORMS,
     TEXTURES,
@@ -50,11 +53,40 @@ def test_databar_expanded_keeps_group_separator_and_reads_after_degradation() ->
         assert [s.text for s in read(photo, budget_s=None)] == [code.text], kind
 
 
-def test_databar_with_invalid_element_string_is_refused_like_gs1_128() -> None:
-    # (17) with month 13: the engine refuses it; one read of one view is no misprint evidence.
-    bad = LabelCode("0106950123456786" + "17261310", True, "gs1-databar-expanded")
-    label = draw_label([(bad, "(01)06950123456786(17)261310")], np.random.default_rng(2), 3)
-    assert read(label, budget_s=None) == []
+def test_tilted_databar_with_large_modules_is_found_whole_and_read() -> None:
+    # 4 px modules, turned by about 10 degrees: the closing across the bars leaves the
+    # symbol in pieces at its finders' wide spaces, none with bars enough for a symbol
+    # alone; joined, they are read.
+    rng = np.random.default_rng(4)
+    code, source = databar_code(rng, "gs1-databar-stacked")
+    photo, _ = degrade(draw_label([(code, source)], rng, 4), "rotation_small", rng)
+    ok, encoded = cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    assert ok
+    assert [symbol.text for symbol in read_file(encoded.tobytes())] == [code.text]
+
+
+@pytest.mark.parametrize(
+    ("symbology", "sid", "family"),
+    [("gs1-databar-expanded", "]e0", "databar"), ("gs1-128", "]C1", "code128")],
+)
+def test_databar_with_invalid_element_string_is_a_misprint_like_gs1_128(
+    symbology: str, sid: str, family: str
+) -> None:
+    # (17) with month 13: the engine refuses it. Read by two views of the unprocessed image
+    # (the whole photo and the upright cut of its region) it is what the label carries, a
+    # misprint the rules must see, for DataBar as for GS1-128; one view alone is no evidence.
+    raw = "0106950123456786" + "17261310"
+    assert not decode(sid + raw, associations=False).valid
+    label = draw_label(
+        [(LabelCode(raw, True, symbology), "(01)06950123456786(17)261310")],
+        np.random.default_rng(2),
+        3,
+    )
+    symbols = read(label, budget_s=None)
+    assert [(symbol.symbology, symbol.text) for symbol in symbols] == [(symbology, raw)]
+    kind = classify(sid, family, raw, symbology if family == "databar" else None)
+    assert kind is not None
+    assert not acceptable(kind, sid, raw, trusted=True, views=1)
 
 
 def test_short_itf_is_refused() -> None:
