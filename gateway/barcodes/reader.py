@@ -151,7 +151,7 @@ def read_labels(
         return LabelRead([], [], [], 0.0, False)
     original = _View("original", gray, _IDENTITY, True)
     clusters: list[_Cluster] = []
-    _add(clusters, _zxing(original, _FORMATS, whole=True))
+    _add(clusters, _zxing(original, _FORMATS, whole=True, rotate=page))
     accepted = _accepted(clusters)
 
     # A photo whose every region the whole-image read explains is settled by the coarse
@@ -161,15 +161,26 @@ def read_labels(
     # A page with no read is searched coarsely first too: a page of text alone usually shows
     # no region there, and is settled without the full search and the escalation of its
     # blocks of text.
+    # A label photo is read whole without zxing-cpp's rotated pass (two thirds of the whole
+    # read's time on a textured surface): the photo is read turned a quarter only when a
+    # region left unexplained has bars along the rows, which the upright pass cannot cross.
     regions = (
         find_regions(gray, coarse=True, explained=lambda region: _covered(region, accepted))
         if accepted or page
         else []
     )
     pending = [region for region in regions if not _explained(gray, region, accepted)]
+    rotated = page  # a page's whole read keeps zxing-cpp's rotated pass
+    if not rotated and any(_along_rows(region) for region in pending):
+        rotated = True
+        accepted = _read_turned(original, clusters)
+        pending = [region for region in pending if not _explained(gray, region, accepted)]
     if (not accepted and not page) or pending:
         regions = find_regions(gray)
         pending = [region for region in regions if not _explained(gray, region, accepted)]
+        if not rotated and any(_along_rows(region) for region in pending):
+            accepted = _read_turned(original, clusters)
+            pending = [region for region in pending if not _explained(gray, region, accepted)]
     if (pending or not accepted) and (upscaled := _upscaled(original)) is not None:
         # A low-resolution photo: modules of a pixel or less, which the whole-image read
         # misses and a region may not even show. Read once more at three times the size.
@@ -256,6 +267,35 @@ def _blurred(gray: np.ndarray, region: Region) -> bool:
     return float(high - low) / steepest >= _BLURRED_EDGE_PX
 
 
+def _read_turned(original: _View, clusters: list[_Cluster]) -> list[_Cluster]:
+    """The accepted clusters once the photo, turned a quarter, is read whole again: the pass
+    of zxing-cpp's `try_rotate` that the first whole read left out."""
+    _add(clusters, _zxing(_turned(original), _FORMATS, whole=True, rotate=False))
+    return _accepted(clusters)
+
+
+def _along_rows(region: Region) -> bool:
+    """True for a linear region whose bars lie along the image rows (within 45 degrees)."""
+    return region.linear and abs((region.angle + 90.0) % 180.0 - 90.0) > 45.0
+
+
+def _turned(view: _View) -> _View:
+    """The view turned a quarter clockwise, so that bars along its rows stand upright."""
+    height = view.image.shape[0]
+    image = cv2.rotate(view.image, cv2.ROTATE_90_CLOCKWISE)
+    # Turned pixel (u, v) is source pixel (v, height - 1 - u).
+    turn = np.array([[0.0, 1.0, 0.0], [-1.0, 0.0, height - 1.0]], np.float32)
+    back = _compose(view.to_source, turn)
+    # Named as the view: the same photo seen again is no second view of a symbol.
+    return _View(view.name, image, back, view.trusted)
+
+
+def _compose(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """The 2x3 affine `outer` after `inner`."""
+    full = np.vstack([outer, [0.0, 0.0, 1.0]]) @ np.vstack([inner, [0.0, 0.0, 1.0]])
+    return np.asarray(full[:2], np.float32)
+
+
 def _upscaled(view: _View) -> _View | None:
     """The photo enlarged up to three times when it is small (0.75 MP at most), else None."""
     height, width = view.image.shape[:2]
@@ -294,7 +334,11 @@ def _to_gray(image: np.ndarray) -> np.ndarray:
 
 
 def _zx_results(
-    image: np.ndarray, formats: zxingcpp.BarcodeFormats, *, whole: bool = False
+    image: np.ndarray,
+    formats: zxingcpp.BarcodeFormats,
+    *,
+    whole: bool = False,
+    rotate: bool = True,
 ) -> list[zxingcpp.Barcode]:
     try:
         return list(
@@ -302,7 +346,7 @@ def _zx_results(
                 image,
                 formats=formats,
                 text_mode=zxingcpp.TextMode.Plain,  # keeps FNC1 separators as GS
-                try_rotate=True,
+                try_rotate=rotate,
                 try_downscale=whole,  # region views are already at the scale that suits them
                 try_invert=whole,
             )
@@ -328,9 +372,11 @@ def _family(symbology_id: str | None) -> str | None:
     return _FAMILY_BY_AIM.get(symbology_id[1] if symbology_id and len(symbology_id) > 1 else "")
 
 
-def _zxing(view: _View, formats: zxingcpp.BarcodeFormats, *, whole: bool = False) -> list[_Read]:
+def _zxing(
+    view: _View, formats: zxingcpp.BarcodeFormats, *, whole: bool = False, rotate: bool = True
+) -> list[_Read]:
     reads: list[_Read] = []
-    for result in _zx_results(view.image, formats, whole=whole):
+    for result in _zx_results(view.image, formats, whole=whole, rotate=rotate):
         sid = result.symbology_identifier or None
         family = _family(sid)
         if family is None:

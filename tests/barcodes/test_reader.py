@@ -107,6 +107,31 @@ def test_quad_is_in_original_image_pixels() -> None:
     assert 180 <= min(ys) <= max(ys) <= label.shape[0]
 
 
+def test_label_turned_a_quarter_reads_its_linear_and_rectangular_symbols_in_place() -> None:
+    # The whole-image read has no rotated pass: the bars along the rows make the photo be
+    # read turned, and the quads come back in the photo's own pixels.
+    rng = np.random.default_rng(62)
+    hri = "(01)06953197027746(10)L525690(21)SAU6WMMZ"
+    element = "010695319702774610L525690" + GS + "21SAU6WMMZ"
+    codes = [
+        (LabelCode(element, True, "gs1-datamatrix"), hri),
+        (LabelCode("00069501234500000017", True, "gs1-128"), "(00)069501234500000017"),
+    ]
+    label = draw_label(codes, rng, 3)
+    upright = {symbol.text: symbol.quad for symbol in read(label, budget_s=None)}
+    assert sorted(upright) == sorted(code.text for code, _ in codes)
+    turned = np.ascontiguousarray(np.rot90(label))  # a quarter anticlockwise
+    ok, encoded = cv2.imencode(".png", turned)
+    assert ok
+    found = {symbol.text: symbol.quad for symbol in read_file(encoded.tobytes())}
+    assert sorted(found) == sorted(upright)
+    width = label.shape[1]
+    for text, quad in found.items():
+        # Upright (x, y) lies at (y, width - 1 - x) in the turned photo.
+        expected = np.array([(y, width - 1 - x) for x, y in upright[text]])
+        assert np.abs(np.array(quad).mean(axis=0) - expected.mean(axis=0)).max() < 6, text
+
+
 def test_bgr_input_reads_like_grayscale() -> None:
     rng = np.random.default_rng(4)
     label = draw_label(random_codes(rng), rng, 3)
