@@ -429,16 +429,25 @@ def _stands_out(gray: np.ndarray, corners: np.ndarray) -> bool:
 
 
 def _zbar_reads(crop: _View, box: tuple[float, float, float, float]) -> list[_Read]:
-    """ZBar's reads of a linear region's upright crop, placed as `_placed` places them.
+    """ZBar's reads of a linear region's upright crop, placed as `_placed` places them when
+    they lie on the region's rows.
 
     ZBar reports the ends of the scan lines that decoded: for a symbol read one way, points
     down one end of it and one at the other end, whose hull (a thin triangle) turned into a
     rectangle lies across the symbol and far beyond it, over its neighbours.
     """
     reads: list[_Read] = []
+    _, top, _, bottom = box
     for found in _zbar.read(crop.image):
-        xs = np.array([x for x, _ in found.points] or [0.0], np.float32)
-        quad = _placed(float(xs.min()), float(xs.max()), crop, box)
+        points = np.array(found.points or [(0.0, 0.0)], np.float32).reshape(-1, 2)
+        (left, upper), (right, lower) = points.min(axis=0), points.max(axis=0)
+        if lower < top or upper > bottom:
+            # Scan lines beside the region's rows, in the cut's margin: another symbol, placed
+            # where ZBar read it.
+            corners = np.array([[left, upper], [right, upper], [right, lower], [left, lower]])
+            quad = _map(corners.astype(np.float32), crop.to_source)
+        else:
+            quad = _placed(float(left), float(right), crop, box)
         sid = _ZBAR_AIM[found.family][found.gs1]
         # ZBar's reads are never "trusted": they need the engine and a second view.
         reads.append(_Read(found.text, sid, found.family, quad, "zbar:" + crop.name, False))
