@@ -15,7 +15,7 @@ from gateway.barcodes.profiles import (
     paper_referenced,
     rank_kernels,
 )
-from gateway.barcodes.reader import _LINEAR, _zx_results
+from gateway.barcodes.reader import _IDENTITY, _LINEAR, _View, _zbar_reads, _zx_results
 from gateway.barcodes.regions import find_regions
 from gateway.barcodes.symbol import Symbol
 from samples.labels import LabelCode, barcode_free, degrade, draw_label, glare, symbol_image
@@ -148,6 +148,23 @@ def test_code_128_under_light_from_one_side_reads_beside_a_qr_code(seed: int) ->
     assert ok
     symbols = read_file(encoded.tobytes())
     assert sorted(symbol.text for symbol in symbols) == sorted([plain, link])
+
+
+def test_zbar_read_is_placed_on_the_rows_it_was_read_from() -> None:
+    symbol = symbol_image(SSCC, "(00)069501234500000017", 3)
+    height, width = symbol.shape
+    cut = np.full((3 * height, width + 120), 255, np.uint8)
+    cut[20 : 20 + height, 60 : 60 + width] = symbol  # a neighbour in the cut's top margin
+    view = _View("crop", cut, _IDENTITY, True)
+    on_rows = (60.0, 2.0 * height, 60.0 + width, 3.0 * height - 20)  # the region's bars
+    (beside,) = _zbar_reads(view, on_rows)
+    assert beside.text == SSCC.text
+    assert beside.quad[:, 1].max() < 20 + height + 2  # where it lies, not on the region
+    cut[2 * height : 3 * height, 60 : 60 + width] = symbol  # the region's own bars, read
+    texts = {
+        (read.text, round(float(read.quad[:, 1].min()))) for read in _zbar_reads(view, on_rows)
+    }
+    assert (SSCC.text, round(2.0 * height)) in texts
 
 
 def test_reader_reads_strong_motion_blur_across_bars_without_wrong_reads() -> None:
