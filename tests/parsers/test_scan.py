@@ -94,11 +94,12 @@ class _Engine:
 
     def detect(self, band: Any) -> list[Any]:
         self.calls.append(band.shape[:2])
-        dark = np.flatnonzero((band.min(axis=2) < 128).any(axis=1))
-        if not len(dark):
-            return []
-        top, bottom = float(dark[0]), float(dark[-1] + 1)
-        return [np.array([[10, top], [200, top], [200, bottom], [10, bottom]], np.float32)]
+        dark = (band.min(axis=2) < 128).any(axis=1).astype(np.int8)
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], dark, [0]])))
+        return [  # one box per run of dark rows
+            np.array([[10, top], [200, top], [200, bottom], [10, bottom]], np.float32)
+            for top, bottom in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True)
+        ]
 
     def recognise(self, crops: list[Any], min_width: float) -> list[tuple[str, float]]:
         self.batches.append([img.shape[1] for img in crops])
@@ -112,14 +113,35 @@ def test_a_line_where_two_bands_overlap_is_detected_once_in_page_pixels(monkeypa
     page = np.full((1600, 1200, 3), 255, np.uint8)  # the detector sees it at 800 x 600
     # a line at rows 300-340 of the detector's image: inside bands 0 (0-448) and 1 (288-736)
     page[600:680, 100:900] = 0
+    # and one at rows 500-520, in band 1 only (its core: 368-656)
+    page[1000:1040, 100:900] = 0
     boxes = scan._detect(page)
-    # 800 rows: bands at 0, 288 and 576, each a multiple of 32 rows, none rescaled
-    assert engine.calls == [(448, 608), (448, 608), (224, 608)]
-    assert len(boxes) == 1
+    # 800 rows: bands at 0, 288 and 576, each a multiple of 32 rows, none rescaled; nothing
+    # is printed in the third band's core, which is not detected
+    assert engine.calls == [(448, 608), (448, 608)]
+    assert len(boxes) == 2
     (x0, y0), (_, _), (_, y1), _ = boxes[0].tolist()
     assert abs(y0 - 600) <= 2  # back in the page's own pixels
     assert abs(y1 - 680) <= 2
     assert abs(x0 - 10 * 1200 / 608) < 1e-3
+    assert abs(boxes[1][0, 1] - 1000) <= 2
+
+
+def test_a_band_with_nothing_printed_round_its_core_is_not_detected(monkeypatch):
+    engine = _Engine()
+    monkeypatch.setattr(scan, "models", lambda: engine)
+    monkeypatch.setattr(scan, "DETECT_SIDE", 800)
+    page = np.full((1600, 1200, 3), 236, np.uint8)  # grey paper, with a little noise
+    page[::3, ::5] = 250
+    page[100:140, 100:900] = 30  # a line in band 0 only
+    boxes = scan._detect(page)
+    assert engine.calls == [(448, 608)]
+    assert len(boxes) == 1
+    # the same page with a faint mark at the foot: the last band is detected again
+    page[1560:1570, 600:640] = 190
+    engine.calls.clear()
+    scan._detect(page)
+    assert engine.calls == [(448, 608), (224, 608)]
 
 
 def test_recognizer_batches_stay_within_their_width_and_answers_keep_the_crops_order(
@@ -163,18 +185,51 @@ class _SidewaysEngine(_Engine):
         ]
 
 
-def test_a_sideways_page_is_turned_after_the_first_band_without_detecting_the_rest(monkeypatch):
+def test_a_sideways_page_printed_all_over_is_detected_once_as_it_lies(monkeypatch):
     engine = _SidewaysEngine()
     monkeypatch.setattr(scan, "models", lambda: engine)
     page = np.full((1600, 1120, 3), 255, np.uint8)  # five bands as it lies
-    turns, _items = scan._upright(page)
+    page[:, 500:520] = page[800:820] = 0  # printed on every row, as it lies and turned
+    turns, items = scan._upright(page)
     assert turns in (1, 3)
-    # one band of the page as it lies, then the turned page (1120 rows: four bands)
-    assert engine.calls[0] == (448, 1120)
-    assert [rows for rows, _ in engine.calls[1:]] == [448, 448, 448, 256]
+    # the four bands left as it lies are fewer pixels than the turned page's four: they are
+    # detected, and the turned page is not detected again
+    assert engine.calls == [(448, 1120)] * 5
+    assert len(items) == 5 * 10
     # the sample crops are cut to a few words: 20 px thick, at most VOTE_LENGTH times that
     vote = engine.batches[0]
     assert max(vote) <= scan.VOTE_LENGTH * 21 + 1
+    # the boxes are recognised lying on the turned page: 20 px high
+    (_x0, y0), _, (_x1, y1), _ = items[0][0]
+    assert abs((y1 - y0) - 20) <= 1
+
+
+def test_a_sideways_page_with_little_printed_is_turned_after_the_first_band(monkeypatch):
+    engine = _SidewaysEngine()
+    monkeypatch.setattr(scan, "models", lambda: engine)
+    page = np.full((1600, 1120, 3), 255, np.uint8)
+    page[::2, 40:300:2] = 0  # printed in a strip: the top or foot of the page turned upright
+    turns, _items = scan._upright(page)
+    assert turns in (1, 3)
+    # one band as it lies; the turned page (1120 rows) shows print in two bands of its four
+    assert engine.calls[0] == (448, 1120)
+    bands = [(448, 1600), (256, 1600)] if turns == 1 else [(448, 1600)]
+    assert engine.calls[1:] == bands
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_boxes_found_as_the_page_lies_are_placed_on_the_turned_page(turns):
+    page = np.zeros((100, 240), np.uint8)
+    page[10:30, 50:170] = 255  # a word, 120 x 20 pixels
+    box = np.array([[50, 10], [170, 10], [170, 30], [50, 30]], np.float32)
+    (placed,) = scan._turned_boxes([box], turns, page.shape)
+    turned = np.rot90(page, turns)
+    ys, xs = np.nonzero(turned)
+    top_left, _, bottom_right, _ = placed.tolist()
+    assert top_left == [xs.min(), ys.min()]
+    assert bottom_right == [xs.max() + 1, ys.max() + 1]
+    assert placed[1][0] > placed[0][0]  # clockwise from the top left
+    assert placed[3][1] > placed[0][1]
 
 
 @pytest.mark.slow
