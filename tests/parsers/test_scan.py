@@ -243,6 +243,49 @@ def test_an_image_the_label_reader_read_whole_is_not_read_for_barcodes_again(mon
     _assert_scanned_lines(out["records"], exp)
 
 
+@pytest.mark.slow
+def test_a_scanned_page_image_is_read_for_barcodes_as_a_page_not_as_a_photo(monkeypatch):
+    import gateway.barcodes as barcodes
+
+    data, exp = _scanned(seed=36)
+    modes: list[bool] = []
+    real = barcodes.read_labels
+
+    def read_labels(image: Any, **options: Any) -> Any:
+        modes.append(bool(options.get("page")))
+        return real(image, **options)
+
+    def read_photo(*_args: Any, **_options: Any) -> Any:
+        raise AssertionError("a page read as a label photo")
+
+    monkeypatch.setattr(barcodes, "read_labels", read_labels)
+    monkeypatch.setattr(barcodes, "read_photo", read_photo)
+    out = to_records(extract(_scan_png(data), filename="scan.png"))
+    assert modes == [True]  # once, as a page, and the OCR does not read it again
+    _assert_scanned_lines(out["records"], exp)
+
+
+def test_a_label_photographed_on_a_parcel_does_not_look_like_a_page():
+    import cv2
+
+    from gateway.parsers.image import page_gray
+    from samples.labels import LabelCode, draw_label
+
+    code = LabelCode("0106901234567892", True, "gs1-128")
+    label = draw_label([(code, "(01)06901234567892")], np.random.default_rng(4))
+    photo = np.full((1500, 2000), 150, np.uint8)  # the parcel round it
+    photo[300 : 300 + label.shape[0], 500 : 500 + label.shape[1]] = label
+    ok, png = cv2.imencode(".png", photo)
+    assert ok
+    assert page_gray(png.tobytes()) is None
+    # the label alone, small as it is, is no page either; a scanned packing list is one
+    ok, png = cv2.imencode(".png", label)
+    assert ok
+    assert page_gray(png.tobytes()) is None
+    data, _ = _scanned(seed=37)
+    assert page_gray(_scan_png(data)) is not None
+
+
 # ----------------------------------------------------------------------------- the models
 
 
