@@ -21,7 +21,8 @@ costs seconds and hundreds of MB, so a page gets as few as possible:
   its working memory grows with the pixels of a call (~450 MB for a whole page, ~180 MB
   for a band), and with this overlap it finds the boxes one whole-page call finds. A band
   with nothing printed round its core (white paper at the foot of a page: one flat tone,
-  `BLANK_CONTRAST`) is not detected;
+  `BLANK_CONTRAST`) is not detected, and of a printed band only the columns from its first
+  print to its last, with a margin of white (`BLANK_COLUMNS`);
 * the recognizer is called with the detector's boxes, in batches of at most six crops of
   similar width, bounded in padded width (`REC_BATCH_WIDTH`): a batch of six table-wide
   crops took ~500 MB;
@@ -64,10 +65,12 @@ REC_BATCH_WIDTH = 1920.0  # padded pixels of width in one recognizer call
 # as `i` on a skewed dev scan); six, as the OCR package batches, kept every reading
 REC_BATCH_COUNT = 6
 TEXT_SCORE = 0.5  # readings under this confidence are dropped, as the OCR engine does
-# rows of the detector's image whose tones spread less than this are blank paper; a band
-# with no other rows round its core is not detected
+# rows and columns of the detector's image whose tones spread less than this are blank
+# paper: a band with no other rows round its core is not detected, and of the others only
+# the columns from the first printed one to the last, with a margin, are
 BLANK_CONTRAST = 32
-BLANK_MARGIN = 24
+BLANK_MARGIN = 24  # rows
+BLANK_COLUMNS = 128  # columns of white kept on each side of a band's print
 VOTE_BOXES = 8  # sample boxes recognised both ways to choose a page's direction
 VOTE_LENGTH = 6  # of each, at most this many times its thickness along the text
 
@@ -146,11 +149,11 @@ def _bands(image: Any) -> Generator[list[Any], None, None]:
     small = _detector_view(image)
     rows, cols = small.shape[:2]
     scale = np.array([width / cols, height / rows], dtype=np.float32)
-    for start, end, core_top, core_bottom, printed in _plan(small):
-        if not printed:
+    for start, end, core_top, core_bottom, left, right in _plan(small):
+        if left >= right:
             yield []
             continue
-        found = detector(np.ascontiguousarray(small[start:end]))
+        found = detector(np.ascontiguousarray(small[start:end, left:right]))
         # each band's working memory back to the system before the next: left in the heap,
         # the bands' buffers fragmented it and a page's peak grew by ~80 MB
         _trim()
@@ -159,6 +162,7 @@ def _bands(image: Any) -> Generator[list[Any], None, None]:
             middle = start + float(box[:, 1].mean())
             if core_top <= middle < core_bottom:
                 placed = box.astype(np.float32)
+                placed[:, 0] += left
                 placed[:, 1] += start
                 boxes.append(placed * scale)
         yield boxes
@@ -177,15 +181,21 @@ def _detector_view(image: Any) -> Any:
     return cv2.resize(image, (cols, rows))
 
 
-def _plan(small: Any) -> list[tuple[int, int, float, float, bool]]:
-    """The detector's bands of `small`: (first row, end row, core top, core bottom, printed).
+def _plan(small: Any) -> list[tuple[int, int, float, float, int, int]]:
+    """The detector's bands of `small`: (first row, end row, core top, core bottom, first
+    column, end column), the columns those the band has printed on (none: `left == right`).
 
     A box is kept by the band whose core holds its middle, and a text line's middle rows are
-    printed: a band whose core (and a margin round it) is one flat tone keeps no box, and is
-    not `printed`.
+    printed: a band whose core (and `BLANK_MARGIN` rows round it) is one flat tone keeps no
+    box, and is not detected. Of a printed band, only its columns from the first printed one
+    to the last, `BLANK_MARGIN` more on each side (the page's white margins, a short table
+    on one side of a sheet laid sideways), in multiples of 32.
     """
-    rows = small.shape[0]
-    printed = _printed_rows(small)
+    import cv2
+
+    rows, cols = small.shape[:2]
+    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    printed = _spread(gray, axis=1)
     step = DETECT_BAND - DETECT_OVERLAP
     starts = [0] if rows <= DETECT_BAND else list(range(0, rows - DETECT_OVERLAP, step))
     plan = []
@@ -194,25 +204,36 @@ def _plan(small: Any) -> list[tuple[int, int, float, float, bool]]:
         core_top = start + DETECT_OVERLAP / 2 if index else -math.inf
         core_bottom = end - DETECT_OVERLAP / 2 if end < rows else math.inf
         top = max(int(max(core_top, start)) - BLANK_MARGIN, 0)
-        shows = bool(printed[top : int(min(core_bottom, end)) + BLANK_MARGIN].any())
-        plan.append((start, end, core_top, core_bottom, shows))
+        left = right = 0
+        if printed[top : int(min(core_bottom, end)) + BLANK_MARGIN].any():
+            columns = _off_paper(gray[start:end]).nonzero()[0]
+            left, right = (int(columns[0]), int(columns[-1]) + 1) if len(columns) else (0, cols)
+            left = max(left - BLANK_COLUMNS, 0) // 32 * 32
+            right = min(-(-(right + BLANK_COLUMNS) // 32) * 32, cols)
+        plan.append((start, end, core_top, core_bottom, left, right))
     return plan
 
 
 def _detection_cost(image: Any, skip: int = 0) -> int:
     """Pixels the detector takes in the printed bands of `image` after the first `skip`."""
-    small = _detector_view(image)
-    bands = _plan(small)[skip:]
-    return sum(end - start for start, end, _, _, printed in bands if printed) * int(small.shape[1])
+    bands = _plan(_detector_view(image))[skip:]
+    return sum((end - start) * (right - left) for start, end, _, _, left, right in bands)
 
 
-def _printed_rows(image: Any) -> Any:
-    """Per row of `image`, True when something is printed on it: a spread of tones of at
+def _off_paper(band: Any) -> Any:
+    """Per column of `band`, True when a tone on it is `BLANK_CONTRAST` or more away from the
+    paper's (the band's median tone): print, a rule, a stamp, of either polarity."""
+    import numpy as np
+
+    paper = int(np.median(band[::4, ::4]))
+    darkest, lightest = band.min(axis=0).astype("int16"), band.max(axis=0).astype("int16")
+    return (paper - darkest >= BLANK_CONTRAST) | (lightest - paper >= BLANK_CONTRAST)
+
+
+def _spread(gray: Any, axis: int) -> Any:
+    """Per row (`axis=1`) or column (`axis=0`) of `gray`, True when its tones spread at
     least `BLANK_CONTRAST` (paper alone, of any shade, has less; a speck of noise counts)."""
-    import cv2
-
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    spread: Any = gray.max(axis=1).astype("int16") - gray.min(axis=1)
+    spread: Any = gray.max(axis=axis).astype("int16") - gray.min(axis=axis)
     return spread >= BLANK_CONTRAST
 
 

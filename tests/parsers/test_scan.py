@@ -112,18 +112,19 @@ def test_a_line_where_two_bands_overlap_is_detected_once_in_page_pixels(monkeypa
     monkeypatch.setattr(scan, "DETECT_SIDE", 800)
     page = np.full((1600, 1200, 3), 255, np.uint8)  # the detector sees it at 800 x 600
     # a line at rows 300-340 of the detector's image: inside bands 0 (0-448) and 1 (288-736)
-    page[600:680, 100:900] = 0
+    page[600:680, 500:700] = 0
     # and one at rows 500-520, in band 1 only (its core: 368-656)
-    page[1000:1040, 100:900] = 0
+    page[1000:1040, 500:700] = 0
     boxes = scan._detect(page)
     # 800 rows: bands at 0, 288 and 576, each a multiple of 32 rows, none rescaled; nothing
-    # is printed in the third band's core, which is not detected
-    assert engine.calls == [(448, 608), (448, 608)]
+    # is printed in the third band's core, which is not detected. Of the others, the printed
+    # columns (253-354 of 608) and 128 more each side, from column 96 to 512 (multiples of 32)
+    assert engine.calls == [(448, 416), (448, 416)]
     assert len(boxes) == 2
     (x0, y0), (_, _), (_, y1), _ = boxes[0].tolist()
     assert abs(y0 - 600) <= 2  # back in the page's own pixels
     assert abs(y1 - 680) <= 2
-    assert abs(x0 - 10 * 1200 / 608) < 1e-3
+    assert abs(x0 - (96 + 10) * 1200 / 608) < 1e-3
     assert abs(boxes[1][0, 1] - 1000) <= 2
 
 
@@ -133,15 +134,17 @@ def test_a_band_with_nothing_printed_round_its_core_is_not_detected(monkeypatch)
     monkeypatch.setattr(scan, "DETECT_SIDE", 800)
     page = np.full((1600, 1200, 3), 236, np.uint8)  # grey paper, with a little noise
     page[::3, ::5] = 250
-    page[100:140, 100:900] = 30  # a line in band 0 only
+    page[100:140, 0:1200] = 30  # a line in band 0 only, across the page
+    page[100:140, 600] = 236
     boxes = scan._detect(page)
     assert engine.calls == [(448, 608)]
     assert len(boxes) == 1
-    # the same page with a faint mark at the foot: the last band is detected again
+    # the same page with a faint mark at the foot: the last band is detected again, in the
+    # mark's columns (304-324 of 608) and 128 more each side: from 160 to 480
     page[1560:1570, 600:640] = 190
     engine.calls.clear()
     scan._detect(page)
-    assert engine.calls == [(448, 608), (224, 608)]
+    assert engine.calls == [(448, 608), (224, 320)]
 
 
 def test_recognizer_batches_stay_within_their_width_and_answers_keep_the_crops_order(
@@ -189,7 +192,7 @@ def test_a_sideways_page_printed_all_over_is_detected_once_as_it_lies(monkeypatc
     engine = _SidewaysEngine()
     monkeypatch.setattr(scan, "models", lambda: engine)
     page = np.full((1600, 1120, 3), 255, np.uint8)  # five bands as it lies
-    page[:, 500:520] = page[800:820] = 0  # printed on every row, as it lies and turned
+    page[::2, ::2] = 0  # printed all over
     turns, items = scan._upright(page)
     assert turns in (1, 3)
     # the four bands left as it lies are fewer pixels than the turned page's four: they are
@@ -204,17 +207,17 @@ def test_a_sideways_page_printed_all_over_is_detected_once_as_it_lies(monkeypatc
     assert abs((y1 - y0) - 20) <= 1
 
 
-def test_a_sideways_page_with_little_printed_is_turned_after_the_first_band(monkeypatch):
+def test_a_sideways_page_printed_at_its_two_sides_is_turned_after_the_first_band(monkeypatch):
     engine = _SidewaysEngine()
     monkeypatch.setattr(scan, "models", lambda: engine)
     page = np.full((1600, 1120, 3), 255, np.uint8)
-    page[::2, 40:300:2] = 0  # printed in a strip: the top or foot of the page turned upright
+    # printed in two strips: as it lies, every band from the first strip to the second;
+    # turned upright, the top and the foot of the page only
+    page[::2, 40:300:2] = page[::2, 820:1080:2] = 0
     turns, _items = scan._upright(page)
     assert turns in (1, 3)
-    # one band as it lies; the turned page (1120 rows) shows print in two bands of its four
-    assert engine.calls[0] == (448, 1120)
-    bands = [(448, 1600), (256, 1600)] if turns == 1 else [(448, 1600)]
-    assert engine.calls[1:] == bands
+    # one band as it lies; the turned page (1120 rows) shows print in three bands of its four
+    assert engine.calls == [(448, 1120), (448, 1600), (448, 1600), (256, 1600)]
 
 
 @pytest.mark.parametrize("turns", [1, 2, 3])
