@@ -8,6 +8,13 @@ image with no symbol is taken for a scanned page and read by OCR like a scanned 
 unless the caller allows no OCR (`Limits.max_ocr_pages=0`: the scanner endpoint, where a
 person waits at the dock for the answer).
 
+An image that looks like a printed page (`page_gray`: large, mostly light paper, hundreds
+of glyph-sized marks) is read for barcodes as a scanned PDF page is
+(`read_labels(page=True)`: a page of text alone is settled by the coarse region search,
+without the photo road's escalation over its blocks of text, ~0.5 s). Only a page read that
+leaves nothing open is taken; a barcode-like region it could not read, or a conflicting
+read, sends the image down the photo road after all.
+
 The pixel count is read from the header before any decoding: a 60,000 x 60,000 PNG is
 refused by its header, not discovered by running out of memory. Only PNG, JPEG and TIFF
 decoders are allowed (Pillow has many more, with their own histories of bugs).
@@ -108,17 +115,91 @@ class _ImagePage:
 
 def read_image(data: bytes, document: Document, limits: Limits) -> Extraction:
     """The codes of a label photo, or the lines of a scanned page (see the module)."""
-    from gateway.barcodes import read_photo
+    from gateway.barcodes import read_labels, read_photo
 
     _open_checked(data, limits).close()
     budget = limits.label_read_seconds or None
-    _, result, scale = read_photo(data, budget_s=budget)
+    result, scale = None, 1.0
+    gray = page_gray(data)
+    if gray is not None:
+        as_page = read_labels(gray, budget_s=budget, page=True)
+        if not as_page.unread and not as_page.conflicts:
+            result = as_page
+        del gray
+    if result is None:
+        _, result, scale = read_photo(data, budget_s=budget)
     if result.symbols or result.conflicts or limits.max_ocr_pages < 1:
         codes = symbol_occurrences(result.symbols, document.id, scale=scale)
         problems = _read_problems(result, document.id, scale)
         return assemble(document, {}, [], problems, method="image", pages=1, loose_codes=codes)
     # read whole and found nothing: the page's OCR need not read it for barcodes again
     return read_scanned_image(data, document, limits, barcodes=result.out_of_time)
+
+
+# An image is taken for a printed page when both its sides are at least this long (an A4 or
+# letter page at 150 dpi and more; a label photo is often as large, the next tests tell it),
+PAGE_SIDES = (1000, 1400)
+# its paper (the tone 90 % of the pixels are at most) is at least this light,
+PAGE_PAPER = 200
+# this share of its pixels are within `PAGE_INK` tones of the paper (a photo of a label shows
+# the parcel, the table and shadows round it: 40-75 % on the development photos),
+PAGE_PAPER_SHARE = 0.85
+PAGE_INK = 40
+# and it holds this many glyph-sized marks (a packing list, hundreds; an A6 label, fewer)
+PAGE_GLYPHS = 200
+# the tests look at the image at most this long
+PAGE_VIEW_SIDE = 1000
+
+
+def page_gray(data: bytes) -> Any:
+    """The grayscale pixels of a one-frame image that looks like a printed page, else None.
+
+    A large JPEG is judged at half its sides (decoded at that size, at a fraction of the
+    full decode's cost) and decoded in full only when it passes.
+    """
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    from gateway.barcodes import load_image
+
+    with Image.open(io.BytesIO(data), formats=["PNG", "JPEG", "TIFF"]) as probe:
+        width, height = probe.size
+        frames = getattr(probe, "n_frames", 1)
+    if frames != 1 or min(width, height) < PAGE_SIDES[0] or max(width, height) < PAGE_SIDES[1]:
+        return None
+    if data.startswith(b"\xff\xd8\xff") and width * height > 4 * PAGE_VIEW_SIDE**2:
+        view = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_2)
+        if view is None or not _looks_like_page(view):
+            return None
+        gray = load_image(data)[0]
+    else:
+        gray = load_image(data)[0]
+        if not _looks_like_page(gray):
+            return None
+    return gray
+
+
+def _looks_like_page(gray: Any) -> bool:
+    """True when `gray` is mostly light paper with many glyph-sized dark marks on it."""
+    import cv2
+    import numpy as np
+
+    height, width = gray.shape[:2]
+    factor = min(1.0, PAGE_VIEW_SIDE / max(height, width))
+    view = cv2.resize(
+        gray, (max(int(width * factor), 1), max(int(height * factor), 1)),
+        interpolation=cv2.INTER_AREA,
+    )  # fmt: skip
+    paper = float(np.percentile(view, 90))
+    if paper < PAGE_PAPER or np.mean(view >= paper - PAGE_INK) < PAGE_PAPER_SHARE:
+        return False
+    ink = (view < paper - 2 * PAGE_INK).astype(np.uint8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    tall, wide = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
+    # a mark as high as print (~3-25 points on an A4 page seen at this size), not a rule
+    glyphs = (tall >= 4) & (tall <= 30) & (wide <= 3 * tall)
+    return int(np.count_nonzero(glyphs)) >= PAGE_GLYPHS
 
 
 def _read_problems(result: Any, document_id: str, scale: float) -> list[ExtractionProblem]:

@@ -10,14 +10,19 @@ costs seconds and hundreds of MB, so a page gets as few as possible:
   when set lower); text detection looks at most at `DETECT_SIDE` pixels with a low box
   threshold, so that narrow glyphs are kept, instead of upscaling the page to 2000 pixels;
 * the page is detected as it lies, band by band, without recognising anything: when its
-  text boxes stand on end (a page laid sideways; the first band or two show it, and the
-  bands below are then not detected as the page lies), or the upright reading is poor,
-  the direction is chosen by recognising the middles of a handful of sample boxes both
-  ways, and only the turned page is detected again and recognised; a sideways page is
-  never recognised as it lies;
+  text boxes stand on end (a page laid sideways; the first band or two show it), or the
+  upright reading is poor, the direction is chosen by recognising the middles of a handful
+  of sample boxes both ways, and the boxes are recognised on the turned page; a sideways
+  page is never recognised as it lies. The page is detected once: the boxes found as it
+  lies are turned with it, and the bands left below the first ones are detected as it
+  lies, unless the turned page shows fewer printed bands than they are (then the turned
+  page is detected instead);
 * the detector takes the page in overlapping bands of `DETECT_BAND` rows, not in one call:
   its working memory grows with the pixels of a call (~450 MB for a whole page, ~180 MB
-  for a band), and with this overlap it finds the boxes one whole-page call finds;
+  for a band), and with this overlap it finds the boxes one whole-page call finds. A band
+  with nothing printed round its core (white paper at the foot of a page: one flat tone,
+  `BLANK_CONTRAST`) is not detected, and of a printed band only the columns from its first
+  print to its last, with a margin of white (`BLANK_COLUMNS`);
 * the recognizer is called with the detector's boxes, in batches of at most six crops of
   similar width, bounded in padded width (`REC_BATCH_WIDTH`): a batch of six table-wide
   crops took ~500 MB;
@@ -38,7 +43,7 @@ import math
 import re
 import statistics
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 from gateway.gs1 import has_valid_check_digit
@@ -60,6 +65,12 @@ REC_BATCH_WIDTH = 1920.0  # padded pixels of width in one recognizer call
 # as `i` on a skewed dev scan); six, as the OCR package batches, kept every reading
 REC_BATCH_COUNT = 6
 TEXT_SCORE = 0.5  # readings under this confidence are dropped, as the OCR engine does
+# rows and columns of the detector's image whose tones spread less than this are blank
+# paper: a band with no other rows round its core is not detected, and of the others only
+# the columns from the first printed one to the last, with a margin, are
+BLANK_CONTRAST = 32
+BLANK_MARGIN = 24  # rows
+BLANK_COLUMNS = 128  # columns of white kept on each side of a band's print
 VOTE_BOXES = 8  # sample boxes recognised both ways to choose a page's direction
 VOTE_LENGTH = 6  # of each, at most this many times its thickness along the text
 
@@ -120,7 +131,7 @@ def _detect(image: Any) -> list[Any]:
     return boxes
 
 
-def _bands(image: Any) -> Iterator[list[Any]]:
+def _bands(image: Any) -> Generator[list[Any], None, None]:
     """The text boxes of the page, one band at a time, top to bottom.
 
     The detector sees the page at most `DETECT_SIDE` pixels long, in horizontal bands of
@@ -128,28 +139,21 @@ def _bands(image: Any) -> Iterator[list[Any]]:
     pixels of one call (a whole page at 1600 pixels took ~450 MB), and a text line, a few
     dozen rows high there, always lies whole in one band. A box belongs to the band whose
     core (the band less half the overlap at each inner edge) holds its middle, so a line
-    in an overlap is kept once. A caller that stops early detects no further band.
+    in an overlap is kept once; a band with nothing printed round its core is not detected
+    (`_plan`). A caller that stops early detects no further band.
     """
-    import cv2
     import numpy as np
 
     detector = models().detect
     height, width = image.shape[:2]
-    # the size the detector would give the whole page: longest side DETECT_SIDE, both
-    # sides multiples of 32; the bands below are cut from it and are multiples of 32 too,
-    # so the detector scales none of them again
-    ratio = min(1.0, DETECT_SIDE / max(height, width))
-    rows = max(32, round(int(height * ratio) / 32) * 32)
-    cols = max(32, round(int(width * ratio) / 32) * 32)
-    small = cv2.resize(image, (cols, rows))
-    step = DETECT_BAND - DETECT_OVERLAP
-    starts = [0] if rows <= DETECT_BAND else list(range(0, rows - DETECT_OVERLAP, step))
+    small = _detector_view(image)
+    rows, cols = small.shape[:2]
     scale = np.array([width / cols, height / rows], dtype=np.float32)
-    for index, start in enumerate(starts):
-        end = min(start + DETECT_BAND, rows)
-        core_top = start + DETECT_OVERLAP / 2 if index else -math.inf
-        core_bottom = end - DETECT_OVERLAP / 2 if end < rows else math.inf
-        found = detector(np.ascontiguousarray(small[start:end]))
+    for start, end, core_top, core_bottom, left, right in _plan(small):
+        if left >= right:
+            yield []
+            continue
+        found = detector(np.ascontiguousarray(small[start:end, left:right]))
         # each band's working memory back to the system before the next: left in the heap,
         # the bands' buffers fragmented it and a page's peak grew by ~80 MB
         _trim()
@@ -158,9 +162,79 @@ def _bands(image: Any) -> Iterator[list[Any]]:
             middle = start + float(box[:, 1].mean())
             if core_top <= middle < core_bottom:
                 placed = box.astype(np.float32)
+                placed[:, 0] += left
                 placed[:, 1] += start
                 boxes.append(placed * scale)
         yield boxes
+
+
+def _detector_view(image: Any) -> Any:
+    """The page at the size the detector would give it whole: longest side `DETECT_SIDE`,
+    both sides multiples of 32. The bands are cut from it and are multiples of 32 too, so
+    the detector scales none of them again."""
+    import cv2
+
+    height, width = image.shape[:2]
+    ratio = min(1.0, DETECT_SIDE / max(height, width))
+    rows = max(32, round(int(height * ratio) / 32) * 32)
+    cols = max(32, round(int(width * ratio) / 32) * 32)
+    return cv2.resize(image, (cols, rows))
+
+
+def _plan(small: Any) -> list[tuple[int, int, float, float, int, int]]:
+    """The detector's bands of `small`: (first row, end row, core top, core bottom, first
+    column, end column), the columns those the band has printed on (none: `left == right`).
+
+    A box is kept by the band whose core holds its middle, and a text line's middle rows are
+    printed: a band whose core (and `BLANK_MARGIN` rows round it) is one flat tone keeps no
+    box, and is not detected. Of a printed band, only its columns from the first printed one
+    to the last, `BLANK_MARGIN` more on each side (the page's white margins, a short table
+    on one side of a sheet laid sideways), in multiples of 32.
+    """
+    import cv2
+
+    rows, cols = small.shape[:2]
+    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    printed = _spread(gray, axis=1)
+    step = DETECT_BAND - DETECT_OVERLAP
+    starts = [0] if rows <= DETECT_BAND else list(range(0, rows - DETECT_OVERLAP, step))
+    plan = []
+    for index, start in enumerate(starts):
+        end = min(start + DETECT_BAND, rows)
+        core_top = start + DETECT_OVERLAP / 2 if index else -math.inf
+        core_bottom = end - DETECT_OVERLAP / 2 if end < rows else math.inf
+        top = max(int(max(core_top, start)) - BLANK_MARGIN, 0)
+        left = right = 0
+        if printed[top : int(min(core_bottom, end)) + BLANK_MARGIN].any():
+            columns = _off_paper(gray[start:end]).nonzero()[0]
+            left, right = (int(columns[0]), int(columns[-1]) + 1) if len(columns) else (0, cols)
+            left = max(left - BLANK_COLUMNS, 0) // 32 * 32
+            right = min(-(-(right + BLANK_COLUMNS) // 32) * 32, cols)
+        plan.append((start, end, core_top, core_bottom, left, right))
+    return plan
+
+
+def _detection_cost(image: Any, skip: int = 0) -> int:
+    """Pixels the detector takes in the printed bands of `image` after the first `skip`."""
+    bands = _plan(_detector_view(image))[skip:]
+    return sum((end - start) * (right - left) for start, end, _, _, left, right in bands)
+
+
+def _off_paper(band: Any) -> Any:
+    """Per column of `band`, True when a tone on it is `BLANK_CONTRAST` or more away from the
+    paper's (the band's median tone): print, a rule, a stamp, of either polarity."""
+    import numpy as np
+
+    paper = int(np.median(band[::4, ::4]))
+    darkest, lightest = band.min(axis=0).astype("int16"), band.max(axis=0).astype("int16")
+    return (paper - darkest >= BLANK_CONTRAST) | (lightest - paper >= BLANK_CONTRAST)
+
+
+def _spread(gray: Any, axis: int) -> Any:
+    """Per row (`axis=1`) or column (`axis=0`) of `gray`, True when its tones spread at
+    least `BLANK_CONTRAST` (paper alone, of any shade, has less; a speck of noise counts)."""
+    spread: Any = gray.max(axis=axis).astype("int16") - gray.min(axis=axis)
+    return spread >= BLANK_CONTRAST
 
 
 def _crop(image: Any, box: Any) -> Any:
@@ -294,22 +368,29 @@ def _vote(image: Any, boxes: list[Any], turns: tuple[int, int]) -> int:
 def _upright(image: Any) -> tuple[int, list[OcrItem]]:
     """(quarter turns that make the page upright, the OCR reading of the upright page).
 
-    The page is detected as it lies, band by band, and as soon as the bands so far show
-    it laid sideways (`_clearly_standing`, usually after the first) the rest are left
-    undetected; after the last band, boxes standing on end mostly (`_standing`) mean
-    sideways too. A sideways page has the middles of sample boxes recognised both ways,
-    is turned, detected and recognised once. Otherwise the page is recognised as it lies,
-    and only a poor reading (under five boxes, or a low mean confidence) makes it try the
-    half turn the same way.
+    The page is detected as it lies, band by band, until the bands so far show it laid
+    sideways (`_clearly_standing`, usually after the first); after the last band, boxes
+    standing on end mostly (`_standing`) mean sideways too. A sideways page has the
+    middles of sample boxes recognised both ways and is turned. Otherwise the page is
+    recognised as it lies, and only a poor reading (under five boxes, or a low mean
+    confidence) makes it try the half turn the same way.
+
+    A turned page is recognised in the boxes found as it lies, turned with it
+    (`_turned_boxes`): its bands left below the first are detected as it lies, unless the
+    turned page has fewer pixels in printed bands than they have (`_detection_cost`; a
+    page whose print fills one side of the sheet), and then the turned page is detected.
     """
     import numpy as np
 
     boxes: list[Any] = []
+    bands = _bands(image)
+    seen = 0
     standing = False
-    for found in _bands(image):
+    for found in bands:
         boxes += found
+        seen += 1
         if _clearly_standing(boxes):
-            standing = True  # the bands still below would be detected for nothing
+            standing = True  # the bands still below may be detected turned, or not at all
             break
     _trim()
     if not boxes:
@@ -323,7 +404,37 @@ def _upright(image: Any) -> tuple[int, list[OcrItem]]:
         k = _vote(image, boxes, (0, 2))
         if k == 0:
             return 0, items
-    return k, _ocr(np.ascontiguousarray(np.rot90(image, k)))
+    turned = np.ascontiguousarray(np.rot90(image, k))
+    if standing and _detection_cost(turned) < _detection_cost(image, seen):
+        # the turned page shows fewer printed bands than the page as it lies has left
+        bands.close()
+        return k, _ocr(turned)
+    for found in bands:  # the rest as it lies, when the first bands told it
+        boxes += found
+    _trim()
+    return k, _ocr(turned, _turned_boxes(boxes, k, image.shape[:2]))
+
+
+def _turned_boxes(boxes: list[Any], turns: int, shape: tuple[int, int]) -> list[Any]:
+    """`boxes` of an image of `shape` (rows, columns) as they lie on it turned by `turns`
+    quarter turns anticlockwise (`numpy.rot90`), corners clockwise from the top left."""
+    import numpy as np
+
+    from gateway.parsers.ocr import _reading_order
+
+    rows, cols = shape
+    out = []
+    for box in boxes:
+        x, y = box[:, 0], box[:, 1]
+        if turns == 1:
+            points = np.stack([y, cols - x], axis=1)
+        elif turns == 2:
+            points = np.stack([cols - x, rows - y], axis=1)
+        else:
+            points = np.stack([rows - y, x], axis=1)
+        # the corner that was top right (1), bottom right (2), bottom left (3) leads
+        out.append(np.roll(points, -turns, axis=0).astype(np.float32))
+    return _reading_order(out)
 
 
 def _trim() -> None:
@@ -387,9 +498,8 @@ def _blank(image: Any) -> bool:
     """True when the page is one flat tone (white, black, grey): nothing printed on it."""
     import numpy as np
 
-    gray = image if image.ndim == 2 else image.min(axis=2)
     # sample every 4th pixel both ways: enough to see a line of text, 16x cheaper
-    sample = gray[::4, ::4]
+    sample = image[::4, ::4] if image.ndim == 2 else image[::4, ::4].min(axis=2)
     dark = int(np.count_nonzero(sample < 160))
     few = max(4, sample.size // 20000)
     return bool(dark < few or sample.size - dark < few)

@@ -94,11 +94,12 @@ class _Engine:
 
     def detect(self, band: Any) -> list[Any]:
         self.calls.append(band.shape[:2])
-        dark = np.flatnonzero((band.min(axis=2) < 128).any(axis=1))
-        if not len(dark):
-            return []
-        top, bottom = float(dark[0]), float(dark[-1] + 1)
-        return [np.array([[10, top], [200, top], [200, bottom], [10, bottom]], np.float32)]
+        dark = (band.min(axis=2) < 128).any(axis=1).astype(np.int8)
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], dark, [0]])))
+        return [  # one box per run of dark rows
+            np.array([[10, top], [200, top], [200, bottom], [10, bottom]], np.float32)
+            for top, bottom in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True)
+        ]
 
     def recognise(self, crops: list[Any], min_width: float) -> list[tuple[str, float]]:
         self.batches.append([img.shape[1] for img in crops])
@@ -111,15 +112,39 @@ def test_a_line_where_two_bands_overlap_is_detected_once_in_page_pixels(monkeypa
     monkeypatch.setattr(scan, "DETECT_SIDE", 800)
     page = np.full((1600, 1200, 3), 255, np.uint8)  # the detector sees it at 800 x 600
     # a line at rows 300-340 of the detector's image: inside bands 0 (0-448) and 1 (288-736)
-    page[600:680, 100:900] = 0
+    page[600:680, 500:700] = 0
+    # and one at rows 500-520, in band 1 only (its core: 368-656)
+    page[1000:1040, 500:700] = 0
     boxes = scan._detect(page)
-    # 800 rows: bands at 0, 288 and 576, each a multiple of 32 rows, none rescaled
-    assert engine.calls == [(448, 608), (448, 608), (224, 608)]
-    assert len(boxes) == 1
+    # 800 rows: bands at 0, 288 and 576, each a multiple of 32 rows, none rescaled; nothing
+    # is printed in the third band's core, which is not detected. Of the others, the printed
+    # columns (253-354 of 608) and 128 more each side, from column 96 to 512 (multiples of 32)
+    assert engine.calls == [(448, 416), (448, 416)]
+    assert len(boxes) == 2
     (x0, y0), (_, _), (_, y1), _ = boxes[0].tolist()
     assert abs(y0 - 600) <= 2  # back in the page's own pixels
     assert abs(y1 - 680) <= 2
-    assert abs(x0 - 10 * 1200 / 608) < 1e-3
+    assert abs(x0 - (96 + 10) * 1200 / 608) < 1e-3
+    assert abs(boxes[1][0, 1] - 1000) <= 2
+
+
+def test_a_band_with_nothing_printed_round_its_core_is_not_detected(monkeypatch):
+    engine = _Engine()
+    monkeypatch.setattr(scan, "models", lambda: engine)
+    monkeypatch.setattr(scan, "DETECT_SIDE", 800)
+    page = np.full((1600, 1200, 3), 236, np.uint8)  # grey paper, with a little noise
+    page[::3, ::5] = 250
+    page[100:140, 0:1200] = 30  # a line in band 0 only, across the page
+    page[100:140, 600] = 236
+    boxes = scan._detect(page)
+    assert engine.calls == [(448, 608)]
+    assert len(boxes) == 1
+    # the same page with a faint mark at the foot: the last band is detected again, in the
+    # mark's columns (304-324 of 608) and 128 more each side: from 160 to 480
+    page[1560:1570, 600:640] = 190
+    engine.calls.clear()
+    scan._detect(page)
+    assert engine.calls == [(448, 608), (224, 320)]
 
 
 def test_recognizer_batches_stay_within_their_width_and_answers_keep_the_crops_order(
@@ -163,18 +188,51 @@ class _SidewaysEngine(_Engine):
         ]
 
 
-def test_a_sideways_page_is_turned_after_the_first_band_without_detecting_the_rest(monkeypatch):
+def test_a_sideways_page_printed_all_over_is_detected_once_as_it_lies(monkeypatch):
     engine = _SidewaysEngine()
     monkeypatch.setattr(scan, "models", lambda: engine)
     page = np.full((1600, 1120, 3), 255, np.uint8)  # five bands as it lies
-    turns, _items = scan._upright(page)
+    page[::2, ::2] = 0  # printed all over
+    turns, items = scan._upright(page)
     assert turns in (1, 3)
-    # one band of the page as it lies, then the turned page (1120 rows: four bands)
-    assert engine.calls[0] == (448, 1120)
-    assert [rows for rows, _ in engine.calls[1:]] == [448, 448, 448, 256]
+    # the four bands left as it lies are fewer pixels than the turned page's four: they are
+    # detected, and the turned page is not detected again
+    assert engine.calls == [(448, 1120)] * 5
+    assert len(items) == 5 * 10
     # the sample crops are cut to a few words: 20 px thick, at most VOTE_LENGTH times that
     vote = engine.batches[0]
     assert max(vote) <= scan.VOTE_LENGTH * 21 + 1
+    # the boxes are recognised lying on the turned page: 20 px high
+    (_x0, y0), _, (_x1, y1), _ = items[0][0]
+    assert abs((y1 - y0) - 20) <= 1
+
+
+def test_a_sideways_page_printed_at_its_two_sides_is_turned_after_the_first_band(monkeypatch):
+    engine = _SidewaysEngine()
+    monkeypatch.setattr(scan, "models", lambda: engine)
+    page = np.full((1600, 1120, 3), 255, np.uint8)
+    # printed in two strips: as it lies, every band from the first strip to the second;
+    # turned upright, the top and the foot of the page only
+    page[::2, 40:300:2] = page[::2, 820:1080:2] = 0
+    turns, _items = scan._upright(page)
+    assert turns in (1, 3)
+    # one band as it lies; the turned page (1120 rows) shows print in three bands of its four
+    assert engine.calls == [(448, 1120), (448, 1600), (448, 1600), (256, 1600)]
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_boxes_found_as_the_page_lies_are_placed_on_the_turned_page(turns):
+    page = np.zeros((100, 240), np.uint8)
+    page[10:30, 50:170] = 255  # a word, 120 x 20 pixels
+    box = np.array([[50, 10], [170, 10], [170, 30], [50, 30]], np.float32)
+    (placed,) = scan._turned_boxes([box], turns, page.shape)
+    turned = np.rot90(page, turns)
+    ys, xs = np.nonzero(turned)
+    top_left, _, bottom_right, _ = placed.tolist()
+    assert top_left == [xs.min(), ys.min()]
+    assert bottom_right == [xs.max() + 1, ys.max() + 1]
+    assert placed[1][0] > placed[0][0]  # clockwise from the top left
+    assert placed[3][1] > placed[0][1]
 
 
 @pytest.mark.slow
@@ -186,6 +244,49 @@ def test_an_image_the_label_reader_read_whole_is_not_read_for_barcodes_again(mon
     out = to_records(extract(_scan_png(data), filename="scan.png"))
     assert reads == []
     _assert_scanned_lines(out["records"], exp)
+
+
+@pytest.mark.slow
+def test_a_scanned_page_image_is_read_for_barcodes_as_a_page_not_as_a_photo(monkeypatch):
+    import gateway.barcodes as barcodes
+
+    data, exp = _scanned(seed=36)
+    modes: list[bool] = []
+    real = barcodes.read_labels
+
+    def read_labels(image: Any, **options: Any) -> Any:
+        modes.append(bool(options.get("page")))
+        return real(image, **options)
+
+    def read_photo(*_args: Any, **_options: Any) -> Any:
+        raise AssertionError("a page read as a label photo")
+
+    monkeypatch.setattr(barcodes, "read_labels", read_labels)
+    monkeypatch.setattr(barcodes, "read_photo", read_photo)
+    out = to_records(extract(_scan_png(data), filename="scan.png"))
+    assert modes == [True]  # once, as a page, and the OCR does not read it again
+    _assert_scanned_lines(out["records"], exp)
+
+
+def test_a_label_photographed_on_a_parcel_does_not_look_like_a_page():
+    import cv2
+
+    from gateway.parsers.image import page_gray
+    from samples.labels import LabelCode, draw_label
+
+    code = LabelCode("0106901234567892", True, "gs1-128")
+    label = draw_label([(code, "(01)06901234567892")], np.random.default_rng(4))
+    photo = np.full((1500, 2000), 150, np.uint8)  # the parcel round it
+    photo[300 : 300 + label.shape[0], 500 : 500 + label.shape[1]] = label
+    ok, png = cv2.imencode(".png", photo)
+    assert ok
+    assert page_gray(png.tobytes()) is None
+    # the label alone, small as it is, is no page either; a scanned packing list is one
+    ok, png = cv2.imencode(".png", label)
+    assert ok
+    assert page_gray(png.tobytes()) is None
+    data, _ = _scanned(seed=37)
+    assert page_gray(_scan_png(data)) is not None
 
 
 # ----------------------------------------------------------------------------- the models
