@@ -263,17 +263,21 @@ def _finish(
     now = (clock or (lambda: dt.datetime.now(dt.UTC)))()
     rules = load_ruleset(ruleset, facts.tenant_ruleset)
 
-    # decode: the same raw text decodes the same way, so decode each distinct text once
+    # decode: the same raw text decodes the same way, so decode each distinct text once; with
+    # the default decoder, the reading a document's reader made of its code
+    # (`Extraction.readings`, checked on its way out of the sandbox) is that answer already
     started = time.perf_counter()
     notify(f"decoding {len(occurrences)} codes", 0.0)
     decoder = decode or _default_decode()
     cache: dict[str, DecodedCode] = {}
     decoded: list[DecodedCode] = []
-    for occurrence, _, _ in occurrences:
-        result = cache.get(occurrence.raw)
+    for occurrence, extraction, _ in occurrences:
+        raw = occurrence.raw
+        result = extraction.readings.get(raw) if decode is None else None
         if result is None:
-            result = _safe_decode(decoder, occurrence.raw)
-            cache[occurrence.raw] = result
+            result = cache.get(raw)
+            if result is None:
+                result = cache[raw] = _safe_decode(decoder, raw)
         decoded.append(result)
     timings["decode"] = time.perf_counter() - started
     notify("decoded", 1.0)
