@@ -199,7 +199,7 @@ def derive(
     segments, as `_finish` derives them: `decode` never gives a reading for which this
     does not hold (a parser child's readings are checked against it)."""
     key, kind = _key_of(ais, gb)
-    return key, kind, not problems or not any(p.severity == "error" for p in problems)
+    return key, kind, not any(p.severity == "error" for p in problems)
 
 
 def _key_of(ais: Mapping[str, str], gb: GbCode | None) -> tuple[str | None, str | None]:

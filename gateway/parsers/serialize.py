@@ -50,7 +50,7 @@ from gateway.domain import (
     Scheme,
     SourceRef,
 )
-from gateway.gs1 import has_valid_check_digit, reading_from_parts
+from gateway.gs1 import derive, has_valid_check_digit, reading_from_parts
 from gateway.parsers.table import FieldSources, column_letter
 
 prepare(Extraction, GbCode)
@@ -348,61 +348,50 @@ def _consistent(r: DecodedCode, checked: set[str]) -> bool:
     return True
 
 
+def _travels(r: DecodedCode | None, raw: str, checked: set[str]) -> bool:
+    """A reading is sent when the parent will rebuild it as it is: its own code's, its key,
+    kind and validity what `derive` gives, and `_consistent`. Anything else (none breaks
+    these today) is left to the parent to decode."""
+    return (
+        r is not None
+        and r.raw == raw
+        and r.occurrence is None
+        and derive(r.ais, r.problems, r.gb) == (r.key, r.key_kind, r.valid)
+        and _consistent(r, checked)
+    )
+
+
 def _problem_to_wire(p: Problem) -> list[Any]:
     return [p.code, p.message, p.span[0], p.span[1], p.severity, [list(kv) for kv in p.params]]
-
-
-def _problems_to_wire(problems: tuple[Problem, ...]) -> list[list[Any]]:
-    return list(map(_problem_to_wire, problems))
-
-
-def _gb_to_wire(gb: GbCode | None) -> dict[str, Any] | None:
-    return None if gb is None else to_data(gb)
-
-
-def _converted(column: Any, convert: Callable[[Any], Any]) -> Any:
-    """A column `_column` wrote of hashable records, each distinct value made JSON data."""
-    if column.__class__ is dict:
-        return {**column, "k": list(map(convert, column["k"]))}
-    return list(map(convert, column))
-
-
-_NO_READING: tuple[Any, ...] = (None, (), (), None, None, False)
 
 
 def _readings_to_wire(
     readings: Mapping[str, DecodedCode], codes: list[CodeOccurrence]
 ) -> dict[str, Any]:
     """The columns of the codes' readings: scheme (null: none sent), AI names and their
-    values (all codes' values in one list), problems, GB/T segments, symbology, repaired.
-
-    `decode` derives a reading's key, kind and validity from the rest with the parent's own
-    derivation (`gateway.gs1.derive`), so those are not sent. A reading that is not its own
-    code's, or that the parent would refuse (`_consistent`), is not sent: the parent decodes
-    that code itself."""
-    get = readings.get
+    values (all codes' values in one list), problems, GB/T segments, symbology, repaired."""
+    got = [readings.get(c.raw) for c in codes]
     checked: set[str] = set()
-    parts: list[tuple[Any, ...]] = []
+    sent: list[DecodedCode | None] = [
+        r if _travels(r, c.raw, checked) else None for r, c in zip(got, codes, strict=True)
+    ]
     values: list[str] = []
-    for code in codes:
-        raw = code.raw
-        r = get(raw)
-        if r is None or r.raw != raw or r.occurrence is not None or not _consistent(r, checked):
-            parts.append(_NO_READING)
-            continue
-        ais = r.ais
-        values.extend(ais.values())
-        parts.append((r.scheme._value_, tuple(ais), r.problems, r.gb, r.symbology_id, r.repaired))
-    columns: list[list[Any]] = [list(c) for c in zip(*parts, strict=True)] or [[]] * 6
-    schemes, names, problems, gbs, symbologies, repaired = columns
+    for r in sent:
+        if r is not None:
+            values.extend(r.ais.values())
     return {
-        "scheme": _column(schemes),
-        "ais": _column(names),
+        "scheme": _column([None if r is None else r.scheme.value for r in sent]),
+        "ais": _column([[] if r is None else list(r.ais) for r in sent], tuple),
         "values": _column(values),
-        "problems": _converted(_column(problems), _problems_to_wire),
-        "gb": _converted(_column(gbs), _gb_to_wire),
-        "symbology_id": _column(symbologies),
-        "repaired": _column(repaired),
+        "problems": _column(
+            [[] if r is None else list(map(_problem_to_wire, r.problems)) for r in sent], repr
+        ),
+        "gb": _column(
+            [None if r is None or r.gb is None else to_data(r.gb) for r in sent],
+            lambda v: None if v is None else repr(sorted(v.items())),
+        ),
+        "symbology_id": _column([None if r is None else r.symbology_id for r in sent]),
+        "repaired": _column([r is not None and r.repaired for r in sent]),
     }
 
 
