@@ -16,9 +16,7 @@ Writing (`to_data`):
 * `str`, `int`, `float` and `bool` values are checked against the declared type (an `int`
   where a `float` is declared becomes a float; `bool` is never taken for a number);
 * values declared `object` (a finding's evidence, a report's unit rows) are free-form: JSON
-  values stay, containers become lists and dicts, dates ISO text, anything else its text;
-* a field marked `transient` (`Extraction.readings`) is not data: it is not written, and
-  reading gives it its default.
+  values stay, containers become lists and dicts, dates ISO text, anything else its text.
 
 Reading (`from_data`) is the inverse, with the declared types checked again. A missing key
 takes the field's default, so data written before a field existed still loads; keys that are
@@ -340,15 +338,9 @@ _ABSENT = object()
 
 
 def _fields(cls: type[Any]) -> list[tuple[int, dataclasses.Field[Any], Any]]:
-    """(index, field, type hint) of each field a record's constructor takes, in field order,
-    but for fields marked `transient` (`field(metadata={"transient": True})`): what a
-    record carries beside its data (a cache), neither written nor read."""
+    """(index, field, type hint) of each field a record's constructor takes, in field order."""
     hints = typing.get_type_hints(cls)
-    return [
-        (i, f, hints[f.name])
-        for i, f in enumerate(dataclasses.fields(cls))
-        if f.init and not f.metadata.get("transient")
-    ]
+    return [(i, f, hints[f.name]) for i, f in enumerate(dataclasses.fields(cls)) if f.init]
 
 
 def _record_encoder(cls: type[Any]) -> _Convert:

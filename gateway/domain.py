@@ -233,12 +233,6 @@ class Extraction:
     problems: tuple[ExtractionProblem, ...] = ()
     pages: int | None = None
     method: str | None = None  # "xlsx", "xls", "csv", "pdf_text", "pdf_scan", "image"
-    # the code engine's reading of the codes' raw text, as the reader judged them (raw ->
-    # `gateway.gs1.decode(raw)`), so the pipeline need not decode them again; possibly
-    # incomplete, not part of the record's data (not compared, not in the codec's form)
-    readings: Mapping[str, DecodedCode] = field(
-        default_factory=dict, compare=False, repr=False, metadata={"transient": True}
-    )
 
 
 class LookupStatus(StrEnum):

@@ -263,21 +263,17 @@ def _finish(
     now = (clock or (lambda: dt.datetime.now(dt.UTC)))()
     rules = load_ruleset(ruleset, facts.tenant_ruleset)
 
-    # decode: the same raw text decodes the same way, so decode each distinct text once; with
-    # the default decoder, the reading a document's reader made of its code
-    # (`Extraction.readings`, checked on its way out of the sandbox) is that answer already
+    # decode: the same raw text decodes the same way, so decode each distinct text once
     started = time.perf_counter()
     notify(f"decoding {len(occurrences)} codes", 0.0)
     decoder = decode or _default_decode()
     cache: dict[str, DecodedCode] = {}
     decoded: list[DecodedCode] = []
-    for occurrence, extraction, _ in occurrences:
-        raw = occurrence.raw
-        result = extraction.readings.get(raw) if decode is None else None
+    for occurrence, _, _ in occurrences:
+        result = cache.get(occurrence.raw)
         if result is None:
-            result = cache.get(raw)
-            if result is None:
-                result = cache[raw] = _safe_decode(decoder, raw)
+            result = _safe_decode(decoder, occurrence.raw)
+            cache[occurrence.raw] = result
         decoded.append(result)
     timings["decode"] = time.perf_counter() - started
     notify("decoded", 1.0)

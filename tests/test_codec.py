@@ -34,7 +34,6 @@ from gateway.domain import (
     SourceRef,
     Verdict,
 )
-from gateway.gs1 import decode
 from gateway.parsers.serialize import dumps, extraction_from_dict, extraction_to_dict, loads
 from gateway.storage.codec import report_from_data, report_to_data
 
@@ -478,34 +477,31 @@ WIRE_EXTRACTION = Extraction(
     ),
     pages=3,
     method="pdf_scan",
-    # the engine's reading of the line's code travels with it; it is not in the dict form
-    readings={"]Q3010690123456789221PK\x1d10L1": decode("]Q3010690123456789221PK\x1d10L1")},
 )
 
 
 # The same extraction as the sandbox child sends it: the lines' fields as columns, each
 # distinct location once in `refs`, a line's locations as indexes (or column letters for "the
 # line's row, another column"), field locations as a table of layouts, everything else in the
-# dict form under `rest`; each line code's reading in columns beside the codes' own.
+# dict form under `rest`.
 WIRE = (
-    '{"wire":3,"refs":[["doc-1",3,null,null,null,null,"13"],["doc-1",3,null,null,null,null,nul'
-    'l]],"lines":{"n":1,"source":{"document_id":["doc-1"],"page":[3],"sheet":[null],"row":[nul'
-    'l],"cell":[null],"bbox":[[23.76,45.72,679.32,57.96]],"line":["13"]},"line_no":["13"],"des'
-    'cription":[null],"model":[null],"quantity":[2.0],"unit":[null],"lot":[null],"hs_code":[nu'
-    'll],"un_number":[null],"net_kg":[null],"gross_kg":[494.0],"carton":[null],"pallet":[null]'
-    ',"container":[null],"destination":["NL"],"extra":[{"remark":"易碎"}],"field_sources":[0],"c'
-    'odes":{"count":[1],"raw":["]Q3010690123456789221PK\\u001d10L1"],"source":[1],"method":["b'
-    'arcode_pdf"],"symbology":["gs1-qrcode"],"quad":[[[2030.0,145.0],[2137.0,145.0],[2137.0,25'
-    '2.0],[2030.0,252.0]]],"confidence":[null],"readings":{"scheme":["gs1"],"ais":[["01","21",'
-    '"10"]],"values":["06901234567892","PK","L1"],"problems":[[]],"gb":[null],"symbology_id":['
-    '"]Q3"],"repaired":[false]}}},"layouts":[{"quantity":0}],"rest":{"document":{"id":"doc-1",'
-    '"filename":"scan.pdf","media_type":"application/pdf","sha256":"cdcdcdcdcdcdcdcdcdcdcdcdcd'
-    'cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd","size":1234},"header":{"shipper":"深圳电池有限公司"},"loo'
-    'se_codes":[{"raw":"(01)06901234567892","source":{"document_id":"doc-1","page":1,"sheet":n'
-    'ull,"row":null,"cell":null,"bbox":null,"line":null},"method":"ocr","symbology":null,"quad'
-    '":null,"confidence":0.93}],"problems":[{"kind":"ocr_low_confidence","message":"Low confid'
-    'ence","source":{"document_id":"doc-1","page":1,"sheet":null,"row":null,"cell":null,"bbox"'
-    ':null,"line":null},"line_no":"2","severity":"warn"}],"pages":3,"method":"pdf_scan"}}'
+    '{"wire":2,"refs":[["doc-1",3,null,null,null,null,"13"],["doc-1",3,null,null,null,null,nu'
+    'll]],"lines":{"n":1,"source":{"document_id":["doc-1"],"page":[3],"sheet":[null],"row":[n'
+    'ull],"cell":[null],"bbox":[[23.76,45.72,679.32,57.96]],"line":["13"]},"line_no":["13"],"'
+    'description":[null],"model":[null],"quantity":[2.0],"unit":[null],"lot":[null],"hs_code"'
+    ':[null],"un_number":[null],"net_kg":[null],"gross_kg":[494.0],"carton":[null],"pallet":['
+    'null],"container":[null],"destination":["NL"],"extra":[{"remark":"易碎"}],"field_sources":'
+    '[0],"codes":{"count":[1],"raw":["]Q3010690123456789221PK\\u001d10L1"],"source":[1],"metho'
+    'd":["barcode_pdf"],"symbology":["gs1-qrcode"],"quad":[[[2030.0,145.0],[2137.0,145.0],[21'
+    '37.0,252.0],[2030.0,252.0]]],"confidence":[null]}},"layouts":[{"quantity":0}],"rest":{"d'
+    'ocument":{"id":"doc-1","filename":"scan.pdf","media_type":"application/pdf","sha256":"cd'
+    'cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd","size":1234},"header":{"'
+    'shipper":"深圳电池有限公司"},"loose_codes":[{"raw":"(01)06901234567892","source":{"document_id":'
+    '"doc-1","page":1,"sheet":null,"row":null,"cell":null,"bbox":null,"line":null},"method":"'
+    'ocr","symbology":null,"quad":null,"confidence":0.93}],"problems":[{"kind":"ocr_low_confi'
+    'dence","message":"Low confidence","source":{"document_id":"doc-1","page":1,"sheet":null,'
+    '"row":null,"cell":null,"bbox":null,"line":null},"line_no":"2","severity":"warn"}],"pages'
+    '":3,"method":"pdf_scan"}}'
 )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gateway.domain import DecodedCode, Problem
-from gateway.gs1._decode import decode, derive, reading_from_parts
+from gateway.gs1._decode import decode
 from gateway.gs1._engine import RawProblem, check_associations, check_signed_serials, params_of
 from gateway.gs1.ai_table import DICTIONARY_RELEASE
 from gateway.gs1.bare_keys import bare_key_readings, decode_key
@@ -27,11 +27,9 @@ __all__ = [
     "check_pair",
     "decode",
     "decode_key",
-    "derive",
     "format_element_string",
     "format_hri",
     "has_valid_check_digit",
-    "reading_from_parts",
     "validate_together",
 ]
 

@@ -4,7 +4,7 @@ validate, and build the `DecodedCode`."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from gateway.domain import DecodedCode, GbCode, Problem, Scheme
@@ -175,7 +175,7 @@ def failed(raw: object, code: str, message: str) -> DecodedCode:
     )
 
 
-def _key(ais: Mapping[str, str]) -> tuple[str | None, str | None]:
+def _key(ais: dict[str, str]) -> tuple[str | None, str | None]:
     gtin = ais.get("01")
     if gtin is not None and "21" in ais:
         return f"01:{gtin}/21:{ais['21']}", "sgtin"
@@ -192,38 +192,6 @@ def _key(ais: Mapping[str, str]) -> tuple[str | None, str | None]:
     return None, None
 
 
-def derive(
-    ais: Mapping[str, str], problems: Sequence[Problem], gb: GbCode | None
-) -> tuple[str | None, str | None, bool]:
-    """The key, key kind and validity of a reading, from its elements, problems and GB/T
-    segments, as `_finish` derives them: `decode` never gives a reading for which this
-    does not hold (a parser child's readings are checked against it)."""
-    key, kind = _key_of(ais, gb)
-    return key, kind, not any(p.severity == "error" for p in problems)
-
-
-def _key_of(ais: Mapping[str, str], gb: GbCode | None) -> tuple[str | None, str | None]:
-    """A reading's key and key kind: a GB/T code's own, else its GS1 elements' (`_key`)."""
-    if gb is not None:
-        return gb.code, gb.scheme.value
-    return _key(ais)
-
-
-def reading_from_parts(
-    raw: str,
-    scheme: Scheme,
-    ais: dict[str, str],
-    problems: tuple[Problem, ...],
-    gb: GbCode | None,
-    symbology_id: str | None,
-    repaired: bool,
-) -> DecodedCode:
-    """The reading `decode` gave `raw`, rebuilt from what it found: the key, key kind and
-    validity are derived (`derive`), never taken."""
-    key, kind, valid = derive(ais, problems, gb)
-    return DecodedCode(raw, scheme, valid, ais, problems, key, kind, gb, symbology_id, repaired)
-
-
 def _finish(
     raw: str,
     scheme: Scheme,
@@ -234,7 +202,12 @@ def _finish(
     gb: GbCode | None = None,
 ) -> DecodedCode:
     ais = ais or {}
-    key, kind = _key_of(ais, gb)
+    key: str | None
+    kind: str | None
+    if gb is not None:
+        key, kind = gb.code, gb.scheme.value
+    else:
+        key, kind = _key(ais)
     if not problems and not t.notes:
         return DecodedCode(raw, scheme, True, ais, (), key, kind, gb, symbology_id)
     records = (

@@ -13,19 +13,17 @@ untrusted uploads must be read.
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import hashlib
 from collections.abc import Callable, Mapping
 
-from gateway.domain import DecodedCode, Document, Extraction
+from gateway.domain import Document, Extraction
 from gateway.errors import (
     CorruptDocument,
     InputError,
     ResourceLimitExceeded,
     UnsupportedDocument,
 )
-from gateway.parsers.codes import judge
 from gateway.parsers.image import read_image
 from gateway.parsers.limits import (
     DEFAULT_LIMITS,
@@ -91,27 +89,10 @@ def extract(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _with_readings(
-            with_name_check(_extract(data, media_type, filename, document_id, limits))
-        )
+        return with_name_check(_extract(data, media_type, filename, document_id, limits))
     finally:
         if collecting:
             gc.enable()
-
-
-def _with_readings(extraction: Extraction) -> Extraction:
-    """The extraction with the code engine's reading of each of its codes (`readings`): the
-    readers judged them already, so these are the judge's remembered answers, which the
-    pipeline (and through the sandbox's wire form, the parent) then need not compute again."""
-    readings: dict[str, DecodedCode] = {}
-    for line in extraction.lines:
-        for code in line.codes:
-            if code.raw not in readings:
-                readings[code.raw] = judge(code.raw)
-    for code in extraction.loose_codes:
-        if code.raw not in readings:
-            readings[code.raw] = judge(code.raw)
-    return dataclasses.replace(extraction, readings=readings)
 
 
 def _extract(

@@ -12,20 +12,14 @@ Two forms:
   line (or the one value alone), a location in the line's row as its column letters, a
   line's field locations as an index into a table of distinct layouts, every other distinct
   location once in a table (`refs`). Everything but the lines goes through the codec.
-  The code engine's reading of each line code (`Extraction.readings`) travels beside the
-  codes, by columns too, without what follows from the rest (key, key kind, validity).
 
 Reading the wire form checks every value's type as the codec does (the child is not trusted),
 a column at a time (the set of the types in it, the distinct values of an indexed column),
 bounds the number of lines and codes (`max_items`) and every index, and raises
-`gateway.codec.CodecError` for anything else. A code's reading is rebuilt with its key, key
-kind and validity derived as the engine derives them (`gateway.gs1.reading_from_parts`), so
-they cannot disagree with its elements and problems, and a reading that says it is valid
-must have the check digits of its GTIN and SSCC right (see `_consistent`). The field lists
-below are checked against the records when this module is imported, so a field added to
-`ManifestLine`, `CodeOccurrence` or `SourceRef` cannot silently drop out of the trip. The
-fork server imports this module before it forks, so the converters are built here, once,
-and every forked child has them.
+`gateway.codec.CodecError` for anything else. The field lists below are checked against the
+records when this module is imported, so a field added to `ManifestLine`, `CodeOccurrence` or
+`SourceRef` cannot silently drop out of the trip. The fork server imports this module before
+it forks, so the converters are built here, once, and every forked child has them.
 """
 
 from __future__ import annotations
@@ -39,23 +33,12 @@ from operator import attrgetter
 from typing import Any, NoReturn
 
 from gateway.codec import CodecError, from_data, prepare, to_data
-from gateway.domain import (
-    CodeOccurrence,
-    DecodedCode,
-    Extraction,
-    ExtractionMethod,
-    GbCode,
-    ManifestLine,
-    Problem,
-    Scheme,
-    SourceRef,
-)
-from gateway.gs1 import derive, has_valid_check_digit, reading_from_parts
+from gateway.domain import CodeOccurrence, Extraction, ExtractionMethod, ManifestLine, SourceRef
 from gateway.parsers.table import FieldSources, column_letter
 
-prepare(Extraction, GbCode)
+prepare(Extraction)
 
-WIRE_VERSION = 3
+WIRE_VERSION = 2
 
 _REF_FIELDS = ("document_id", "page", "sheet", "row", "cell", "bbox", "line")
 _LINE_FIELDS = (
@@ -318,7 +301,6 @@ def to_wire(ex: Extraction) -> dict[str, Any]:
             ]
         ),
         "confidence": _column(list(map(_code_confidence, codes)), repr),
-        "readings": _readings_to_wire(ex.readings, codes),
     }
     rest = to_data(dataclasses.replace(ex, lines=()))
     rest.pop("lines", None)
@@ -328,70 +310,6 @@ def to_wire(ex: Extraction) -> dict[str, Any]:
         "lines": {"n": len(lines), "source": source, **fields},
         "layouts": layouts,
         "rest": rest,
-    }
-
-
-def _consistent(r: DecodedCode, checked: set[str]) -> bool:
-    """What the parent checks of a reading beyond its types: a GB/T reading's segments are of
-    its scheme, and a valid reading's GTIN and SSCC have the right check digit (`checked`:
-    the values already found right, since codes repeat their GTIN)."""
-    if r.gb is not None and r.gb.scheme is not r.scheme:
-        return False
-    if r.valid:
-        ais = r.ais
-        for ai in ("01", "00"):
-            value = ais.get(ai)
-            if value is not None and value not in checked:
-                if not has_valid_check_digit(value):
-                    return False
-                checked.add(value)
-    return True
-
-
-def _travels(r: DecodedCode | None, raw: str, checked: set[str]) -> bool:
-    """A reading is sent when the parent will rebuild it as it is: its own code's, its key,
-    kind and validity what `derive` gives, and `_consistent`. Anything else (none breaks
-    these today) is left to the parent to decode."""
-    return (
-        r is not None
-        and r.raw == raw
-        and r.occurrence is None
-        and derive(r.ais, r.problems, r.gb) == (r.key, r.key_kind, r.valid)
-        and _consistent(r, checked)
-    )
-
-
-def _problem_to_wire(p: Problem) -> list[Any]:
-    return [p.code, p.message, p.span[0], p.span[1], p.severity, [list(kv) for kv in p.params]]
-
-
-def _readings_to_wire(
-    readings: Mapping[str, DecodedCode], codes: list[CodeOccurrence]
-) -> dict[str, Any]:
-    """The columns of the codes' readings: scheme (null: none sent), AI names and their
-    values (all codes' values in one list), problems, GB/T segments, symbology, repaired."""
-    got = [readings.get(c.raw) for c in codes]
-    checked: set[str] = set()
-    sent: list[DecodedCode | None] = [
-        r if _travels(r, c.raw, checked) else None for r, c in zip(got, codes, strict=True)
-    ]
-    values: list[str] = []
-    for r in sent:
-        if r is not None:
-            values.extend(r.ais.values())
-    return {
-        "scheme": _column([None if r is None else r.scheme.value for r in sent]),
-        "ais": _column([[] if r is None else list(r.ais) for r in sent], tuple),
-        "values": _column(values),
-        "problems": _column(
-            [[] if r is None else list(map(_problem_to_wire, r.problems)) for r in sent], repr
-        ),
-        "gb": _column(
-            [None if r is None or r.gb is None else to_data(r.gb) for r in sent],
-            lambda v: None if v is None else repr(sorted(v.items())),
-        ),
-        "symbology_id": _column([None if r is None else r.symbology_id for r in sent]),
-        "repaired": _column([r is not None and r.repaired for r in sent]),
     }
 
 
@@ -728,109 +646,10 @@ def from_wire(data: Any, max_items: int = MAX_WIRE_ITEMS) -> Extraction:
         grouped.append(tuple(occurrences[start : start + c]))
         start += c
     lines = list(map(ManifestLine, bases, *scalars, extras, grouped, field_sources))
-    readings = _readings_from_wire(spec.get("readings"), raw, max_items)
     rest = data.get("rest")
     if rest.__class__ is not dict:
         _wrong("a mapping", rest, "rest")
-    return dataclasses.replace(from_data(Extraction, rest), lines=tuple(lines), readings=readings)
-
-
-_SCHEMES = {s.value: s for s in Scheme}
-_SEVERITIES = frozenset({"error", "warning"})
-
-
-def _schemes(values: list[Any], path: tuple[str, ...]) -> list[Any]:
-    _OPT_STR(values, path)
-    for v in values:
-        if v is not None and v not in _SCHEMES:
-            _wrong("a code scheme", v, *path)
-    return [None if v is None else _SCHEMES[v] for v in values]
-
-
-def _ai_names(values: list[Any], path: tuple[str, ...]) -> list[Any]:
-    for v in values:
-        if v.__class__ is not list:
-            _wrong("a list of AIs", v, *path)
-        if not set(map(type, v)) <= {str}:
-            _wrong("a list of AIs", v, *path)
-    return values
-
-
-def _problems(values: list[Any], path: tuple[str, ...]) -> list[Any]:
-    out: list[tuple[Problem, ...]] = []
-    for v in values:
-        found: list[Problem] = []
-        for p in _list(v, None, *path):
-            code, message, start, end, severity, params = _list(p, 6, *path)
-            if code.__class__ is not str or message.__class__ is not str:
-                _wrong("a problem's code and message", p, *path)
-            if start.__class__ is not int or end.__class__ is not int:
-                _wrong("a problem's span", p, *path)
-            if severity not in _SEVERITIES:
-                _wrong("a problem's severity", severity, *path)
-            pairs = []
-            for pair in _list(params, None, *path):
-                name, value = _list(pair, 2, *path)
-                if name.__class__ is not str or value.__class__ is not str:
-                    _wrong("a problem's parameter", pair, *path)
-                pairs.append((name, value))
-            found.append(Problem(code, message, (start, end), severity, tuple(pairs)))
-        out.append(tuple(found))
-    return out
-
-
-def _gb_codes(values: list[Any], path: tuple[str, ...]) -> list[Any]:
-    try:
-        return [None if v is None else from_data(GbCode, v) for v in values]
-    except CodecError as exc:
-        raise CodecError(str(exc), path) from exc
-
-
-def _readings_from_wire(spec: Any, raws: list[str], max_items: int) -> dict[str, DecodedCode]:
-    """raw -> reading, from the columns `_readings_to_wire` wrote for the codes `raws`."""
-    path = ("lines", "codes", "readings")
-    if spec.__class__ is not dict:
-        _wrong("a mapping", spec, *path)
-    n = len(raws)
-
-    def column(name: str, check: _Check, count: int = n) -> list[Any]:
-        return _column_of(spec.get(name), count, check, *path, name)
-
-    schemes = column("scheme", _schemes)
-    names = column("ais", _ai_names)
-    total = sum(map(len, names))
-    # an indexed column of one long list of AIs could name any number of values
-    if total > 8 * max_items:
-        _fail(f"more than {8 * max_items} AI values", (*path, "ais"))
-    values = column("values", _STR, total)
-    problems = column("problems", _problems)
-    gbs = column("gb", _gb_codes)
-    symbologies = column("symbology_id", _OPT_STR)
-    repaired = column("repaired", _of_types(bool))
-    readings: dict[str, DecodedCode] = {}
-    checked: set[str] = set()
-    at = 0
-    for i, scheme in enumerate(schemes):
-        ais = names[i]
-        if scheme is None:
-            if ais:
-                _fail("AIs of a code without a reading", (*path, str(i)))
-            continue
-        end = at + len(ais)
-        reading = reading_from_parts(
-            raws[i],
-            scheme,
-            dict(zip(ais, values[at:end], strict=True)),
-            problems[i],
-            gbs[i],
-            symbologies[i],
-            repaired[i],
-        )
-        at = end
-        if not _consistent(reading, checked):
-            _fail("a reading its own elements contradict", (*path, str(i)))
-        readings.setdefault(raws[i], reading)
-    return readings
+    return dataclasses.replace(from_data(Extraction, rest), lines=tuple(lines))
 
 
 __all__ = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import sys
@@ -276,52 +275,6 @@ def test_a_large_workbook_crosses_the_sandbox_exactly_as_read_in_process(server)
     assert all(c.source.cell and c.source.cell.startswith("C") for c in invalid)
 
 
-def test_the_codes_readings_cross_the_sandbox_as_the_engine_gives_them(server):
-    from gateway.domain import Scheme
-    from gateway.gs1 import decode
-
-    data = _mixed_workbook(600)
-    raws = {c.raw for line in extract(data, filename="big.xlsx").lines for c in line.codes}
-    readings = extract_sandboxed(data, filename="big.xlsx", server=server).readings
-    assert set(readings) == raws
-    assert readings == {raw: decode(raw) for raw in raws}
-    # valid and invalid GS1 codes, with their problems, and GB/T codes with their segments
-    got = list(readings.values())
-    assert any(r.valid for r in got)
-    assert any(r.problems and not r.valid for r in got)
-    assert any(r.gb is not None and r.scheme is Scheme.GB34014 for r in got)
-
-
-def test_a_shipment_read_through_the_sandbox_gets_the_report_of_one_decoded_in_process(server):
-    import datetime as dt
-
-    from gateway.domain import Document
-    from gateway.gs1 import decode
-    from gateway.pipeline import DocumentInput, ShipmentFacts, check_shipment
-    from gateway.platform_client.memory import InMemoryRegistry
-
-    data = _mixed_workbook(300)
-    item = DocumentInput(
-        Document("doc-1", "big.xlsx", "application/vnd.ms-excel", "", len(data)), data
-    )
-    common = {
-        "platform": InMemoryRegistry(()),
-        "facts": ShipmentFacts(shipment_id="S-1"),
-        "clock": lambda: dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC),
-    }
-
-    def sandboxed(doc: DocumentInput):
-        return extract_sandboxed(doc.data, filename=doc.document.filename, server=server)
-
-    through_wire = check_shipment([item], extract=sandboxed, **common)
-    # a decoder of one's own: every code decoded again in this process, no reading taken
-    decoded_here = check_shipment([item], extract=sandboxed, decode=decode, **common)
-    assert through_wire.findings
-    assert dataclasses.replace(through_wire, timings={}) == dataclasses.replace(
-        decoded_here, timings={}
-    )
-
-
 def _answering(tmp_path, answer: bytes) -> list[str]:
     """A child that reads the document and prints `answer`, as a hostile one could."""
     path = tmp_path / "answer.json"
@@ -342,11 +295,6 @@ def _good_answer() -> dict:
     answer = json.loads(json.dumps(parse({"filename": "a.csv"}, data)))
     assert answer["ok"]
     return answer
-
-
-def _readings(answer: dict) -> dict:
-    readings: dict = answer["extraction"]["lines"]["codes"]["readings"]
-    return readings
 
 
 def test_the_wire_answer_of_a_real_child_reads_back(tmp_path):
@@ -373,19 +321,6 @@ def test_the_wire_answer_of_a_real_child_reads_back(tmp_path):
         lambda a: a["extraction"]["layouts"].append({"lot": {"nested": True}}),
         lambda a: a["extraction"].pop("rest"),
         lambda a: a.pop("extraction"),
-        # the codes' readings: a scheme, a problem, AIs and values that are no reading
-        lambda a: _readings(a).update(scheme={"k": ["magic"]}),
-        lambda a: _readings(a).update(problems={"k": [[["X", "m", 0, 1, "fatal", []]]]}),
-        lambda a: _readings(a).update(problems={"k": [[["X", "m", "0", 1, "error", []]]]}),
-        lambda a: _readings(a).update(values=_readings(a)["values"][:-1]),
-        lambda a: _readings(a).update(ais={"k": [["01", 21]]}),
-        lambda a: _readings(a).update(ais={"k": [["01"] * 10**7]}),  # millions of values
-        lambda a: _readings(a).update(gb={"k": [{"scheme": "gb34014"}]}),
-        lambda a: _readings(a).update(repaired={"k": ["no"]}),
-        lambda a: _readings(a).pop("symbology_id"),
-        lambda a: a["extraction"]["lines"]["codes"].pop("readings"),
-        # a valid reading whose GTIN's check digit is wrong: no reading the engine gives
-        lambda a: _readings(a)["values"].__setitem__(0, "06905260181597"),
     ],
 )
 def test_a_malformed_child_answer_is_rejected_with_a_clear_error(tmp_path, spoil):
