@@ -76,6 +76,37 @@ def _extract_one(item: DocumentInput) -> Extraction:
     return sandboxed_extract(item, server=shared_fork_server())
 
 
+class _ReadAhead:
+    """The documents read one after another in a thread of their own, started before the
+    registry is loaded: the sandbox child parses while this process reads the registry, and
+    the pipeline's extractor (this object) waits for each document's result in turn."""
+
+    def __init__(self, documents: Sequence[DocumentInput]) -> None:
+        self._done = {id(item): threading.Event() for item in documents}
+        self._results: dict[int, Extraction | Exception] = {}
+        reader = threading.Thread(target=self._read, args=(documents,), daemon=True)
+        reader.start()
+
+    def _read(self, documents: Sequence[DocumentInput]) -> None:
+        for item in documents:
+            try:
+                self._results[id(item)] = _extract_one(item)
+            except Exception as exc:  # the pipeline gets it, as from its own extractor
+                self._results[id(item)] = exc
+            finally:
+                self._done[id(item)].set()
+
+    def __call__(self, item: DocumentInput) -> Extraction:
+        self._done[id(item)].wait()
+        result = self._results.pop(id(item), None)
+        if result is None:
+            msg = "The document reader stopped before this document."
+            raise RuntimeError(msg)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+
 class TerminalProgress:
     """Progress on a terminal: the step, which document of how many, and elapsed time.
 
@@ -279,6 +310,8 @@ def check(
     # so it runs rarely until the report is written.
     thresholds = gc.get_threshold()
     gc.set_threshold(100_000, 50, 100)
+    # the sandbox reads the documents while this process loads the registry
+    extract = _ReadAhead(documents) if sandbox else None
     try:
         platform: Any = UnverifiedPlatform()
         if registry is not None:
@@ -289,7 +322,7 @@ def check(
             documents,
             platform=platform,
             facts=facts,
-            extract=_extract_one if sandbox else None,
+            extract=extract,
             clock=clock,
             progress=progress,
             ruleset=ruleset,

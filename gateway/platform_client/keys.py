@@ -8,6 +8,7 @@ as its normalized upper-case string. Only the first three and GB codes identify 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
@@ -34,8 +35,10 @@ class KeyResult:
     problem: str | None = None  # why no key: the code engine's first error, for humans
 
 
+@functools.lru_cache(maxsize=4096)
 def valid_gtin14(value: str) -> bool:
-    """True when `value` is 14 ASCII digits with a correct check digit."""
+    """True when `value` is 14 ASCII digits with a correct check digit (remembered: the keys
+    of one shipment or registry repeat a few GTINs)."""
     return len(value) == 14 and has_valid_check_digit(value)
 
 

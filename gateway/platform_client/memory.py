@@ -69,17 +69,20 @@ class InMemoryRegistry:
         registry = cls()
         registry.rejected = result.rejected
         for row in result.rows:
-            registry.add(row.record)
+            registry._add(row.record, row.keys)  # the reader found each row's keys already
         return registry
 
     def add(self, record: RegistrationRecord) -> None:
         """Add or replace a record (by record id) and index it by all its keys."""
+        self._add(record, record_keys(record))
+
+    def _add(self, record: RegistrationRecord, keys: Iterable[str]) -> None:
         old = self._records.get(record.record_id)
         if old is not None:
             for key in record_keys(old):
                 self._index.get(key, set()).discard(record.record_id)
         self._records[record.record_id] = record
-        for key in record_keys(record):
+        for key in keys:
             self._index.setdefault(key, set()).add(record.record_id)
 
     def __len__(self) -> int:

@@ -76,9 +76,37 @@ def report_to_dict(report: Report) -> dict[str, object]:
     }
 
 
+# Above this many findings and unit rows together, each finding and each unit row is written
+# on one line (see `render_json`).
+INDENTED_ROWS = 200
+_ROW = json.JSONEncoder(ensure_ascii=False, default=str, separators=(", ", ": "))
+
+
+def _indented(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
 def render_json(report: Report) -> str:
-    """The report as JSON text: keys in schema order, UTF-8 characters kept, 2-space indent."""
-    return json.dumps(report_to_dict(report), ensure_ascii=False, indent=2, default=str) + "\n"
+    """The report as JSON text: keys in schema order, UTF-8 characters kept, 2-space indent.
+
+    A report of more than `INDENTED_ROWS` findings and unit rows is indented the same way
+    but for its rows: each finding and each unit row is one line. Indenting every field of a
+    20,000-unit report made 220,000 lines, and took Python's own JSON encoder (an indent
+    rules out the C one) 0.3-0.4 s; one row a line is 20,000 lines a person can search and
+    compare line by line, written by the C encoder in a fifth of the time.
+    """
+    data = report_to_dict(report)
+    if len(report.findings) + len(report.units) <= INDENTED_ROWS:
+        return _indented(data) + "\n"
+    parts = []
+    for key, value in data.items():
+        if key in ("findings", "units") and isinstance(value, list) and value:
+            text = "[\n    " + ",\n    ".join(map(_ROW.encode, value)) + "\n  ]"
+        else:
+            # JSON text holds no line break inside a string: every one is between tokens
+            text = _indented(value).replace("\n", "\n  ")
+        parts.append(f"  {_ROW.encode(key)}: {text}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
 def report_from_dict(data: Mapping[str, Any]) -> Report:

@@ -270,12 +270,18 @@ def stated_elements(run: RuleRun, lines: Sequence[ManifestLine]) -> dict[str, st
     (brand, capacity, ...), or a description/model cell holding the element string.
     """
     found: dict[str, str] = {}
+    seen: set[tuple[object, ...]] = set()
     for line in lines:
         texts: tuple[str | None, ...] = (
             line.extra.get("declaration_elements"),
             line.description,
             line.model,
         )
+        # lines of one group mostly repeat their texts: a line like one read before adds nothing
+        same = (*texts, *line.extra.items()) if line.extra else texts
+        if same in seen:
+            continue
+        seen.add(same)
         for text in texts:
             for name, value in parse_declaration_elements(text).items():
                 found.setdefault(name, value)
@@ -287,6 +293,15 @@ def stated_elements(run: RuleRun, lines: Sequence[ManifestLine]) -> dict[str, st
     for name, value in parse_declaration_elements(run.ctx.stated("declaration_elements")).items():
         found.setdefault(name, value)
     return found
+
+
+def group_elements(run: RuleRun) -> dict[tuple[str, str], dict[str, str]]:
+    """`stated_elements` of every line group, found once for the rules that read them."""
+
+    def build() -> dict[tuple[str, str], dict[str, str]]:
+        return {key: stated_elements(run, lines) for key, lines in line_groups(run).items()}
+
+    return run.ctx.memo("customs.group_elements", build)
 
 
 def _group_label(lines: Sequence[ManifestLine]) -> str:
@@ -310,8 +325,9 @@ def check_declaration_elements(run: RuleRun) -> Iterator[Finding]:
     required = [n for n in run.strings("required") if n in ELEMENT_NAMES]
     groups = line_groups(run)
     bare: list[ManifestLine] = []
-    for (_, hs), lines in sorted(groups.items()):
-        found = stated_elements(run, lines)
+    elements = group_elements(run)
+    for (model, hs), lines in sorted(groups.items()):
+        found = elements[(model, hs)]
         if not found:
             bare.extend(lines)
             continue
@@ -346,9 +362,10 @@ def _gtin14(text: str) -> str:
 
 def check_declaration_gtin(run: RuleRun) -> Iterator[Finding]:
     """The GTIN a declaration item states equals the GTIN of the unit codes listed under it."""
-    for (_, hs), lines in sorted(line_groups(run).items()):
+    elements = group_elements(run)
+    for (model, hs), lines in sorted(line_groups(run).items()):
         stated: set[str] = set()
-        element = stated_elements(run, lines).get("gtin")
+        element = elements[(model, hs)].get("gtin")
         if element:
             stated.add(_gtin14(element))
         units: set[str] = set()

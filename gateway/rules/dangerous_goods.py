@@ -155,8 +155,14 @@ def check_wh_rating(run: RuleRun) -> Iterator[Finding]:
         records = _records(run, line)
         if not records:
             continue
-        known = any(
-            line.extra.get(k) for k in ("rated_energy_wh", "rated_energy_kwh", "wh_rating")
+        extra = line.extra
+        known = (
+            bool(extra)
+            and bool(
+                extra.get("rated_energy_wh")
+                or extra.get("rated_energy_kwh")
+                or extra.get("wh_rating")
+            )
         ) or any(r.rated_energy_kwh for r in records)
         if not known:
             refs.append(line.source)

@@ -31,17 +31,20 @@ def _eu_units(run: RuleRun) -> list[CodeItem]:
     return run.ctx.memo("eu.units", build)
 
 
+_EU_CATEGORY_OF = {
+    "nev_traction": "ev",
+    "ci_ess": "industrial",
+    "residential_ess": "industrial",
+    "lmt": "lmt",
+    "portable": "portable",
+}
+
+
 def eu_category(record: RegistrationRecord) -> str | None:
     """The EU battery category of a registered battery (Art. 3), when it can be derived."""
     if record.eu_category:
         return record.eu_category
-    return {
-        "nev_traction": "ev",
-        "ci_ess": "industrial",
-        "residential_ess": "industrial",
-        "lmt": "lmt",
-        "portable": "portable",
-    }.get(record.category or "")
+    return _EU_CATEGORY_OF.get(record.category or "")
 
 
 def _needs_passport(record: RegistrationRecord) -> bool:

@@ -183,7 +183,8 @@ def test_progress_shows_on_a_terminal(files, tmp_path):
     assert b"reading " + manifest.name.encode() in shown
 
 
-def test_a_shipment_of_two_documents_is_compared_document_to_document(tmp_path):
+def _two_documents(tmp_path: Path) -> tuple[list[Path], Path]:
+    """The documents of the two-document sample shipment and its registry, as files."""
     sample = SAMPLES["details_to_poland"]()
     paths = []
     for item in sample.documents:
@@ -192,9 +193,29 @@ def test_a_shipment_of_two_documents_is_compared_document_to_document(tmp_path):
         paths.append(path)
     registry = tmp_path / "registry.csv"
     registry.write_bytes(registry_csv(sample.records))
+    return paths, registry
+
+
+def test_a_shipment_of_two_documents_is_compared_document_to_document(tmp_path):
+    paths, registry = _two_documents(tmp_path)
     result = _check(*paths, "--registry", registry, "--today", "2026-11-20")
     assert result.exit_code == 2, result.output
     report = json.loads(result.stdout)
     codes = {f["code"] for f in report["findings"]}
     assert {"DG_DECLARATION_INCONSISTENT", "UNITS_WITHOUT_PACKAGE"} <= codes
+    assert report["counts"]["verified"] == report["counts"]["units"]
+
+
+def test_documents_read_beside_the_registry_keep_their_order_and_their_rejections(tmp_path):
+    paths, registry = _two_documents(tmp_path)
+    junk = tmp_path / "broken.xlsx"
+    junk.write_bytes(b"PK\x03\x04 not a workbook")
+    result = _check(paths[0], junk, *paths[1:], "--registry", registry, "--today", "2026-11-20")
+    assert result.exit_code == 2, result.output
+    report = json.loads(result.stdout)
+    names = [d["filename"] for d in report["documents"]]
+    assert names == [paths[0].name, "broken.xlsx", *(p.name for p in paths[1:])]
+    rejected = [f for f in report["findings"] if f["code"] == "DOCUMENT_REJECTED"]
+    assert [f["locations"][0]["document_id"] for f in rejected] == ["doc-2"]
+    assert report["counts"]["documents_rejected"] == 1
     assert report["counts"]["verified"] == report["counts"]["units"]

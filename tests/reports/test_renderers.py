@@ -114,6 +114,22 @@ def test_json_round_trips_and_is_stable():
     assert render_json(report) == text
 
 
+def test_a_large_json_report_has_one_line_per_row_and_reads_back_the_same():
+    _, report = sample_report("problems_to_germany")
+    small = render_json(report)
+    first = dict(report.units[0])
+    many = tuple({**first, "key": f"{first['key']}-{i}", "line": str(i)} for i in range(300))
+    large = dataclasses.replace(report, units=(*report.units, *many))
+    text = render_json(large)
+    assert report_from_dict(json.loads(text)) == large
+    lines = text.splitlines()
+    assert sum(1 for line in lines if line.startswith('    {"key": ')) == len(large.units)
+    assert sum(1 for line in lines if line.startswith('    {"rule_id": ')) == len(report.findings)
+    # the header keeps its two-space indent, as in a small report
+    assert text.splitlines()[:12] == small.splitlines()[:12]
+    assert len(lines) < len(small.splitlines()) + len(many) + 5
+
+
 def test_unknown_language_is_refused():
     _, report = sample_report("clean_to_germany")
     with pytest.raises(ValueError, match="'fr'"):
