@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from itertools import repeat
+from operator import itemgetter
 from typing import TypeGuard, cast
 
 from gateway.countries import normalize_country
@@ -43,7 +44,7 @@ from gateway.parsers.codes import (
     gtin_from_digits,
     judge,
     looks_like_lost_number,
-    read_cell,
+    possible_codes,
 )
 from gateway.parsers.columns import map_column, map_header_label
 from gateway.parsers.records import code_occurrence, manifest_line, source_ref
@@ -60,6 +61,9 @@ TOTAL_LABEL = re.compile(
     r"^\s*(total|totals|grand\s*total|sub-?\s*total|合计|小计|总计|共计|总数)\b", re.IGNORECASE
 )
 _TOTAL_MATCH = TOTAL_LABEL.match
+# where a cell of text cells joined by NULs can start as `TOTAL_LABEL` does: the first letter of
+# each of its words in any case it matches (ſ is a long s), after white space
+_TOTAL_START = re.compile(r"\x00\s*[tTgGsS\u017f合小总共]")
 _IS_STR = cast("Callable[[object], TypeGuard[str]]", str.__instancecheck__)
 _UN = re.compile(r"\bUN\s*(?:No\.?|Number|编号)?\s*[:#]?\s*(\d{4})\b", re.IGNORECASE)
 _SERIALS = re.compile(r"[,;\n]+")
@@ -470,6 +474,9 @@ class _LineReader:
         problems: list[ExtractionProblem],
     ) -> None:
         self.grid = grid
+        # what every row asks of the grid, at hand
+        self.rows, self.sheet, self.method = grid.rows, grid.sheet, grid.method
+        self.row_refs, self.row_boxes = grid.row_refs, grid.row_boxes
         self.document_id = document_id
         self.columns = columns
         self.problems = problems
@@ -547,16 +554,16 @@ class _LineReader:
         return out
 
     def _ref(self, r: int, col: int | None, line_no: str | None = None) -> SourceRef:
-        grid = self.grid
-        row_no, page = grid.row_refs[r] if grid.row_refs is not None else (r + 1, None)
-        bbox = grid.row_boxes[r] if grid.row_boxes is not None else None
+        row_refs, boxes = self.row_refs, self.row_boxes
+        row_no, page = row_refs[r] if row_refs is not None else (r + 1, None)
         cell: str | None = None
         if col is not None and row_no is not None and page is None:
             letters = self.letters.get(col)
             if letters is None:
                 letters = self.letters[col] = column_letter(col)
             cell = letters + str(row_no)
-        return source_ref(self.document_id, page, grid.sheet, row_no, cell, bbox, line_no)
+        bbox = boxes[r] if boxes is not None else None
+        return source_ref(self.document_id, page, self.sheet, row_no, cell, bbox, line_no)
 
     def _value(self, row: Sequence[Value], name: str) -> tuple[Value, int | None]:
         for col in self.by_field.get(name, ()):
@@ -566,7 +573,7 @@ class _LineReader:
 
     def feed(self, r: int) -> str | None:
         """Read grid row `r`; returns the row's text when it is not table data."""
-        row = self.grid.rows[r]
+        row = self.rows[r]
         line_value = (
             row[self.line_col] if self.line_col is not None and self.line_col < len(row) else None
         )
@@ -578,9 +585,9 @@ class _LineReader:
         ):
             return None
         # the grid's text cells are plain `str`: `filter` and `map` keep the tests in C, and
-        # the one over the row's text at once lets pass only rows where a label may start
-        seen = "".join(filter(_IS_STR, row)).lower()
-        if ("total" in seen or "计" in seen or "总数" in seen) and any(
+        # one search over the row's text cells at once lets pass only the rows where a cell
+        # starts as a totals label can
+        if _TOTAL_START.search("\x00" + "\x00".join(filter(_IS_STR, row))) and any(
             map(_TOTAL_MATCH, filter(_IS_STR, row))
         ):
             self._read_totals(r, row)
@@ -674,14 +681,17 @@ class _LineReader:
         lot: str | None = None
         destroyed: list[tuple[str, str, SourceRef]] = []
         possible: list[tuple[str, SourceRef]] = []
-        method = self.grid.method
+        method = self.method
         conf = self.grid.confidence[r] if self.grid.confidence is not None else None
-        gtin_value, gtin_col = self._value(row, "gtin") if self.has_gtin else (None, None)
         gtin: str | None = None
-        if gtin_col is not None:
-            gtin, lost = _read_gtin(gtin_value)
-            if lost:
-                destroyed.append(("GTIN", cell_text(gtin_value), self._ref(r, gtin_col, line_no)))
+        gtin_col: int | None = None
+        if self.has_gtin:
+            gtin_value, gtin_col = self._value(row, "gtin")
+            if gtin_col is not None:
+                gtin, lost = _read_gtin(gtin_value)
+                if lost:
+                    ref = self._ref(r, gtin_col, line_no)
+                    destroyed.append(("GTIN", cell_text(gtin_value), ref))
         serial_texts: list[tuple[str, int]] = []
         width = len(row)
         for name, col in self.code_columns:
@@ -708,16 +718,16 @@ class _LineReader:
             if looks_like_lost_number(text):
                 destroyed.append(("Identifier", text, ref))
                 continue
-            cell = read_cell(text, code_column=True)
-            if cell.codes:
-                for f in cell.codes:
-                    codes.append(_occ(f.raw, ref, method, conf))
+            found = find_codes(text, code_column=True)
+            if found:
+                for f in found:
+                    codes.append(code_occurrence(f.raw, ref, method, None, None, conf))
                     if lot is None:
                         lot = f.decoded.ais.get("10")
             elif gtin_col is not None and name == "code":
                 serial_texts.append((text, col))
             else:
-                possible.extend((t, ref) for t in cell.possible)
+                possible.extend((t, ref) for t in possible_codes(text))
         if gtin is not None:
             lot_value, _ = self._value(row, "lot")
             ref = self._ref(r, gtin_col, line_no)
@@ -769,6 +779,29 @@ class _LineReader:
         self._parsed[(kind, value.__class__, value)] = known
         return known
 
+    def _read_column(
+        self, kind: int, cells: list[Value]
+    ) -> list[tuple[object | None, str | None] | None]:
+        """Each cell of a field's column read as `kind` (None for a blank one)."""
+        classes = set(map(type, cells))
+        classes.discard(type(None))
+        if len(classes) == 1:
+            # cells of one class (text, or numbers): their values alone tell them apart
+            cls = classes.pop()
+            get = self._parsed.get
+            known: dict[Value, tuple[object | None, str | None] | None] = {
+                v: get((kind, cls, v)) or self._parse(kind, v)
+                for v in set(cells)
+                if v is not None and v != ""
+            }
+            known[None] = known[""] = None
+            return list(map(known.__getitem__, cells))
+        get = self._parsed.get
+        return [
+            None if v is None or v == "" else get((kind, v.__class__, v)) or self._parse(kind, v)
+            for v in cells
+        ]
+
     def records(self, doc: Mapping[str, object]) -> list[ManifestLine]:
         """The lines as records; `doc` holds the document-wide values (`doc_values`) that
         apply where a line states none.
@@ -786,6 +819,7 @@ class _LineReader:
         rows = self.grid.rows
         none: Sequence[Value] = ()
         line_rows = [rows[line.row] if line.row is not None else none for line in lines]
+        shortest = min(map(len, line_rows), default=0)
         on_record: dict[str, list[object | None]] = {}
         names: list[str] = []
         used_columns: list[list[int | None]] = []  # per field: the column read, per line
@@ -794,7 +828,11 @@ class _LineReader:
         for j, (name, cols, kind, on_line) in enumerate(self.field_plan):
             if len(cols) == 1:
                 col = cols[0]
-                cells = [row[col] if col < len(row) else None for row in line_rows]
+                cells = (
+                    list(map(itemgetter(col), line_rows))
+                    if col < shortest
+                    else [row[col] if col < len(row) else None for row in line_rows]
+                )
                 chosen: list[int | None] = [col] * count
             else:
                 cells, chosen = _first_filled(line_rows, cols)
@@ -808,13 +846,7 @@ class _LineReader:
                     for v in cells
                 ]
             else:
-                get = self._parsed.get
-                known = [
-                    None
-                    if v is None or v == ""
-                    else get((kind, v.__class__, v)) or self._parse(kind, v)
-                    for v in cells
-                ]
+                known = self._read_column(kind, cells)
                 parsed = [None if k is None else k[0] for k in known]
                 unreadable = [None if k is None else k[1] for k in known]
                 if unreadable.count(None) == count:
@@ -826,7 +858,9 @@ class _LineReader:
             names.append(name)
             if unreadable is None:
                 used_columns.append(
-                    [c if p is not None else None for c, p in zip(chosen, parsed, strict=True)]
+                    chosen
+                    if None not in parsed
+                    else [c if p is not None else None for c, p in zip(chosen, parsed, strict=True)]
                 )
             else:
                 used_columns.append(
@@ -926,14 +960,27 @@ class _LineReader:
     ) -> list[Mapping[str, SourceRef]]:
         """Each line's field -> cell mapping (`FieldSources`), or an empty one."""
         grid = self.grid
+        # only the fields whose column differs between lines tell their mappings apart
+        same: list[int | None] = []
+        differ: list[list[int | None]] = []
+        for used in used_columns:
+            first = used[0] if used else None
+            same.append(first if used.count(first) == len(used) else -1)
+            if same[-1] == -1:
+                differ.append(used)
         shared: dict[tuple[int | None, ...], dict[str, int]] = {}
         out: list[Mapping[str, SourceRef]] = []
-        layouts = zip(*used_columns, strict=True) if used_columns else repeat((), len(lines))
+        layouts = zip(*differ, strict=True) if differ else repeat((), len(lines))
         for line, layout in zip(lines, layouts, strict=True):
             columns = shared.get(layout)
             if columns is None:
+                cols = iter(layout)
                 columns = shared[layout] = {
-                    name: col for name, col in zip(names, layout, strict=True) if col is not None
+                    name: col
+                    for name, col in zip(
+                        names, [next(cols) if c == -1 else c for c in same], strict=True
+                    )
+                    if col is not None
                 }
             if not columns:
                 out.append({})
