@@ -61,8 +61,9 @@ TOTAL_LABEL = re.compile(
     r"^\s*(total|totals|grand\s*total|sub-?\s*total|合计|小计|总计|共计|总数)\b", re.IGNORECASE
 )
 _TOTAL_MATCH = TOTAL_LABEL.match
-# where a cell of text cells joined by NULs can start as `TOTAL_LABEL` does: the first letter of
-# each of its words in any case it matches (ſ is a long s), after white space
+# where a cell can start as `TOTAL_LABEL` does, searched over a row's text cells joined by
+# NULs: after white space, the first letter of one of its labels in any case it matches
+# (ſ is a long s); a row without such a start has no totals label
 _TOTAL_START = re.compile(r"\x00\s*[tTgGsS\u017f合小总共]")
 _IS_STR = cast("Callable[[object], TypeGuard[str]]", str.__instancecheck__)
 _UN = re.compile(r"\bUN\s*(?:No\.?|Number|编号)?\s*[:#]?\s*(\d{4})\b", re.IGNORECASE)
