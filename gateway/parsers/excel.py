@@ -271,7 +271,8 @@ def cells_within_limits(zf: zipfile.ZipFile, part: str, limits: Limits) -> bool:
             if cut < 0:
                 carry = b""  # text only, no tag
                 continue
-            if b":c" in buf or b":row" in buf:
+            # a colon is rare in a sheet's cells: its search is the fast one of a single byte
+            if b":" in buf and (b":c" in buf or b":row" in buf):
                 return False  # maybe a prefixed element
             for m in suspect.finditer(buf, 0, cut):
                 attribute = _REF_ATTRIBUTE.match(buf, m.end(), cut)
