@@ -158,19 +158,20 @@ def find_codes(
     """
     if running_text:
         return _find(text, code_column=False, running_text=True)
-    return read_cell(text, code_column=code_column).codes
+    return _find(text, code_column=code_column) if text else []
 
 
 def read_cell(text: str, *, code_column: bool = False) -> CellCodes:
     """The codes in `text` and, in a code column, the text that may be a code but is not
     one the engine can read (see the module's docstring)."""
-    if not text:
-        return CellCodes([], [])
-    found = _find(text, code_column=code_column)
-    possible: list[str] = []
-    if code_column and not found:
-        possible = [m.group(0) for m in _CODE_LIKE.finditer(text)]
-    return CellCodes(found, possible)
+    found = find_codes(text, code_column=code_column)
+    return CellCodes(found, possible_codes(text) if code_column and not found else [])
+
+
+def possible_codes(text: str) -> list[str]:
+    """The parts of a code column's text in which no code was found that could be codes
+    nobody can read (`CellCodes.possible`)."""
+    return [m.group(0) for m in _CODE_LIKE.finditer(text)]
 
 
 def _find(text: str, *, code_column: bool, running_text: bool = False) -> list[FoundCode]:

@@ -259,7 +259,8 @@ def cells_within_limits(zf: zipfile.ZipFile, part: str, limits: Limits) -> bool:
     letters = len(column_letter(limits.max_columns - 1)) - 1
     digits = len(str(limits.max_rows)) - 1
     safe = b'[A-Z]{0,%d}[0-9]{1,%d}"' % (letters, digits) if digits else b"(?!)"
-    suspect = re.compile(rb'<(?:c|row)(?=[\s/>])(?:\s+r="(?!%s)([^"<>]*)"|(?!\s+r="))' % safe)
+    # a tag that is not plainly safe (the one test per tag: most tags of a sheet are)
+    suspect = re.compile(rb'<(?:c|row)(?=[\s/>])(?!\s+r="%s)' % safe)
     carry = b""
     with _open_member(zf, part, limits) as fh:
         while True:
@@ -270,10 +271,12 @@ def cells_within_limits(zf: zipfile.ZipFile, part: str, limits: Limits) -> bool:
             if cut < 0:
                 carry = b""  # text only, no tag
                 continue
-            if b":c" in buf or b":row" in buf:
+            # a colon is rare in a sheet's cells: its search is the fast one of a single byte
+            if b":" in buf and (b":c" in buf or b":row" in buf):
                 return False  # maybe a prefixed element
             for m in suspect.finditer(buf, 0, cut):
-                ref = _REF.fullmatch(m.group(1) or b"")
+                attribute = _REF_ATTRIBUTE.match(buf, m.end(), cut)
+                ref = _REF.fullmatch(attribute.group(1)) if attribute else None
                 if ref is None:
                     return False  # no reference (placed by counting), or not one calamine reads
                 col = _column_number(ref.group(1).decode("ascii"))
@@ -285,6 +288,7 @@ def cells_within_limits(zf: zipfile.ZipFile, part: str, limits: Limits) -> bool:
 
 
 _REF = re.compile(rb"([A-Z]{0,3})([0-9]{1,7})")
+_REF_ATTRIBUTE = re.compile(rb'\s+r="([^"<>]*)"')
 
 
 def _column_number(letters: str) -> int:
@@ -356,9 +360,12 @@ def _grid_rows(
     for number, raw in enumerate(cells, start=1):
         if len(raw) > width:
             raw = raw[:width]
+        # plain text and numbers, nearly every cell, are taken here; `_cell_value` the rest
         row: list[Value] = [
-            (v or None)
-            if v.__class__ is str and v.isprintable() and len(v) <= most
+            ((v or None) if v.isprintable() and len(v) <= most else _cell_value(v, most))
+            if v.__class__ is str
+            else (int(v) if v.is_integer() and 0 <= v < 1e15 else v)
+            if v.__class__ is float
             else _cell_value(v, most)
             for v in raw
         ]

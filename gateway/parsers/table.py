@@ -22,9 +22,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields
 from functools import lru_cache
+from itertools import repeat
+from operator import itemgetter
 from typing import TypeGuard, cast
 
 from gateway.countries import normalize_country
@@ -42,9 +44,10 @@ from gateway.parsers.codes import (
     gtin_from_digits,
     judge,
     looks_like_lost_number,
-    read_cell,
+    possible_codes,
 )
 from gateway.parsers.columns import map_column, map_header_label
+from gateway.parsers.records import code_occurrence, manifest_line, source_ref
 
 Value = str | int | float | dt.datetime | dt.date | None
 
@@ -58,6 +61,10 @@ TOTAL_LABEL = re.compile(
     r"^\s*(total|totals|grand\s*total|sub-?\s*total|合计|小计|总计|共计|总数)\b", re.IGNORECASE
 )
 _TOTAL_MATCH = TOTAL_LABEL.match
+# where a cell can start as `TOTAL_LABEL` does, searched over a row's text cells joined by
+# NULs: after white space, the first letter of one of its labels in any case it matches
+# (ſ is a long s); a row without such a start has no totals label
+_TOTAL_START = re.compile(r"\x00\s*[tTgGsS\u017f合小总共]")
 _IS_STR = cast("Callable[[object], TypeGuard[str]]", str.__instancecheck__)
 _UN = re.compile(r"\bUN\s*(?:No\.?|Number|编号)?\s*[:#]?\s*(\d{4})\b", re.IGNORECASE)
 _SERIALS = re.compile(r"[,;\n]+")
@@ -85,11 +92,12 @@ class Grid:
 class _Line:
     line_no: str | None
     source: SourceRef
-    fields: dict[str, object] = field(default_factory=dict)
-    codes: list[CodeOccurrence] = field(default_factory=list)
-    extra: dict[str, str] = field(default_factory=dict)
-    field_sources: Mapping[str, SourceRef] = field(default_factory=dict)
-    code_lot: str | None = None  # AI 10 of the line's first code that carries one
+    row: int | None  # the grid row its fields are read from (None: codes above any line)
+    codes: list[CodeOccurrence]
+    code_lot: str | None  # AI 10 of the line's first code that carries one
+    # how many problems the rows before had met: the line's field problems come after the
+    # possible codes of its row and before its destroyed ones, as the row is read
+    problems_before: int
 
 
 class FieldSources(Mapping[str, SourceRef]):
@@ -452,7 +460,7 @@ def read_grid(
         doc.setdefault(key, value)
     header.update({k: v for k, v in wide.items() if k not in header})
     values = doc_values(doc)
-    lines = [reader.finish(line, values) for line in reader.lines]
+    lines = reader.records(values)
     return TableResult(lines, problems, header, columns, hdr_index)
 
 
@@ -467,6 +475,9 @@ class _LineReader:
         problems: list[ExtractionProblem],
     ) -> None:
         self.grid = grid
+        # what every row asks of the grid, at hand
+        self.rows, self.sheet, self.method = grid.rows, grid.sheet, grid.method
+        self.row_refs, self.row_boxes = grid.row_refs, grid.row_boxes
         self.document_id = document_id
         self.columns = columns
         self.problems = problems
@@ -544,16 +555,16 @@ class _LineReader:
         return out
 
     def _ref(self, r: int, col: int | None, line_no: str | None = None) -> SourceRef:
-        grid = self.grid
-        row_no, page = grid.row_refs[r] if grid.row_refs is not None else (r + 1, None)
-        bbox = grid.row_boxes[r] if grid.row_boxes is not None else None
+        row_refs, boxes = self.row_refs, self.row_boxes
+        row_no, page = row_refs[r] if row_refs is not None else (r + 1, None)
         cell: str | None = None
         if col is not None and row_no is not None and page is None:
             letters = self.letters.get(col)
             if letters is None:
                 letters = self.letters[col] = column_letter(col)
             cell = letters + str(row_no)
-        return SourceRef(self.document_id, page, grid.sheet, row_no, cell, bbox, line_no)
+        bbox = boxes[r] if boxes is not None else None
+        return source_ref(self.document_id, page, self.sheet, row_no, cell, bbox, line_no)
 
     def _value(self, row: Sequence[Value], name: str) -> tuple[Value, int | None]:
         for col in self.by_field.get(name, ()):
@@ -563,22 +574,29 @@ class _LineReader:
 
     def feed(self, r: int) -> str | None:
         """Read grid row `r`; returns the row's text when it is not table data."""
-        row = self.grid.rows[r]
-        # this runs for every row of the sheet: the raw values are tested first, and the
-        # cells' display texts are built only for rows that are not plainly lines
-        if not any(v is not None and (type(v) is not str or v.strip()) for v in row):
-            return None
-        # the grid's text cells are plain `str`: `filter` and `map` keep the test in C
-        if any(map(_TOTAL_MATCH, filter(_IS_STR, row))):
-            self._read_totals(r, row)
-            return None
+        row = self.rows[r]
         line_value = (
             row[self.line_col] if self.line_col is not None and self.line_col < len(row) else None
         )
+        # this runs for every row of the sheet: the raw values are tested first, and the
+        # cells' display texts are built only for rows that are not plainly lines; a row
+        # numbered by a number (a sheet's lines) is not empty
+        if line_value.__class__ is not int and not any(
+            v is not None and (type(v) is not str or v.strip()) for v in row
+        ):
+            return None
+        # the grid's text cells are plain `str`: `filter` and `map` keep the tests in C, and
+        # one search over the row's text cells at once lets pass only the rows where a cell
+        # starts as a totals label can
+        if _TOTAL_START.search("\x00" + "\x00".join(filter(_IS_STR, row))) and any(
+            map(_TOTAL_MATCH, filter(_IS_STR, row))
+        ):
+            self._read_totals(r, row)
+            return None
         if type(line_value) is str and "\n" in line_value:
             # the number is the cell's first line; text below it spilled in from elsewhere
             line_value = line_value.split("\n", 1)[0]
-        line_no = parse_line_no(line_value)
+        line_no = str(line_value) if line_value.__class__ is int else parse_line_no(line_value)
         texts: list[str] = []
         if line_no is None:
             texts = _row_texts(row)
@@ -597,18 +615,20 @@ class _LineReader:
             if not codes and not destroyed:
                 return " ".join(t for t in texts or _row_texts(row) if t)
             if not self.lines:
-                line = _Line(None, self._ref(r, None))
+                line = _Line(None, self._ref(r, None), None, [], None, len(self.problems))
                 self.lines.append(line)
             self.lines[-1].codes.extend(codes)
             if lot and self.lines[-1].code_lot is None:
                 self.lines[-1].code_lot = lot
-            self._report_destroyed(destroyed, self.lines[-1].line_no)
+            if destroyed:
+                self._report_destroyed(destroyed, self.lines[-1].line_no)
             return None
-        line = _Line(line_no, self._ref(r, self.line_col, line_no))
-        self._read_fields(r, row, line)
-        line.codes.extend(codes)
-        line.code_lot = lot
-        self._report_destroyed(destroyed, line_no)
+        # the line's fields are read for all lines at once, column by column (`records`)
+        line = _Line(
+            line_no, self._ref(r, self.line_col, line_no), r, codes, lot, len(self.problems)
+        )
+        if destroyed:
+            self._report_destroyed(destroyed, line_no)
         self.lines.append(line)
         return None
 
@@ -662,14 +682,17 @@ class _LineReader:
         lot: str | None = None
         destroyed: list[tuple[str, str, SourceRef]] = []
         possible: list[tuple[str, SourceRef]] = []
-        method = self.grid.method
+        method = self.method
         conf = self.grid.confidence[r] if self.grid.confidence is not None else None
-        gtin_value, gtin_col = self._value(row, "gtin") if self.has_gtin else (None, None)
         gtin: str | None = None
-        if gtin_col is not None:
-            gtin, lost = _read_gtin(gtin_value)
-            if lost:
-                destroyed.append(("GTIN", cell_text(gtin_value), self._ref(r, gtin_col, line_no)))
+        gtin_col: int | None = None
+        if self.has_gtin:
+            gtin_value, gtin_col = self._value(row, "gtin")
+            if gtin_col is not None:
+                gtin, lost = _read_gtin(gtin_value)
+                if lost:
+                    ref = self._ref(r, gtin_col, line_no)
+                    destroyed.append(("GTIN", cell_text(gtin_value), ref))
         serial_texts: list[tuple[str, int]] = []
         width = len(row)
         for name, col in self.code_columns:
@@ -696,16 +719,16 @@ class _LineReader:
             if looks_like_lost_number(text):
                 destroyed.append(("Identifier", text, ref))
                 continue
-            cell = read_cell(text, code_column=True)
-            if cell.codes:
-                for f in cell.codes:
-                    codes.append(_occ(f.raw, ref, method, conf))
+            found = find_codes(text, code_column=True)
+            if found:
+                for f in found:
+                    codes.append(code_occurrence(f.raw, ref, method, None, None, conf))
                     if lot is None:
                         lot = f.decoded.ais.get("10")
             elif gtin_col is not None and name == "code":
                 serial_texts.append((text, col))
             else:
-                possible.extend((t, ref) for t in cell.possible)
+                possible.extend((t, ref) for t in possible_codes(text))
         if gtin is not None:
             lot_value, _ = self._value(row, "lot")
             ref = self._ref(r, gtin_col, line_no)
@@ -757,79 +780,243 @@ class _LineReader:
         self._parsed[(kind, value.__class__, value)] = known
         return known
 
-    def _read_fields(self, r: int, row: Sequence[Value], line: _Line) -> None:
-        width = len(row)
-        refs: dict[str, int] = {}
-        parsed_cache = self._parsed
-        value: Value
-        for name, cols, kind, on_line in self.field_plan:
-            for col in cols:
-                if col < width:
-                    value = row[col]
-                    if value is not None and value != "":
-                        break
-            else:
-                continue  # no cell of the field's columns holds a value
-            parsed: object | None
-            if kind == _AS_TEXT:
-                parsed = (value.strip() if value.__class__ is str else cell_text(value)) or None
-            else:
-                known = parsed_cache.get((kind, value.__class__, value))
-                parsed, unreadable = known if known is not None else self._parse(kind, value)
-                if unreadable is not None:
-                    # kept for the rules, which name the cell (`manifest.numbers`)
-                    line.extra[name + RAW_SUFFIX] = unreadable
-                    refs[name] = col
-                    continue
-                if parsed is None and kind == _AS_COUNTRY:
-                    self.problems.append(
-                        ExtractionProblem(
-                            kind="destination_unknown",
-                            message=(
-                                f"Destination {cell_text(value)!r} on line {line.line_no} is "
-                                f"not a country the gateway knows: expected an ISO 3166 code "
-                                f"or a country name."
-                            ),
-                            source=self._ref(r, col, line.line_no),
-                            line_no=line.line_no,
-                            severity=Severity.WARN,
-                        )
-                    )
-            if parsed is None:
-                continue
-            if on_line:
-                line.fields[name] = parsed
-            else:
-                line.extra[name] = str(parsed)
-            refs[name] = col
-        if refs:
-            row_no, page = (
-                self.grid.row_refs[r] if self.grid.row_refs is not None else (r + 1, None)
-            )
-            bbox = self.grid.row_boxes[r] if self.grid.row_boxes is not None else None
-            line.field_sources = FieldSources(
-                (self.document_id, page, self.grid.sheet, row_no, bbox, line.line_no), refs
-            )
+    def _read_column(
+        self, kind: int, cells: list[Value]
+    ) -> list[tuple[object | None, str | None] | None]:
+        """Each cell of a field's column read as `kind` (None for a blank one)."""
+        classes = set(map(type, cells))
+        classes.discard(type(None))
+        if len(classes) == 1:
+            # cells of one class (text, or numbers): their values alone tell them apart
+            cls = classes.pop()
+            get = self._parsed.get
+            known: dict[Value, tuple[object | None, str | None] | None] = {
+                v: get((kind, cls, v)) or self._parse(kind, v)
+                for v in set(cells)
+                if v is not None and v != ""
+            }
+            known[None] = known[""] = None
+            return list(map(known.__getitem__, cells))
+        get = self._parsed.get
+        return [
+            None if v is None or v == "" else get((kind, v.__class__, v)) or self._parse(kind, v)
+            for v in cells
+        ]
 
-    def finish(self, line: _Line, doc: Mapping[str, object]) -> ManifestLine:
-        """The line as a record; `doc` holds the document-wide values (`doc_values`) that
-        apply where the line states none."""
-        f = line.fields
-        for key, value in doc.items():
-            if key not in f:
-                f[key] = value
-        if "lot" not in f and line.code_lot:
-            f["lot"] = line.code_lot
-        # the fields hold only what their columns make (text, or a float for numbers), so
-        # they become the record's fields as they are
-        return ManifestLine(
-            source=line.source,
-            line_no=line.line_no,
-            extra=line.extra,
-            codes=tuple(line.codes),
-            field_sources=line.field_sources,
-            **f,  # type: ignore[arg-type]
+    def records(self, doc: Mapping[str, object]) -> list[ManifestLine]:
+        """The lines as records; `doc` holds the document-wide values (`doc_values`) that
+        apply where a line states none.
+
+        The fields are read column by column over all lines at once, by the sheet's plan
+        (`field_plan`): per line and field, the first of the field's cells that holds a
+        value, read as the field is read (a distinct value once per sheet, `_parsed`).
+        A line keeps what its cells make: text, or a float for a number; a number cell
+        that states none keeps its text under the `_raw` name in the line's extra fields,
+        for the rules, which name the cell (`manifest.numbers`). A line's field cells
+        are one mapping shared by the lines whose fields lie in the same columns.
+        """
+        lines = self.lines
+        count = len(lines)
+        rows = self.grid.rows
+        none: Sequence[Value] = ()
+        line_rows = [rows[line.row] if line.row is not None else none for line in lines]
+        shortest = min(map(len, line_rows), default=0)
+        on_record: dict[str, list[object | None]] = {}
+        names: list[str] = []
+        used_columns: list[list[int | None]] = []  # per field: the column read, per line
+        extra_items: list[list[tuple[str, str] | None]] = []  # per field that gives extras
+        late: list[tuple[int, int, ExtractionProblem]] = []  # (line, field, problem)
+        for j, (name, cols, kind, on_line) in enumerate(self.field_plan):
+            if len(cols) == 1:
+                col = cols[0]
+                cells = (
+                    list(map(itemgetter(col), line_rows))
+                    if col < shortest
+                    else [row[col] if col < len(row) else None for row in line_rows]
+                )
+                chosen: list[int | None] = [col] * count
+            else:
+                cells, chosen = _first_filled(line_rows, cols)
+            unreadable: list[str | None] | None = None
+            parsed: list[object | None]
+            if kind == _AS_TEXT:
+                parsed = [
+                    None
+                    if v is None
+                    else ((v.strip() if v.__class__ is str else cell_text(v)) or None)
+                    for v in cells
+                ]
+            else:
+                known = self._read_column(kind, cells)
+                parsed = [None if k is None else k[0] for k in known]
+                unreadable = [None if k is None else k[1] for k in known]
+                if unreadable.count(None) == count:
+                    unreadable = None
+                if kind == _AS_COUNTRY:
+                    for i, (v, got) in enumerate(zip(cells, parsed, strict=True)):
+                        if got is None and v is not None and v != "":
+                            late.append((i, j, self._unknown_country(lines[i], v, chosen[i])))
+            names.append(name)
+            if unreadable is None:
+                used_columns.append(
+                    chosen
+                    if None not in parsed
+                    else [c if p is not None else None for c, p in zip(chosen, parsed, strict=True)]
+                )
+            else:
+                used_columns.append(
+                    [
+                        c if p is not None or u is not None else None
+                        for c, p, u in zip(chosen, parsed, unreadable, strict=True)
+                    ]
+                )
+            if on_line:
+                on_record[name] = parsed
+            items: list[tuple[str, str] | None] | None = None
+            if not on_line and parsed.count(None) != count:
+                items = [None if p is None else (name, str(p)) for p in parsed]
+            if unreadable is not None:
+                raw_name = name + RAW_SUFFIX
+                raw = [None if u is None else (raw_name, u) for u in unreadable]
+                items = raw if items is None else [a or b for a, b in zip(raw, items, strict=True)]
+            if items is not None:
+                extra_items.append(items)
+        if late:
+            self._merge_problems(late)
+        extras: list[dict[str, str]]
+        if extra_items:
+            extras = [
+                dict(i for i in per_line if i is not None)
+                for per_line in zip(*extra_items, strict=True)
+            ]
+        else:
+            extras = [{} for _ in lines]
+        columns = [
+            self._record_column(name, on_record.get(name), doc.get(name), lines)
+            for name in _RECORD_FIELDS
+        ]
+        return list(
+            map(
+                manifest_line,
+                [line.source for line in lines],
+                [line.line_no for line in lines],
+                *columns,
+                extras,
+                [tuple(line.codes) for line in lines],
+                self._field_sources(lines, names, used_columns),
+            )
         )
+
+    def _record_column(
+        self,
+        name: str,
+        values: list[object | None] | None,
+        default: object | None,
+        lines: list[_Line],
+    ) -> Iterable[object | None]:
+        """One field of every line: its cells' values, else the document's value, else (the
+        lot) the lot of the line's codes."""
+        column: Iterable[object | None]
+        if values is None:
+            column = repeat(default, len(lines))
+        elif default is not None:
+            column = [default if v is None else v for v in values]
+        else:
+            column = values
+        if name == "lot":
+            column = [
+                (line.code_lot or None) if v is None else v
+                for v, line in zip(column, lines, strict=True)
+            ]
+        return column
+
+    def _unknown_country(self, line: _Line, value: Value, col: int | None) -> ExtractionProblem:
+        assert line.row is not None  # a line without a row of its own has no field cells
+        return ExtractionProblem(
+            kind="destination_unknown",
+            message=(
+                f"Destination {cell_text(value)!r} on line {line.line_no} is not a country "
+                f"the gateway knows: expected an ISO 3166 code or a country name."
+            ),
+            source=self._ref(line.row, col, line.line_no),
+            line_no=line.line_no,
+            severity=Severity.WARN,
+        )
+
+    def _merge_problems(self, late: list[tuple[int, int, ExtractionProblem]]) -> None:
+        """Put the problems of the lines' fields where reading row by row meets them."""
+        late.sort(key=lambda item: item[:2])
+        merged: list[ExtractionProblem] = []
+        done = 0
+        for i, _j, problem in late:
+            at = self.lines[i].problems_before
+            merged.extend(self.problems[done:at])
+            merged.append(problem)
+            done = at
+        merged.extend(self.problems[done:])
+        self.problems[:] = merged
+
+    def _field_sources(
+        self, lines: list[_Line], names: list[str], used_columns: list[list[int | None]]
+    ) -> list[Mapping[str, SourceRef]]:
+        """Each line's field -> cell mapping (`FieldSources`), or an empty one."""
+        grid = self.grid
+        # only the fields whose column differs between lines tell their mappings apart
+        same: list[int | None] = []
+        differ: list[list[int | None]] = []
+        for used in used_columns:
+            first = used[0] if used else None
+            same.append(first if used.count(first) == len(used) else -1)
+            if same[-1] == -1:
+                differ.append(used)
+        shared: dict[tuple[int | None, ...], dict[str, int]] = {}
+        out: list[Mapping[str, SourceRef]] = []
+        layouts = zip(*differ, strict=True) if differ else repeat((), len(lines))
+        for line, layout in zip(lines, layouts, strict=True):
+            columns = shared.get(layout)
+            if columns is None:
+                cols = iter(layout)
+                columns = shared[layout] = {
+                    name: col
+                    for name, col in zip(
+                        names, [next(cols) if c == -1 else c for c in same], strict=True
+                    )
+                    if col is not None
+                }
+            if not columns:
+                out.append({})
+                continue
+            r = line.row
+            assert r is not None  # a line without a row of its own has no field cells
+            row_no, page = grid.row_refs[r] if grid.row_refs is not None else (r + 1, None)
+            bbox = grid.row_boxes[r] if grid.row_boxes is not None else None
+            out.append(
+                FieldSources(
+                    (self.document_id, page, grid.sheet, row_no, bbox, line.line_no), columns
+                )
+            )
+        return out
+
+
+def _first_filled(
+    rows: list[Sequence[Value]], cols: list[int]
+) -> tuple[list[Value], list[int | None]]:
+    """Per row, the first of `cols` that holds a value, and its column."""
+    cells: list[Value] = []
+    chosen: list[int | None] = []
+    for row in rows:
+        width = len(row)
+        for col in cols:
+            if col < width:
+                value = row[col]
+                if value is not None and value != "":
+                    cells.append(value)
+                    chosen.append(col)
+                    break
+        else:
+            cells.append(None)
+            chosen.append(None)
+    return cells, chosen
 
 
 def doc_values(doc: Mapping[str, str]) -> dict[str, object]:
@@ -861,16 +1048,16 @@ _FIELD_KINDS = {
     "quantity": _AS_NUMBER, "gross_kg": _AS_NUMBER, "net_kg": _AS_NUMBER, "hs_code": _AS_HS,
     "un_number": _AS_UN, "destination": _AS_COUNTRY,
 }  # fmt: skip
-_LINE_FIELDS = frozenset(
-    {"description", "model", "quantity", "unit", "lot", "hs_code", "un_number", "net_kg",
-     "gross_kg", "carton", "pallet", "container", "destination"}
-)  # fmt: skip
+# the record's fields read from cells, in the record's order: those after the source and
+# line number, before the extra fields, codes and field cells (`ManifestLine`)
+_RECORD_FIELDS = tuple(f.name for f in fields(ManifestLine))[2:-3]
+_LINE_FIELDS = frozenset(_RECORD_FIELDS)
 
 
 def _occ(
     raw: str, ref: SourceRef, method: ExtractionMethod, confidence: float | None
 ) -> CodeOccurrence:
-    return CodeOccurrence(raw=raw, source=ref, method=method, confidence=confidence)
+    return code_occurrence(raw, ref, method, None, None, confidence)
 
 
 def _read_gtin(value: Value) -> tuple[str | None, bool]:

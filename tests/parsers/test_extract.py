@@ -465,3 +465,27 @@ def test_a_file_whose_type_differs_from_its_name_is_read_by_content_and_said_so(
     assert not [
         p for p in extract(data, filename="list.pdf").problems if p.kind == "type_differs_from_name"
     ]
+
+
+@pytest.mark.parametrize(
+    ("label", "total"),
+    [
+        ("TOTAL", True), ("Totals: 2", True), ("  grand total", True), ("tOtAl", True),
+        ("合计", True), ("总数 (PCS)", True), ("共计", True), ("\u017fub-total", False),
+        ("小计", False), ("Sub-Total", False),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("column", [0, 1])
+def test_a_totals_row_is_known_by_its_label_in_any_cell_and_case(label, total, column):
+    """A totals row ends the lines wherever its label stands; a sub-total states no totals."""
+    gtin = "06901234567892"
+    rows = [
+        "No.,Description,Qty,Battery code",
+        f"1,Battery module,1,(01){gtin}(21)A1",
+        f"2,Totally new module,1,(01){gtin}(21)A2",  # a word that only starts like a label
+        # beside a line number too: the label decides
+        ",".join([label, "", "2", ""] if column == 0 else ["3", label, "2", ""]),
+    ]
+    ex = extract("\n".join(rows).encode(), filename="list.csv")
+    assert [line.line_no for line in ex.lines] == ["1", "2"]
+    assert ex.header.get("total_quantity") == ("2" if total else None)
