@@ -271,12 +271,6 @@ def check(
         msg = f"--ruleset {ruleset!r}: expected one of {list(available_rulesets())}."
         raise _Usage(msg)
 
-    if sandbox:
-        # the parser's fork server imports the readers in a process of its own: started now,
-        # that runs beside this process's reading of the files and the registry
-        from gateway.parsers.sandbox import shared_fork_server
-
-        shared_fork_server()
     documents: list[DocumentInput] = []
     for index, path in enumerate(files, start=1):
         try:
@@ -292,6 +286,13 @@ def check(
             size=len(data),
         )
         documents.append(DocumentInput(document, data))
+    if sandbox:
+        # the parser's fork server imports the readers in a process of its own: started now,
+        # that runs beside this process's reading of the registry. It imports only what the
+        # documents' kinds need: a packing list does not wait for the label reader's import.
+        from gateway.parsers.sandbox import preload_for, shared_fork_server
+
+        shared_fork_server(preload_for(d.document.media_type for d in documents))
 
     facts = ShipmentFacts(
         shipment_id=shipment_id or (files[0].stem if len(files) == 1 else "shipment"),

@@ -4,8 +4,9 @@
   (JSON) from argv, prints one JSON object on stdout: `{"ok": true, "extraction": {...}}` (in
   `gateway.parsers.serialize`'s wire form) or `{"ok": false, "error": ..., ...}`. The parent
   has set the resource limits before exec.
-* `python -m gateway.parsers.child --serve FD` (fork server): a long-lived process that has
-  imported the parsing modules once and forks one child per document it is sent on the
+* `python -m gateway.parsers.child --serve FD [PRELOAD]` (fork server): a long-lived process
+  that has imported the parsing modules once (`preload`: all of them, or with `sheets` only
+  what workbooks and delimited text need) and forks one child per document it is sent on the
   control socket FD. Each forked child starts its own session, applies the resource limits
   itself, then behaves exactly like a cold-started child on the pipes it was handed. The
   server tells the client the child's pid (so the client can kill the process group at its
@@ -40,21 +41,34 @@ from typing import Any
 _INT = struct.Struct("!q")
 
 
-def preload() -> None:
-    """Import, in the fork server before it forks anything, what every document needs.
+# what a fork server imports before it forks anything (`preload`): every reader, or only
+# what workbooks and delimited text need
+PRELOAD_ALL = "all"
+PRELOAD_SHEETS = "sheets"
 
-    The readers and the PDF engine are loaded once here instead of once per child (a cold
-    start cost 0.3-0.7 s). numpy, OpenCV and the OCR models are left to the children that
-    need them (an image or a scanned page) as far as the label reader allows: they add
-    address space to every child, and RLIMIT_AS counts inherited mappings.
+
+def preload(kind: str = PRELOAD_ALL) -> None:
+    """Import, in the fork server before it forks anything, what its documents need.
+
+    The readers are loaded once here instead of once per child (a cold start cost 0.3-0.7 s).
+    `PRELOAD_ALL` adds the PDF engine and the label reader (numpy and OpenCV, ~0.25 s
+    to import), which every image and many PDF pages need, so that a scan does not wait for
+    them. `PRELOAD_SHEETS` leaves them out, for a caller whose documents are all workbooks or
+    delimited text (`gateway check` of a packing list): a child that does meet an image or a
+    PDF imports them itself. The OCR models are left to the children that read a scanned
+    page either way: they add address space to every child, and RLIMIT_AS counts inherited
+    mappings.
     """
-    import PIL.Image  # noqa: F401
-    import pypdfium2  # noqa: F401
+    import PIL.Image  # noqa: F401 - every child's `harden_libraries` sets its pixel cap
     import xlrd  # noqa: F401
 
-    import gateway.barcodes
     import gateway.parsers  # and with it every reader of its PARSERS map
-    import gateway.parsers.serialize  # noqa: F401
+    import gateway.parsers.serialize
+
+    if kind != PRELOAD_SHEETS:
+        import pypdfium2  # noqa: F401
+
+        import gateway.barcodes  # noqa: F401
 
 
 def apply_limits(limits: dict[str, Any]) -> None:
@@ -127,7 +141,7 @@ def _encode(out: dict[str, object]) -> bytes:
 def main() -> int:
     """Cold start: parse one document and report the outcome as JSON."""
     if len(sys.argv) >= 3 and sys.argv[1] == "--serve":
-        return serve(int(sys.argv[2]))
+        return serve(int(sys.argv[2]), sys.argv[3] if len(sys.argv) >= 4 else PRELOAD_ALL)
     job = json.loads(sys.argv[1])
     data = sys.stdin.buffer.read()
     try:
@@ -148,15 +162,18 @@ def main() -> int:
 # -- fork server ---------------------------------------------------------------------------------
 
 
-def serve(control_fd: int) -> int:
-    """Run the fork server on the control socket `control_fd` until every client has gone."""
+def serve(control_fd: int, kind: str = PRELOAD_ALL) -> int:
+    """Run the fork server on the control socket `control_fd` until every client has gone,
+    with the modules `preload(kind)` imports."""
     import selectors
     import signal
     import socket
 
-    preload()
+    preload(kind)
     # one document per child: OpenCV's thread pool would only add hand-offs on shared cores
-    sys.modules["cv2"].setNumThreads(1)
+    # (a child that imports OpenCV itself gets one thread from its environment)
+    if "cv2" in sys.modules:
+        sys.modules["cv2"].setNumThreads(1)
     # A signal from the terminal is meant for the process that started the server; it stops
     # by itself when that process (and every fork of it) has closed the control socket.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

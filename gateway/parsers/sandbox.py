@@ -43,7 +43,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from gateway.codec import CodecError
@@ -55,9 +55,10 @@ from gateway.errors import (
     ResourceLimitExceeded,
     UnsupportedDocument,
 )
-from gateway.parsers.child import apply_limits
+from gateway.parsers.child import PRELOAD_ALL, PRELOAD_SHEETS, apply_limits
 from gateway.parsers.limits import DEFAULT_LIMITS, Limits, check_size
 from gateway.parsers.serialize import MAX_WIRE_ITEMS, from_wire, gc_paused
+from gateway.parsers.sniff import CSV, SPREADSHEETS, TSV
 
 _ERRORS: dict[str, type[InputError]] = {
     "UnsupportedDocument": UnsupportedDocument,
@@ -74,6 +75,7 @@ def _child_env(limits: Limits) -> dict[str, str]:
     env.update(
         OMP_NUM_THREADS="1",
         OPENBLAS_NUM_THREADS="1",
+        OPENCV_FOR_THREADS_NUM="1",  # one document per process: no thread pool hand-offs
         OPENCV_IO_MAX_IMAGE_PIXELS=str(limits.max_image_pixels),
         PYTHONDONTWRITEBYTECODE="1",
     )
@@ -95,13 +97,19 @@ class ForkServer:
     Start it in the process that will parse (or in a parent that forks the processes that
     will: an rq worker before its work horses); the client end of its control socket is
     inherited by forks. It stops by itself when every process holding that end has exited.
+
+    `preload` is what it imports before forking (`gateway.parsers.child.preload`): every
+    reader (`PRELOAD_ALL`, for the service: a scan must not wait for the label reader's
+    import), or what workbooks and delimited text need (`PRELOAD_SHEETS`, see
+    `preload_for`). Either server reads every kind of document.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, preload: str = PRELOAD_ALL) -> None:
         client, server = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        command = [sys.executable, "-m", "gateway.parsers.child", "--serve", str(server.fileno())]
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gateway.parsers.child", "--serve", str(server.fileno())],
+                [*command, preload],
                 pass_fds=[server.fileno()],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -118,6 +126,7 @@ class ForkServer:
         self.control = client
         self.owner = os.getpid()
         self.dead = False
+        self.preload = preload
         # what it was started with: jobs asking for another image-pixel cap go to a cold
         # start, because OpenCV reads that cap once per process, from the environment
         self.max_image_pixels = DEFAULT_LIMITS.max_image_pixels
@@ -184,7 +193,15 @@ def recv_exact(sock: socket.socket, size: int) -> bytes | None:
     return buf
 
 
+def preload_for(media_types: Iterable[str]) -> str:
+    """What a fork server for documents of these (sniffed) types should preload: only the
+    sheet readers when every one is a workbook or delimited text, else every reader."""
+    sheets = SPREADSHEETS | {CSV, TSV}
+    return PRELOAD_SHEETS if all(t in sheets for t in media_types) else PRELOAD_ALL
+
+
 _shared: ForkServer | None = None
+_shared_preload = PRELOAD_ALL  # what the shared server is started (and restarted) with
 _shared_lock = threading.Lock()
 
 
@@ -198,33 +215,39 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 atexit.register(lambda: stop_shared_fork_server())
 
 
-def shared_fork_server() -> ForkServer | None:
+def shared_fork_server(preload: str | None = None) -> ForkServer | None:
     """This process's fork server, started (or restarted after its death) on demand.
 
     None when it cannot be started; callers then get cold starts. Forks of the process that
-    started it use the same server.
+    started it use the same server. `preload` (see `ForkServer`) is kept for the servers
+    started from then on, restarts included; a running server is returned as it is (it reads
+    every kind of document). Without it, the last one given holds, at first `PRELOAD_ALL`.
     """
-    global _shared
+    global _shared, _shared_preload
     with _shared_lock:
+        if preload is not None:
+            _shared_preload = preload
         if _shared is not None and _shared.usable():
             return _shared
         if _shared is not None and _shared.owner == os.getpid():
             with contextlib.suppress(OSError):
                 _shared.close()
         try:
-            _shared = ForkServer()
+            _shared = ForkServer(_shared_preload)
         except OSError:
             _shared = None
         return _shared
 
 
 def stop_shared_fork_server() -> None:
-    """Stop this process's fork server, if it started one."""
-    global _shared
+    """Stop this process's fork server, if it started one; the next one preloads every
+    reader unless asked otherwise."""
+    global _shared, _shared_preload
     with _shared_lock:
         if _shared is not None and _shared.owner == os.getpid():
             _shared.close()
         _shared = None
+        _shared_preload = PRELOAD_ALL
 
 
 def extract_sandboxed(

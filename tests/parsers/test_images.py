@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from gateway.domain import Document, ExtractionMethod, SourceRef
-from gateway.parsers import extract
+from gateway.parsers import extract, sandbox
+from gateway.parsers.child import PRELOAD_SHEETS
 from gateway.parsers.cli import to_records
 from gateway.parsers.image import symbol_occurrences
 from gateway.parsers.sandbox import ForkServer
@@ -69,6 +70,21 @@ def test_every_barcode_on_a_photo_is_a_record(code, valid, problems, server):
         (occurrence,) = extraction.loose_codes
         assert occurrence.method is ExtractionMethod.BARCODE_IMAGE
         assert occurrence.quad  # where it is on the photo, for the annotated answer
+
+
+def test_a_server_that_preloaded_only_the_sheet_readers_reads_a_photo_all_the_same(monkeypatch):
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a cold start happened while the fork server was expected")
+
+    monkeypatch.setattr(sandbox, "_run_cold", refuse)
+    data = _photo(BAD_CHECK, EAN_13)
+    sheets = ForkServer(PRELOAD_SHEETS)
+    try:
+        extraction = sandboxed_extract(_doc(data), server=sheets)
+    finally:
+        sheets.close()
+    assert to_records(extraction) == to_records(extract(data, filename="label.png"))
+    assert len(extraction.loose_codes) == 2
 
 
 def test_an_ean13_keeps_its_symbology_identifier_and_is_judged_as_at_the_scanner(server):

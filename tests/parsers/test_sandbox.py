@@ -13,9 +13,11 @@ import pytest
 
 from gateway.errors import DocumentTooLarge, ResourceLimitExceeded
 from gateway.parsers import Limits, extract, sandbox
+from gateway.parsers.child import PRELOAD_ALL, PRELOAD_SHEETS
 from gateway.parsers.sandbox import (
     ForkServer,
     extract_sandboxed,
+    preload_for,
     shared_fork_server,
     stop_shared_fork_server,
 )
@@ -203,6 +205,62 @@ def test_the_shared_server_is_restarted_after_its_death():
         assert second is not None
         assert second.pid != first.pid
         assert second.usable()
+    finally:
+        stop_shared_fork_server()
+
+
+def _maps_opencv_or_onnxruntime(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/maps", encoding="utf-8") as maps:
+        paths = {line.split()[-1] for line in maps if "/" in line}
+    return sorted(p for p in paths if "/cv2/" in p or "/onnxruntime/" in p)
+
+
+def test_a_server_for_sheets_imports_no_label_reader_and_still_reads_every_kind(no_cold_start):
+    sheets, full = ForkServer(PRELOAD_SHEETS), ForkServer()
+    try:
+        data, _ = build_csv_gbk(seed=7)
+        for started in (sheets, full):
+            assert extract_sandboxed(data, filename="a.csv", server=started) == extract(
+                data, filename="a.csv"
+            )
+        # a server forks only once it has preloaded: what it maps now, it maps for good
+        assert _maps_opencv_or_onnxruntime(sheets.pid) == []
+        assert _maps_opencv_or_onnxruntime(full.pid) != []
+        pdf, _ = build_pdf(scanned_page=True)
+        assert extract_sandboxed(pdf, filename="p.pdf", server=sheets) == extract(
+            pdf, filename="p.pdf"
+        )
+        assert _maps_opencv_or_onnxruntime(sheets.pid) == []  # the child imported them
+    finally:
+        sheets.close()
+        full.close()
+
+
+def test_the_preload_follows_the_documents_kinds():
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert preload_for([xlsx, "text/csv", "application/vnd.ms-excel"]) == PRELOAD_SHEETS
+    assert preload_for([xlsx, "application/pdf"]) == PRELOAD_ALL
+    assert preload_for(["image/jpeg"]) == PRELOAD_ALL
+    assert preload_for(["application/octet-stream"]) == PRELOAD_ALL
+
+
+def test_the_shared_server_keeps_its_preload_across_a_restart():
+    try:
+        first = shared_fork_server(PRELOAD_SHEETS)
+        assert first is not None
+        assert first.preload == PRELOAD_SHEETS
+        assert shared_fork_server(PRELOAD_ALL) is first  # a running server reads every kind
+        os.kill(first.pid, signal.SIGKILL)
+        first.proc.wait()
+        second = shared_fork_server()
+        assert second is not None
+        assert second.preload == PRELOAD_ALL  # the last one asked for
+    finally:
+        stop_shared_fork_server()
+    try:
+        again = shared_fork_server()
+        assert again is not None
+        assert again.preload == PRELOAD_ALL
     finally:
         stop_shared_fork_server()
 

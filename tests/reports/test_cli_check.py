@@ -129,6 +129,34 @@ def test_sandboxed_reading_gives_the_same_verdict(files):
     assert "LOT_MISMATCH" in codes
 
 
+_LOADED = """
+import json, sys
+from click.testing import CliRunner
+from gateway.cli import main
+from gateway.parsers.sandbox import shared_fork_server
+result = CliRunner().invoke(main, ["check", *sys.argv[1:]])
+server = shared_fork_server()  # the one the check started, still running
+with open(f"/proc/{server.pid}/maps", encoding="utf-8") as maps:
+    mapped = {line.split()[-1] for line in maps if "/" in line}
+print(json.dumps({
+    "status": result.exit_code,
+    "parent": sorted(m for m in sys.modules if m.split(".")[0] in ("cv2", "onnxruntime")),
+    "server": sorted(p for p in mapped if "/cv2/" in p or "/onnxruntime/" in p),
+}))
+"""
+
+
+def test_a_check_of_workbooks_loads_no_label_reader_in_either_process(files):
+    manifest, registry = files("problems_to_germany")
+    run = subprocess.run(
+        [sys.executable, "-c", _LOADED, str(manifest), "--registry", str(registry),
+         "--today", "2026-11-20", "--sandbox"],
+        capture_output=True, check=True, timeout=120,
+    )  # fmt: skip
+    loaded = json.loads(run.stdout.decode().strip().splitlines()[-1])
+    assert loaded == {"status": 2, "parent": [], "server": []}
+
+
 def test_piped_stderr_gets_no_progress_text(files):
     manifest, registry = files("problems_to_germany")
     result = _check(manifest, "--registry", registry, "--today", "2026-11-20")
