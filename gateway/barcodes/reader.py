@@ -30,7 +30,7 @@ import zxingcpp
 from gateway.barcodes import _zbar, accept, code128fit, profiles
 from gateway.barcodes.deblur import defocus_views, estimate_motion, motion_views
 from gateway.barcodes.limits import READ_BUDGET_S
-from gateway.barcodes.regions import Region, find_regions, is_squarish
+from gateway.barcodes.regions import Region, find_regions, is_squarish, looks_textured
 from gateway.barcodes.symbol import Conflict, LabelRead, Quad, Symbol, UnreadRegion
 
 _F = zxingcpp.BarcodeFormat
@@ -171,14 +171,14 @@ def read_labels(
     )
     pending = [region for region in regions if not _explained(gray, region, accepted)]
     rotated = page  # a page's whole read keeps zxing-cpp's rotated pass
-    if not rotated and any(_along_rows(region) for region in pending):
+    if not rotated and _turn_needed(gray, pending):
         rotated = True
         accepted = _read_turned(original, clusters)
         pending = [region for region in pending if not _explained(gray, region, accepted)]
     if (not accepted and not page) or pending:
         regions = find_regions(gray)
         pending = [region for region in regions if not _explained(gray, region, accepted)]
-        if not rotated and any(_along_rows(region) for region in pending):
+        if not rotated and _turn_needed(gray, pending):
             accepted = _read_turned(original, clusters)
             pending = [region for region in pending if not _explained(gray, region, accepted)]
     if (pending or not accepted) and (upscaled := _upscaled(original)) is not None:
@@ -194,12 +194,13 @@ def read_labels(
     active = [
         (
             region,
-            _linear_steps(gray, region, deadline, deblur=deblur)
+            _linear_steps(gray, region, deadline, deblur=deblur, texture=texture)
             if region.linear
             else _matrix_steps(gray, region, motion, deblur=deblur),
         )
         for region in pending[:_MAX_ESCALATED_REGIONS]
-        for deblur in (not page or _blurred(gray, region),)
+        for texture in (_texture(gray, region),)
+        for deblur in ((not page or _blurred(gray, region)) and not texture,)
     ]
     reasons = {id(region): "region limit" for region in pending[_MAX_ESCALATED_REGIONS:]}
     budget = _MAX_ESCALATION_STEPS
@@ -265,6 +266,20 @@ def _blurred(gray: np.ndarray, region: Region) -> bool:
     )
     steepest = max(float(np.percentile(steps, 99.5)), 1.0)
     return float(high - low) / steepest >= _BLURRED_EDGE_PX
+
+
+def _texture(gray: np.ndarray, region: Region) -> bool:
+    """A linear region that looks like a textured surface, not a symbol (`looks_textured`):
+    it gets the crop's read and its plain profiles only, and does not turn the photo a
+    quarter (`_turn_needed`). Wood grain's patches escalated through every view, the
+    deblurring banks and the model fit included (140-275 ms of CPU a photo), for nothing."""
+    return region.linear and looks_textured(gray, region)
+
+
+def _turn_needed(gray: np.ndarray, pending: list[Region]) -> bool:
+    """True when a region left unexplained has bars along the rows (`_along_rows`) and is
+    not texture (`_texture`)."""
+    return any(_along_rows(region) and not _texture(gray, region) for region in pending)
 
 
 def _read_turned(original: _View, clusters: list[_Cluster]) -> list[_Cluster]:
@@ -477,12 +492,18 @@ def _map(points: np.ndarray, affine: np.ndarray) -> np.ndarray:
 
 
 def _linear_steps(
-    gray: np.ndarray, region: Region, deadline: float = math.inf, *, deblur: bool = True
+    gray: np.ndarray,
+    region: Region,
+    deadline: float = math.inf,
+    *,
+    deblur: bool = True,
+    texture: bool = False,
 ) -> Iterator[list[_Read]]:
     """Reads from views of a linear region, cheapest first; lazily, so stopping is free.
 
     The Code 128 model fit, the one step that can take long, stops at `deadline`.
-    `deblur=False` (a sharp region of a page) ends before the deconvolved bands and the fit.
+    `deblur=False` (a sharp region of a page) ends before the deconvolved bands and the fit;
+    `texture=True` (`_texture`) after the plain profiles.
     """
     width, height = region.size
     # Turn the region so the gradient is horizontal: bars upright, every row crosses all.
@@ -501,6 +522,8 @@ def _linear_steps(
         for index, profile in enumerate(bands)
         for read in _profile_reads(profile, crop, box, f"profile{index}")
     ]
+    if texture:
+        return
     yield [
         read
         for index, profile in enumerate(bands)

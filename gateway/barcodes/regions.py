@@ -47,6 +47,11 @@ _SHORT_BARS = 32.0  # px
 _MAX_ALONG_CHANGE_SHORT = 0.1
 # Candidate linear regions tested for bars at most (most coherent first).
 _MAX_BAR_TESTS = 48
+# Texture that passed the tests (`looks_textured`): wood grain's patches cross 16-22 light/
+# dark changes and their single rows agree with the mean row by 0.59-0.81; regions of
+# symbols with so few changes (glare, defocus) agree by 0.98 or more.
+_SYMBOL_CROSSINGS = 24
+_MIN_ROW_AGREEMENT = 0.9
 # A region spanning this share of the photo's width and height both is the photo's surface.
 _MAX_FRAME_SHARE = 0.9
 # Both ends of a symbol have a quiet zone: somewhere within this share of the region's width
@@ -342,18 +347,11 @@ def _bars(gray: np.ndarray, region: Region) -> bool | None:
     bars run the whole height of a symbol, so a scan line near its top and one near its bottom
     see the same pattern, where two scan lines through a line of text see different letters.
     """
-    across, along = region.size
+    along = region.size[1]
     if along < _MIN_BAR_HEIGHT:
         return False
-    length = int(min(max(across, 8.0), 4000.0))
-    rows = int(min(max(along * 0.8, 6.0), 400.0))
-    strip = _upright(gray, region, length, rows).astype(np.float32)
-    third = max(1, rows // 3)
-    window = max(3, length // 12) | 1
-    upper, lower = (
-        _detail(strip[:third].mean(axis=0), window),
-        _detail(strip[-third:].mean(axis=0), window),
-    )
+    strip, upper, lower = _scan_lines(gray, region)
+    length = strip.shape[1]
     edges = max(_edges(upper), _edges(lower))
     if edges < _MIN_EDGES:
         return None if edges >= _MIN_PIECE_EDGES else False
@@ -371,6 +369,46 @@ def _bars(gray: np.ndarray, region: Region) -> bool | None:
         if piece.size >= 16
     ]
     return bool(scores) and float(np.mean(scores)) >= _MIN_BAND_SIMILARITY
+
+
+def looks_textured(gray: np.ndarray, region: Region) -> bool:
+    """True when a linear region has few bars for a symbol and its bars do not run straight:
+    a patch of wood grain (or another surface) that passed the region tests.
+
+    Its scan lines cross fewer than `_SYMBOL_CROSSINGS` light/dark changes, and single rows
+    across it agree with their mean by less than `_MIN_ROW_AGREEMENT` (the grain's lines
+    bend and merge from row to row; printed bars stay put, however blurred or lit).
+    """
+    strip, upper, lower = _scan_lines(gray, region)
+    if max(_edges(upper), _edges(lower)) >= _SYMBOL_CROSSINGS:
+        return False
+    window = _detail_window(strip.shape[1])
+    mean = _standardised(_detail(strip.mean(axis=0), window))
+    rows = strip[:: max(1, strip.shape[0] // 12)]
+    agreement = [
+        float(np.dot(_standardised(_detail(row, window)), mean)) / mean.size for row in rows
+    ]
+    return float(np.mean(agreement)) < _MIN_ROW_AGREEMENT
+
+
+def _standardised(values: np.ndarray) -> np.ndarray:
+    return np.asarray((values - values.mean()) / (float(values.std()) + 1e-6), np.float32)
+
+
+def _detail_window(length: int) -> int:
+    return max(3, length // 12) | 1
+
+
+def _scan_lines(gray: np.ndarray, region: Region) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The region's upright strip and the detail of its top and bottom thirds' scan lines."""
+    length = int(min(max(region.size[0], 8.0), 4000.0))
+    rows = int(min(max(region.size[1] * 0.8, 6.0), 400.0))
+    strip = _upright(gray, region, length, rows).astype(np.float32)
+    third = max(1, rows // 3)
+    window = _detail_window(length)
+    upper = _detail(strip[:third].mean(axis=0), window)
+    lower = _detail(strip[-third:].mean(axis=0), window)
+    return strip, upper, lower
 
 
 def _quiet_ends(gray: np.ndarray, region: Region) -> bool:
