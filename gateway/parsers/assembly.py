@@ -133,6 +133,65 @@ def _unread_barcodes(pages: list[PageText], document_id: str) -> list[Extraction
     return problems
 
 
+# a scanned page that gave nothing, read with a mean recognizer confidence under this, may
+# have lost its lines to a poor scan (an upright clean page reads at 0.95-1.0)
+POOR_READING = 0.8
+
+
+def _silent_scans(
+    pages: list[PageText],
+    scanned: set[int] | None,
+    lines: Iterable[ManifestLine],
+    codes: Iterable[object],
+    problems: list[ExtractionProblem],
+    document_id: str,
+) -> list[ExtractionProblem]:
+    """A problem for each scanned page that gave no line, code or problem of its own and
+    could not be read: blank (info), no text read in any orientation or text read poorly
+    (warn). A page read well that holds no code (a letter, a certificate) is not one."""
+    if not scanned:
+        return []
+    given = {line.source.page for line in lines}
+    given |= {c.source.page for c in codes if isinstance(c, CodeOccurrence)}
+    given |= {p.source.page for p in problems if p.source is not None}
+    out: list[ExtractionProblem] = []
+    for page in pages:
+        if page.number not in scanned or page.number in given or page.symbols:
+            continue
+        if page.blank:
+            message = (
+                f"Page {page.number} is a scanned image with nothing printed on it (a blank "
+                f"page); if it should carry lines, rescan it."
+            )
+            severity = Severity.INFO
+        elif not page.lines:
+            message = (
+                f"Page {page.number} is a scanned image on which no text could be read in any "
+                f"orientation; its lines, if it has any, are missing from this extraction. "
+                f"Rescan it upright and in focus."
+            )
+            severity = Severity.WARN
+        elif page.confidence is not None and page.confidence < POOR_READING:
+            message = (
+                f"Page {page.number} is a scanned image whose text was read poorly (mean "
+                f"confidence {page.confidence:.2f}) and gave no manifest line or code; its "
+                f"lines, if it has any, are missing from this extraction. Rescan it upright "
+                f"and in focus."
+            )
+            severity = Severity.WARN
+        else:
+            continue
+        out.append(
+            ExtractionProblem(
+                kind="page_unreadable",
+                message=message,
+                source=SourceRef(document_id, page=page.number),
+                severity=severity,
+            )
+        )
+    return out
+
+
 def assemble_pages(
     pages: list[PageText],
     document: Document,
@@ -184,6 +243,7 @@ def assemble_pages(
         # page where they are printed; the barcodes of a scanned page come first
         block = read_header_block(footer_texts)
         loose_codes = _loose_codes(pages, document.id, method, scanned or set(), problems)
+        problems.extend(_silent_scans(pages, scanned, [], loose_codes, problems, document.id))
         return assemble(
             document, block, [], problems, method=method, pages=count, loose_codes=loose_codes
         )
@@ -218,6 +278,7 @@ def assemble_pages(
             if page.symbols:
                 lines, extra = place_symbols(lines, page, document.id, barcode, problems)
                 loose.extend(extra)
+        problems.extend(_silent_scans(pages, scanned, lines, loose, problems, document.id))
     return assemble(
         document,
         header,

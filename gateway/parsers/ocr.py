@@ -1,12 +1,13 @@
-"""The OCR models on onnxruntime: text detection and recognition, without the OCR package.
+"""The OCR models on onnxruntime: text detection, direction and recognition, no OCR package.
 
 The models are the rapidocr package's own (PP-OCR detector and recognizer, with the
-recognizer's character list inside its model file); the package is installed for them and
-never imported: importing it cost 1.2-1.4 s of CPU per process (it reads its 1,600-line
-model list into OmegaConf twice), more than the two model sessions. What it did around the
-models is small and is done here the same way: the detector's input normalisation and its
-differentiable-binarization post-processing (threshold, dilate, contours, box score, unclip
-by 1.6), the recognizer's resize-and-pad to 48 rows and its CTC decoding.
+recognizer's character list inside its model file, and its text-line direction classifier);
+the package is installed for them and never imported: importing it cost 1.2-1.4 s of CPU
+per process (it reads its 1,600-line model list into OmegaConf twice), more than the model
+sessions. What it did around the models is small and is done here the same way: the
+detector's input normalisation and its differentiable-binarization post-processing
+(threshold, dilate, contours, box score, unclip by 1.6), the recognizer's resize-and-pad to
+48 rows and its CTC decoding, the classifier's to 48 x 192.
 
 One `Models` is made per process (`models()`), on first use, and reused.
 """
@@ -19,6 +20,9 @@ from typing import Any
 
 DET_MODEL = "PP-OCRv6_det_small.onnx"
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
+# PP-OCR's text-line classifier: is a line upright or upside down (0.6 MB, ~1 ms a crop)
+CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
+CLS_WIDTH = 192  # it takes crops 48 rows high, padded (or squeezed) to this width
 DET_THRESH = 0.3  # probability a pixel is text
 DET_BOX_THRESH = 0.3  # mean probability of a kept box (the package's 0.5 lost narrow glyphs)
 DET_UNCLIP = 1.6
@@ -70,17 +74,19 @@ def _session(path: Path, *, full: bool) -> Any:
 
 
 class Models:
-    """The detector and the recognizer sessions, and the recognizer's characters."""
+    """The detector, recognizer and direction classifier sessions, the recognizer's characters."""
 
     def __init__(self, root: Path | None = None) -> None:
         root = root or model_dir()
         self._det = _session(root / DET_MODEL, full=False)
         self._rec = _session(root / REC_MODEL, full=True)
+        self._cls = _session(root / CLS_MODEL, full=True)
         meta = self._rec.get_modelmeta().custom_metadata_map
         # index 0 is CTC's blank; the model's last class is a space
         self._chars = ["", *meta["character"].splitlines(), " "]
         self._det_in = self._det.get_inputs()[0].name
         self._rec_in = self._rec.get_inputs()[0].name
+        self._cls_in = self._cls.get_inputs()[0].name
 
     def detect(self, image: Any) -> list[Any]:
         """Text boxes (4 corners, float32, clockwise from top left) in `image`'s pixels.
@@ -123,18 +129,12 @@ class Models:
         Every crop is scaled to 48 rows and padded to the widest of them, at least
         `min_width`: the caller groups crops of similar width.
         """
-        import cv2
         import numpy as np
 
         if not crops:
             return []
         ratio = max(min_width / REC_HEIGHT, *(c.shape[1] / max(c.shape[0], 1) for c in crops))
-        width = int(REC_HEIGHT * ratio)
-        batch = np.zeros((len(crops), 3, REC_HEIGHT, width), np.float32)
-        for i, crop in enumerate(crops):
-            own = min(width, math.ceil(REC_HEIGHT * crop.shape[1] / max(crop.shape[0], 1)))
-            resized = cv2.resize(crop, (own, REC_HEIGHT)).astype(np.float32)
-            batch[i, :, :, :own] = resized.transpose(2, 0, 1) * (2.0 / 255.0) - 1.0
+        batch = _batch(crops, int(REC_HEIGHT * ratio))
         preds = self._rec.run(None, {self._rec_in: batch})[0]
         del batch
         best, prob = preds.argmax(axis=2), preds.max(axis=2)
@@ -147,9 +147,35 @@ class Models:
             out.append((text, round(float(np.mean(confs)), 5)))
         return out
 
+    def upside_down(self, crops: list[Any]) -> list[float]:
+        """The probability that each crop's text is upside down, in one classifier call.
+
+        Every crop is scaled to 48 rows and padded to `CLS_WIDTH` (a longer one is squeezed
+        to it, as PP-OCR does: the caller gives crops at most about four times as long as
+        they are high).
+        """
+        if not crops:
+            return []
+        probs = self._cls.run(None, {self._cls_in: _batch(crops, CLS_WIDTH)})[0]
+        return [float(p) for p in probs[:, 1]]  # its classes: upright, upside down
+
+
+def _batch(crops: list[Any], width: int) -> Any:
+    """The crops as one model input: each scaled to 48 rows, at most `width` columns (a
+    longer one is squeezed), scaled to -1..1 and padded with zeros to `width`."""
+    import cv2
+    import numpy as np
+
+    batch = np.zeros((len(crops), 3, REC_HEIGHT, width), np.float32)
+    for i, crop in enumerate(crops):
+        own = min(width, math.ceil(REC_HEIGHT * crop.shape[1] / max(crop.shape[0], 1)))
+        resized = cv2.resize(crop, (own, REC_HEIGHT)).astype(np.float32)
+        batch[i, :, :, :own] = resized.transpose(2, 0, 1) * (2.0 / 255.0) - 1.0
+    return batch
+
 
 def models() -> Models:
-    """The process's OCR models, loaded on first use (~0.2 s for the two sessions)."""
+    """The process's OCR models, loaded on first use (~0.2 s for the three sessions)."""
     global _MODELS
     if _MODELS is None:
         _MODELS = Models()

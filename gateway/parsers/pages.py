@@ -62,6 +62,10 @@ class PageText:
     symbols: list[PageSymbol] = field(default_factory=list)  # barcodes on a scanned page
     # barcode-like areas of a scanned page its barcode pass stopped short of reading
     unread: list[PageArea] = field(default_factory=list)
+    # a scanned page: nothing printed on it (one flat tone), and the recognizer's mean
+    # confidence over its readings (0.0 when it read none; None for a text layer)
+    blank: bool = False
+    confidence: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

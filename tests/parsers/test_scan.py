@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from typing import Any
@@ -104,6 +105,9 @@ class _Engine:
     def recognise(self, crops: list[Any], min_width: float) -> list[tuple[str, float]]:
         self.batches.append([img.shape[1] for img in crops])
         return [(f"w{img.shape[1]}", 0.9) for img in crops]
+
+    def upside_down(self, crops: list[Any]) -> list[float]:
+        return [0.0] * len(crops)  # every way alike: the recognizer's vote decides
 
 
 def test_a_line_where_two_bands_overlap_is_detected_once_in_page_pixels(monkeypatch):
@@ -370,3 +374,125 @@ def test_barcode_areas_a_scanned_page_left_unread_at_a_limit_are_in_the_answer(m
     assert "1 barcode-like area(s) of page 3" in unread[0].message
     assert "time budget" in unread[0].message
     assert "matrix at x 36-108, y 72-144 pt" in unread[0].message
+
+
+# ----------------------------------------------------------------------------- which way up
+
+_SAME = ("code", "line", "lot", "qty", "destination", "hs_code", "un_number", "valid", "method")
+
+
+def _scan_records(data: bytes, filename: str) -> list[dict[str, Any]]:
+    """What the scanned page gives: its records without where they lie, in a fixed order (a
+    page image with barcodes gives them as loose codes, in the order they lie)."""
+    out = to_records(extract(data, filename=filename))
+    found = [
+        r for r in out["records"] if filename.endswith(".png") or r["where"].startswith("page 3")
+    ]
+    return sorted(({name: r[name] for name in _SAME} for r in found), key=json.dumps)
+
+
+@functools.cache
+def _upright_records(barcodes: bool, filename: str) -> list[dict[str, Any]]:
+    data, _ = build_pdf(seed=36, rotated_page=False, scanned_page=True, scan_barcodes=barcodes)
+    return _scan_records(_scan_png(data) if filename.endswith(".png") else data, filename)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("barcodes", [False, True])
+@pytest.mark.parametrize("filename", ["scan.pdf", "scan.png"])
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_a_scanned_page_fed_in_any_way_round_gives_the_upright_pages_records(
+    turns: int, filename: str, barcodes: bool
+):
+    upright = _upright_records(barcodes, filename)
+    assert len(upright) == 6
+    data, _ = build_pdf(
+        seed=36, rotated_page=False, scanned_page=True, scan_turns=turns, scan_barcodes=barcodes
+    )
+    if filename.endswith(".png"):
+        data = _scan_png(data)
+    assert _scan_records(data, filename) == upright
+
+
+@pytest.mark.slow
+def test_gateway_extract_reads_an_upside_down_scan_as_the_upright_one(tmp_path):
+    import subprocess
+    import sys
+
+    data, exp = build_pdf(seed=37, rotated_page=False, scanned_page=True, scan_turns=2)
+    path = tmp_path / "upside_down.pdf"
+    path.write_bytes(data)
+    run = subprocess.run(
+        [sys.executable, "-m", "gateway", "extract", str(path)], capture_output=True, check=True
+    )
+    out = json.loads(run.stdout)
+    _assert_scanned_lines([r for r in out["records"] if r["where"].startswith("page 3")], exp)
+    assert [e for e in out["errors"] if e["kind"] == "page_unreadable"] == []
+
+
+def _pdf_of_images(*images: Any) -> bytes:
+    """A PDF whose pages are these grey images, A4 landscape: a scanner's output."""
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=landscape(A4))
+    for image in images:
+        c.drawImage(ImageReader(image), 0, 0, width=landscape(A4)[0], height=landscape(A4)[1])
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def _unreadable(kinds: list[tuple[int | None, str, str]], page: int) -> list[str]:
+    return [
+        severity for number, kind, severity in kinds if number == page and kind == "page_unreadable"
+    ]
+
+
+def _problems(data: bytes, filename: str) -> list[tuple[int | None, str, str]]:
+    ex = extract(data, filename=filename)
+    return [(p.source.page if p.source else None, p.kind, p.severity.value) for p in ex.problems]
+
+
+@pytest.mark.slow
+def test_a_blank_scanned_page_and_one_with_no_readable_text_are_named_not_silent():
+    from PIL import Image, ImageDraw
+
+    blank = Image.new("L", (2339, 1654), 255)
+    marks = Image.new("L", (2339, 1654), 255)
+    draw = ImageDraw.Draw(marks)
+    for i in range(0, 2339, 90):  # a drawing: circles and hatching, no letters
+        draw.ellipse((i, 300, i + 70, 370), outline=0, width=5)
+        draw.line((i, 900, i + 400, 1500), fill=0, width=6)
+    problems = _problems(_pdf_of_images(blank, marks), "scan.pdf")
+    assert _unreadable(problems, 1) == ["info"]
+    assert _unreadable(problems, 2) == ["warn"]
+    buf = io.BytesIO()
+    marks.save(buf, format="PNG")
+    assert _unreadable(_problems(buf.getvalue(), "scan.png"), 1) == ["warn"]
+
+
+@pytest.mark.slow
+def test_a_scanned_page_read_poorly_into_nothing_is_named(monkeypatch):
+    # the page read as it lies although it is upside down: text at ~0.7 confidence, no table
+    monkeypatch.setattr(scan, "_direction", lambda _image, _boxes, turns: turns)
+    data, _ = build_pdf(seed=38, rotated_page=False, scanned_page=True, scan_turns=2)
+    problems = _problems(data, "scan.pdf")
+    assert _unreadable(problems, 3) == ["warn"]
+    assert _unreadable(problems, 1) == _unreadable(problems, 2) == []
+
+
+@pytest.mark.slow
+def test_an_upright_scan_without_codes_read_well_is_not_a_problem():
+    from PIL import Image, ImageDraw, ImageFont
+
+    letter = Image.new("L", (2339, 1654), 255)
+    draw = ImageDraw.Draw(letter)
+    font = ImageFont.load_default(size=40)
+    lines = ["Dear customer,", "please find the packing list attached.",
+             "The goods leave Shanghai on Monday.", "Kind regards"]  # fmt: skip
+    for row, text in enumerate(lines):
+        draw.text((200, 200 + 80 * row), text, fill=0, font=font)
+    assert _unreadable(_problems(_pdf_of_images(letter), "scan.pdf"), 1) == []
