@@ -121,7 +121,7 @@ class Models:
             if min(np.linalg.norm(box[0] - box[1]), np.linalg.norm(box[0] - box[3])) < 4:
                 continue
             boxes.append(box)
-        return _reading_order(boxes)
+        return reading_order(boxes)
 
     def recognise(self, crops: list[Any], min_width: float) -> list[tuple[str, float]]:
         """(text, mean confidence) of each crop, in one recognizer call.
@@ -234,7 +234,7 @@ def _clockwise(box: Any) -> Any:
     return np.array([left[0], right[0], right[1], left[1]], np.float32)
 
 
-def _reading_order(boxes: list[Any]) -> list[Any]:
+def reading_order(boxes: list[Any]) -> list[Any]:
     """Top to bottom by first corner; boxes whose tops are within a few rows, left to right."""
     import numpy as np
 

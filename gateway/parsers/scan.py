@@ -458,7 +458,7 @@ def _turned_boxes(boxes: list[Any], turns: int, shape: tuple[int, int]) -> list[
     quarter turns anticlockwise (`numpy.rot90`), corners clockwise from the top left."""
     import numpy as np
 
-    from gateway.parsers.ocr import _reading_order
+    from gateway.parsers.ocr import reading_order
 
     rows, cols = shape
     out = []
@@ -472,7 +472,7 @@ def _turned_boxes(boxes: list[Any], turns: int, shape: tuple[int, int]) -> list[
             points = np.stack([rows - y, x], axis=1)
         # the corner that was top right (1), bottom right (2), bottom left (3) leads
         out.append(np.roll(points, -turns, axis=0).astype(np.float32))
-    return _reading_order(out)
+    return reading_order(out)
 
 
 def _trim() -> None:
