@@ -889,6 +889,8 @@ _ROW_REACH = 1.5
 # A row is no longer across the bars than this share of the read's extent (its quad's longer
 # side): a region that is, runs on beside the symbol (another symbol in line with a row).
 _MAX_ROW_LENGTH = 1.25
+# The cut a row is tested in: the read and the region, with this share of their span round them.
+_ROW_CUT_MARGIN = 0.5
 
 
 def _row_of(gray: np.ndarray, region: Region, cluster: _Cluster) -> bool:
@@ -912,7 +914,9 @@ def _row_of(gray: np.ndarray, region: Region, cluster: _Cluster) -> bool:
     if float(np.linalg.norm(_center(corners) - _center(first.quad))) > reach:
         return False
     points = np.vstack([corners, first.quad])
-    margin = 0.25 * float((points.max(axis=0) - points.min(axis=0)).max())
+    # zxing-cpp may place an Expanded Stacked read on part of its width: a cut of half the
+    # span again on each side holds the whole symbol, so that it reads there at all.
+    margin = _ROW_CUT_MARGIN * float((points.max(axis=0) - points.min(axis=0)).max())
     height, width = gray.shape[:2]
     x0, y0 = (int(max(v, 0.0)) for v in points.min(axis=0) - margin)
     x1 = int(min(float(points[:, 0].max()) + margin, width))
