@@ -108,13 +108,19 @@ def test_a_reader_is_replaced_after_its_documents(server, no_child_per_document)
 
 
 def test_the_cpu_limit_is_per_document_not_per_reader(server):
-    reader = WarmReader(server, Limits(cpu_seconds=1, max_rows=1_000_000))
+    # A document is allowed its CPU second from the next whole second the reader has used,
+    # so 1-2 s: the large document takes several seconds to parse, and its size and the
+    # address space are given room, so the CPU limit, not another limit, is what stops it.
+    limits = Limits(
+        cpu_seconds=1, max_rows=1_000_000, max_bytes=256 * MIB, memory_bytes=6 * 1024 * MIB
+    )
+    reader = WarmReader(server, limits)
     try:
         data = _slow_csv(15_000)  # a fifth to half a second each: together over 2 s
         for _ in range(8):
             assert reader.read(data, filename="a.csv", document_id="d").method == "csv"
         with pytest.raises(ResourceLimitExceeded, match=r"CPU time limit of 1 s \(SIGXCPU\)"):
-            reader.read(_slow_csv(150_000), filename="big.csv", document_id="d")
+            reader.read(_slow_csv(500_000), filename="big.csv", document_id="d")
         assert not reader.usable()
     finally:
         reader.close()
