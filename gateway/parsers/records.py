@@ -12,13 +12,14 @@ comes out is the record itself, not a look-alike: the same class and field value
 to and hashing as one the class builds, and as frozen (`tests/parsers/test_records.py`
 builds each both ways and compares them). A 6th of the cost for a `ManifestLine`, a
 quarter for a `SourceRef`. Every argument is positional and required, in the record's
-field order; a field added to a record stops the import here until its twin has it too.
+field order. The twin is made from the record's own fields, as `dataclasses` makes the
+record's `__init__`, so a field added to a record is in its twin too.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import cast
 
 from gateway.domain import CodeOccurrence, ExtractionMethod, ManifestLine, SourceRef
@@ -26,143 +27,31 @@ from gateway.domain import CodeOccurrence, ExtractionMethod, ManifestLine, Sourc
 _Box = tuple[float, float, float, float]
 
 
-class _SourceRef:
-    __slots__ = ("bbox", "cell", "document_id", "line", "page", "row", "sheet")
+def _twin(record: type) -> type:
+    """A class with `record`'s slots whose `__init__` takes its fields in order, sets them
+    and turns the instance into a `record`."""
+    names = [field.name for field in dataclasses.fields(record)]
+    body = "".join(f"    self.{name} = {name}\n" for name in names)
+    source = f"def __init__(self, {', '.join(names)}):\n{body}    self.__class__ = record\n"
+    namespace: dict[str, object] = {}
+    code = compile(source, f"<twin of {record.__name__}>", "exec")
+    exec(code, {"record": record}, namespace)  # noqa: S102 - field names, not input
+    return type(f"_{record.__name__}", (), {"__slots__": vars(record)["__slots__"], **namespace})
 
-    def __init__(
-        self,
-        document_id: str,
-        page: int | None,
-        sheet: str | None,
-        row: int | None,
-        cell: str | None,
-        bbox: _Box | None,
-        line: str | None,
-    ) -> None:
-        self.document_id = document_id
-        self.page = page
-        self.sheet = sheet
-        self.row = row
-        self.cell = cell
-        self.bbox = bbox
-        self.line = line
-        self.__class__ = SourceRef  # type: ignore[assignment]
-
-
-class _CodeOccurrence:
-    __slots__ = ("confidence", "method", "quad", "raw", "source", "symbology")
-
-    def __init__(
-        self,
-        raw: str,
-        source: SourceRef,
-        method: ExtractionMethod,
-        symbology: str | None,
-        quad: tuple[tuple[float, float], ...] | None,
-        confidence: float | None,
-    ) -> None:
-        self.raw = raw
-        self.source = source
-        self.method = method
-        self.symbology = symbology
-        self.quad = quad
-        self.confidence = confidence
-        self.__class__ = CodeOccurrence  # type: ignore[assignment]
-
-
-class _ManifestLine:
-    __slots__ = (
-        "carton",
-        "codes",
-        "container",
-        "description",
-        "destination",
-        "extra",
-        "field_sources",
-        "gross_kg",
-        "hs_code",
-        "line_no",
-        "lot",
-        "model",
-        "net_kg",
-        "pallet",
-        "quantity",
-        "source",
-        "un_number",
-        "unit",
-    )  # fmt: skip
-
-    def __init__(
-        self,
-        source: SourceRef,
-        line_no: str | None,
-        description: str | None,
-        model: str | None,
-        quantity: float | None,
-        unit: str | None,
-        lot: str | None,
-        hs_code: str | None,
-        un_number: str | None,
-        net_kg: float | None,
-        gross_kg: float | None,
-        carton: str | None,
-        pallet: str | None,
-        container: str | None,
-        destination: str | None,
-        extra: Mapping[str, str],
-        codes: tuple[CodeOccurrence, ...],
-        field_sources: Mapping[str, SourceRef],
-    ) -> None:
-        self.source = source
-        self.line_no = line_no
-        self.description = description
-        self.model = model
-        self.quantity = quantity
-        self.unit = unit
-        self.lot = lot
-        self.hs_code = hs_code
-        self.un_number = un_number
-        self.net_kg = net_kg
-        self.gross_kg = gross_kg
-        self.carton = carton
-        self.pallet = pallet
-        self.container = container
-        self.destination = destination
-        self.extra = extra
-        self.codes = codes
-        self.field_sources = field_sources
-        self.__class__ = ManifestLine  # type: ignore[assignment]
-
-
-def _check_twins() -> None:
-    for record, twin in (
-        (SourceRef, _SourceRef),
-        (CodeOccurrence, _CodeOccurrence),
-        (ManifestLine, _ManifestLine),
-    ):
-        names = tuple(f.name for f in dataclasses.fields(record))
-        code = twin.__init__.__code__
-        arguments = code.co_varnames[1 : code.co_argcount]
-        if arguments != names or sorted(twin.__slots__) != sorted(names):
-            msg = f"The fast {record.__name__} takes {arguments}, the record has {names}."
-            raise RuntimeError(msg)
-
-
-_check_twins()
 
 # the twins' types as what they return: the records
 _Quad = tuple[tuple[float, float], ...]
 source_ref = cast(
     "Callable[[str, int | None, str | None, int | None, str | None, _Box | None, str | None], "
     "SourceRef]",
-    _SourceRef,
+    _twin(SourceRef),
 )
 code_occurrence = cast(
     "Callable[[str, SourceRef, ExtractionMethod, str | None, _Quad | None, float | None], "
     "CodeOccurrence]",
-    _CodeOccurrence,
+    _twin(CodeOccurrence),
 )
 # built from the table reader's columns by `map`, the 18 in the record's order
-manifest_line = cast("Callable[..., ManifestLine]", _ManifestLine)
+manifest_line = cast("Callable[..., ManifestLine]", _twin(ManifestLine))
 
 __all__ = ["code_occurrence", "manifest_line", "source_ref"]
