@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar, cast, overload
+from typing import TypeVar, cast
 
 from gateway.countries import normalize_country
 from gateway.domain import (
@@ -29,36 +29,6 @@ from gateway.domain import (
 )
 
 T = TypeVar("T")
-R = TypeVar("R")
-
-
-class _once(Generic[R, T]):
-    """`functools.cached_property` without its lock: the value is computed on first access and
-    kept in the instance's `__dict__`, where later reads find it. Python 3.11's
-    `cached_property` takes a lock on every first access, 60,000 of them for the codes of a
-    20,000-unit shipment; rules run in one thread, and a value computed twice by two threads
-    would be the same value."""
-
-    def __init__(self, func: Callable[[R], T]) -> None:
-        self.func = func
-        self.name = func.__name__
-        self.__doc__ = func.__doc__
-
-    def __set_name__(self, owner: type[R], name: str) -> None:
-        self.name = name
-
-    @overload
-    def __get__(self, instance: None, owner: type[R] | None = None) -> _once[R, T]: ...
-
-    @overload
-    def __get__(self, instance: R, owner: type[R] | None = None) -> T: ...
-
-    def __get__(self, instance: R | None, owner: type[R] | None = None) -> _once[R, T] | T:
-        if instance is None:
-            return self
-        value = instance.__dict__[self.name] = self.func(instance)
-        return value
-
 
 # Title-block facts and the header (or extra column) keys that may carry them. The first key
 # is the name the document reader is asked to produce; the others are accepted spellings.
@@ -113,7 +83,7 @@ class CodeItem:
             return self.lookup is not None and self.lookup.status is LookupStatus.FOUND
         return self.decoded.key_kind in UNIT_KEY_KINDS
 
-    @_once
+    @functools.cached_property
     def unit(self) -> str | None:
         """The battery this code names: its registration record, else its key.
 
@@ -128,14 +98,14 @@ class CodeItem:
             return f"record:{record.record_id}"
         return self.key
 
-    @_once
+    @functools.cached_property
     def record(self) -> RegistrationRecord | None:
         """The registration record when the look-up found one."""
         if self.lookup is not None and self.lookup.status is LookupStatus.FOUND:
             return self.lookup.record
         return None
 
-    @_once
+    @functools.cached_property
     def ref(self) -> SourceRef:
         """Where the code was found, with the line number as printed when it is known."""
         source = self.occurrence.source
