@@ -119,13 +119,14 @@ QUARTER_PATH_PIXELS = 8_000_000
 
 
 def read_photo(
-    data: bytes, *, budget_s: float | None = None
+    data: bytes, *, budget_s: float | None = None, frames: list[np.ndarray] | None = None
 ) -> tuple[np.ndarray, LabelRead, float]:
     """(frame read, what was read, scale from frame pixels to photo pixels) of one photo.
 
     Quads are in the frame's pixels; multiply by the scale for the photo's. Every frame of a
     multi-frame TIFF is read (quads per frame); the first frame is returned. `budget_s`
-    bounds the reading time of each frame (None: no limit, for documents).
+    bounds the reading time of each frame (None: no limit, for documents). `frames`: the
+    image's frames as `load_image` decodes them, where the caller has already done so.
 
     Raises:
         UnsupportedDocument, DocumentTooLarge, CorruptDocument, ResourceLimitExceeded: as
@@ -154,7 +155,8 @@ def read_photo(
                     result = read_labels(small, budget_s=budget_s)
                     if result.symbols and not result.conflicts:
                         return small, result, width / small.shape[1]
-        frames = load_image(data)
+        if frames is None:
+            frames = load_image(data)
         reads = [read_labels(frame, budget_s=budget_s) for frame in frames]
     except MemoryError as exc:
         msg = "Reading the image ran out of memory; send a smaller photo (at most 12 MP)."

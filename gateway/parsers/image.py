@@ -120,14 +120,16 @@ def read_image(data: bytes, document: Document, limits: Limits) -> Extraction:
     _open_checked(data, limits).close()
     budget = limits.label_read_seconds or None
     result, scale = None, 1.0
-    gray = page_gray(data)
-    if gray is not None:
+    gray, is_page = _page_probe(data)
+    if is_page:
         as_page = read_labels(gray, budget_s=budget, page=True)
         if not as_page.unread and not as_page.conflicts:
             result = as_page
-        del gray
+    frames = None if result is not None or gray is None else [gray]
+    del gray  # the photo road takes the pixels decoded here, the OCR road decodes its own
     if result is None:
-        _, result, scale = read_photo(data, budget_s=budget)
+        _, result, scale = read_photo(data, budget_s=budget, frames=frames)
+    del frames
     if result.symbols or result.conflicts or limits.max_ocr_pages < 1:
         codes = symbol_occurrences(result.symbols, document.id, scale=scale)
         problems = _read_problems(result, document.id, scale)
@@ -152,10 +154,18 @@ PAGE_VIEW_SIDE = 1000
 
 
 def page_gray(data: bytes) -> Any:
-    """The grayscale pixels of a one-frame image that looks like a printed page, else None.
+    """The grayscale pixels of a one-frame image that looks like a printed page, else None."""
+    gray, is_page = _page_probe(data)
+    return gray if is_page else None
+
+
+def _page_probe(data: bytes) -> tuple[Any, bool]:
+    """(the image's grayscale pixels if they were decoded, whether it looks like a page).
 
     A large JPEG is judged at half its sides (decoded at that size, at a fraction of the
-    full decode's cost) and decoded in full only when it passes.
+    full decode's cost) and decoded in full only when it passes; another image is decoded
+    in full to be judged, and its pixels are returned either way, so that the photo road
+    does not decode it again.
     """
     import cv2
     import numpy as np
@@ -167,17 +177,14 @@ def page_gray(data: bytes) -> Any:
         width, height = probe.size
         frames = getattr(probe, "n_frames", 1)
     if frames != 1 or min(width, height) < PAGE_SIDES[0] or max(width, height) < PAGE_SIDES[1]:
-        return None
+        return None, False
     if data.startswith(b"\xff\xd8\xff") and width * height > 4 * PAGE_VIEW_SIDE**2:
         view = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_2)
         if view is None or not _looks_like_page(view):
-            return None
-        gray = load_image(data)[0]
-    else:
-        gray = load_image(data)[0]
-        if not _looks_like_page(gray):
-            return None
-    return gray
+            return None, False
+        return load_image(data)[0], True
+    gray = load_image(data)[0]
+    return gray, _looks_like_page(gray)
 
 
 def _looks_like_page(gray: Any) -> bool:
